@@ -1,0 +1,31 @@
+"""Markdown structure, redlines and the significance classifier (markdown-it-py).
+
+Public API:
+
+``parse_blocks(markdown) -> list[Block]``
+    Blocks (heading, paragraph, list item, table row, code block, …) with their section path.
+``compare(old, new) -> Redline``
+    Block-level diff (matched, added, removed, moved, modified), then word-level inside
+    modified blocks. ``Redline.to_dict()`` is the JSON form; ``Redline.sections`` the
+    per-section summary; ``Redline.changed`` is False when the texts are equivalent.
+``classify(redline) -> Classification``
+    ``suggested`` significance and human ``reasons`` (patch / minor / major-suggested).
+``render_html(redline) -> str`` and ``render_terminal(redline) -> rich renderable``.
+"""
+
+from tracker.redline.blocks import Block, parse_blocks
+from tracker.redline.classify import Classification, classify
+from tracker.redline.diff import Redline, SectionChange, compare
+from tracker.redline.render import render_html, render_terminal
+
+__all__ = [
+    "Block",
+    "Classification",
+    "Redline",
+    "SectionChange",
+    "classify",
+    "compare",
+    "parse_blocks",
+    "render_html",
+    "render_terminal",
+]

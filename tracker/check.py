@@ -1,0 +1,103 @@
+"""The pre-merge check: what changed in a range of commits, and is it declared honestly?
+
+``policy-tracker check`` runs this on every pull request of a policy repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracker.policy import Catalog, Significance, SignificanceSource
+from tracker.redline import Classification, Redline, classify, compare
+
+
+@dataclass(frozen=True)
+class ChangeReport:
+    """One change to one policy: a new version in the range, or the working-tree draft."""
+
+    policy: str
+    label: str  # "v3" or "draft"
+    commit: str | None
+    redline: Redline
+    classification: Classification
+    declared: Significance | None
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "change": self.label,
+            "commit": self.commit,
+            "sections": [s.to_dict() for s in self.redline.sections],
+            "words_inserted": self.redline.words_inserted,
+            "words_deleted": self.redline.words_deleted,
+            "suggested": str(self.classification.suggested),
+            "reasons": list(self.classification.reasons),
+            "declared": str(self.declared) if self.declared else None,
+            "problems": list(self.problems),
+        }
+
+
+def problems_for(declared: Significance | None, verdict: Classification) -> tuple[str, ...]:
+    """The rules a change must pass before it may be merged."""
+    suggested = verdict.suggested
+    if declared is None and suggested is not Significance.PATCH:
+        why = f" ({'; '.join(verdict.reasons)})" if verdict.reasons else ""
+        return (
+            f"undeclared change looks {suggested}{why}; add a 'Policy-Change: <major|minor|patch>' "
+            "trailer to the commit message",
+        )
+    if declared is Significance.PATCH and suggested is Significance.MAJOR:
+        return (
+            f"declared patch but looks material ({'; '.join(verdict.reasons)}); "
+            "declare 'Policy-Change: major' or 'minor' if that is what it is",
+        )
+    return ()
+
+
+def check_changes(
+    catalog: Catalog, commits: Collection[str], *, drafts: bool = True
+) -> list[ChangeReport]:
+    """Report every version made by ``commits`` and, with ``drafts``, every draft."""
+    wanted = set(commits)
+    reports: list[ChangeReport] = []
+    for policy in catalog:
+        previous = ""
+        for version in policy.versions:
+            if version.commit in wanted:
+                redline = compare(previous, version.text)
+                verdict = classify(redline)
+                declared = (
+                    version.significance
+                    if version.significance_source is SignificanceSource.DECLARED
+                    else None
+                )
+                reports.append(
+                    ChangeReport(
+                        policy.slug,
+                        f"v{version.number}",
+                        version.commit,
+                        redline,
+                        verdict,
+                        declared,
+                        problems_for(declared, verdict),
+                    )
+                )
+            previous = version.text
+        if drafts and policy.draft is not None:
+            redline = compare(previous, policy.draft.text)
+            if redline.changed:
+                reports.append(
+                    ChangeReport(policy.slug, "draft", None, redline, classify(redline), None)
+                )
+    return reports
+
+
+def failed(reports: Iterable[ChangeReport]) -> bool:
+    return any(not r.ok for r in reports)

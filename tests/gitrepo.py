@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-EPOCH = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 
 
 class GitRepo:
@@ -84,8 +84,21 @@ class GitRepo:
         self.git("merge", "-q", "--no-ff", "-m", message, name, date=self.clock)
         return self.git("rev-parse", "HEAD")
 
+    def head(self) -> str:
+        return self.git("rev-parse", "HEAD")
+
 
 def policy_source(title: str, body: str, **meta: object) -> str:
     """A policy file with front matter."""
     lines = [f"title: {title}"] + [f"{k}: {v}" for k, v in meta.items()]
     return "---\n" + "\n".join(lines) + "\n---\n\n" + body.strip("\n") + "\n"
+
+
+def shallow_clone(origin: GitRepo, dest: Path, *, depth: int = 1) -> Path:
+    """A shallow clone of ``origin`` (what CI checkouts make by default)."""
+    subprocess.run(
+        ["git", "clone", "-q", f"--depth={depth}", origin.path.as_uri(), str(dest)],
+        check=True,
+        capture_output=True,
+    )
+    return dest

@@ -1,0 +1,182 @@
+"""Read a repository's policies and their versions (see :mod:`tracker.history`).
+
+How a version gets its significance
+-----------------------------------
+* Declared: a ``Policy-Change`` trailer of the commit (for a merge commit: of the merge or of
+  any commit it brings in; the highest wins) that names the policy or applies to all.
+* Otherwise classified: the redline classifier's suggestion for the change from the previous
+  version. The first version of a policy has nothing to compare with: undeclared, it is
+  ``major`` (new text that people have not accepted), source ``classified``.
+
+A policy's ``notice_days`` (front matter at the commit) defers an undeclared major *change*;
+the first version has nothing to give notice of, so it is effective when published.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tracker.history.drafts import attach_drafts
+from tracker.history.gitio import (
+    Commit,
+    brought_in,
+    commit_graph,
+    first_parent_log,
+    first_parent_range,
+    open_repository,
+    read_blobs,
+    refuse_shallow,
+    resolve,
+)
+from tracker.history.walk import Pending, Track, Walk
+from tracker.policy import (
+    Catalog,
+    Declaration,
+    Policy,
+    Significance,
+    SignificanceSource,
+    Version,
+    effective_date,
+    is_policy_path,
+    parse_trailers,
+    sha256_text,
+)
+
+
+def read_catalog(
+    repository: str | Path, *, source: str = "policy", ref: str = "HEAD", drafts: bool = True
+) -> Catalog:
+    """Every policy under ``source`` with its versions on the first-parent history of ``ref``."""
+    source = source.strip("/")
+    with open_repository(repository) as repo:
+        head = resolve(repo, ref)
+        refuse_shallow(repo)
+        commits = first_parent_log(repo, head, source)
+        merges = {commit.sha for commit in commits if commit.is_merge}
+        merged: dict[str, list[tuple[str, str]]] = {}
+        if merges:
+            graph = commit_graph(repo, head)
+            for sha, shas in brought_in(graph, head, merges).items():
+                merged[sha] = [(other, graph[other][1]) for other in shas]
+        blobs = read_blobs(
+            repo,
+            (
+                change.blob
+                for commit in commits
+                for change in commit.changes
+                if change.blob is not None and is_policy_path(change.path, source)
+            ),
+        )
+        walk = Walk(source, blobs)
+        for commit in commits:
+            walk.apply(commit)
+        del blobs
+        declarations = _Declarations(merged)
+        policies = {
+            track.slug: _policy(track, declarations)
+            for track in sorted(walk.tracks.values(), key=_slug)
+        }
+        if drafts and not repo.bare:
+            policies = attach_drafts(repo, source, policies)
+    return Catalog(policies, head)
+
+
+def commits_in_range(repository: str | Path, base: str, ref: str = "HEAD") -> list[str]:
+    """First-parent commits of ``ref`` that ``base`` does not reach, oldest first."""
+    with open_repository(repository) as repo:
+        head = resolve(repo, ref)
+        start = resolve(repo, base)
+        refuse_shallow(repo)
+        return first_parent_range(repo, start, head)
+
+
+def _slug(track: Track) -> str:
+    return track.slug
+
+
+def _policy(track: Track, declarations: _Declarations) -> Policy:
+    assert track.settings is not None  # every track has had content
+    versions = tuple(_version(pending, declarations) for pending in track.versions)
+    return Policy(
+        slug=track.slug,
+        path=track.path,
+        settings=track.settings,
+        versions=tuple(v for v in versions),
+        aliases=tuple(track.aliases),
+        withdrawn=not track.live,
+    )
+
+
+def _version(pending: Pending, declarations: _Declarations) -> Version:
+    commit = pending.commit
+    declaration = declarations.of(commit)
+    declared = declaration.significance_for(pending.slug, pending.aliases)
+    if declared is not None:
+        significance, source = declared, SignificanceSource.DECLARED
+    elif pending.previous is None:
+        significance, source = Significance.MAJOR, SignificanceSource.CLASSIFIED
+    else:
+        significance, source = (
+            _classify(pending.previous, pending.text),
+            SignificanceSource.CLASSIFIED,
+        )
+    effective = effective_date(
+        commit.committed,
+        significance,
+        declaration.effective,
+        pending.notice_days if pending.previous is not None else 0,
+        where=f"commit {commit.sha[:12]} ({pending.path})",
+    )
+    return Version(
+        policy=pending.slug,
+        number=pending.number,
+        commit=commit.sha,
+        published=commit.committed,
+        author=commit.author,
+        title=pending.title,
+        text=pending.text,
+        sha256=sha256_text(pending.text),
+        significance=significance,
+        significance_source=source,
+        summary=declaration.summary or _summary(commit),
+        effective=effective,
+        path=pending.path,
+    )
+
+
+def _classify(previous: str, text: str) -> Significance:
+    from tracker.redline import classify, compare
+
+    return classify(compare(previous, text)).suggested
+
+
+class _Declarations:
+    """Each commit's declaration, parsed once; a merge's includes the commits it brings in."""
+
+    def __init__(self, merged: dict[str, list[tuple[str, str]]]):
+        self.merged = merged
+        self.cache: dict[str, Declaration] = {}
+
+    def of(self, commit: Commit) -> Declaration:
+        if commit.sha not in self.cache:
+            declaration = Declaration.from_message(commit.message, commit=commit.sha)
+            for sha, message in self.merged.get(commit.sha, ()):
+                declaration = declaration.merge(Declaration.from_message(message, commit=sha))
+            self.cache[commit.sha] = declaration
+        return self.cache[commit.sha]
+
+
+def _summary(commit: Commit) -> str:
+    """The subject; for a merge, the first line of the body (hosts put the PR title there)."""
+    paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", commit.message.strip()) if p.strip()]
+    if not paragraphs:
+        return ""
+    subject = " ".join(paragraphs[0].split())
+    if commit.is_merge:
+        body = paragraphs[1:]
+        if body and parse_trailers(commit.message):
+            body = body[:-1]
+        if body:
+            return body[0].splitlines()[0].strip()
+    return subject

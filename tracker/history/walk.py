@@ -1,0 +1,182 @@
+"""The first-parent walk: which commit makes which version of which policy.
+
+Pure bookkeeping over parsed log records and blob contents; no git process is started here.
+The walk yields :class:`Pending` versions; :mod:`tracker.history.reader` gives them their
+significance and effective date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tracker.errors import SourceError
+from tracker.history.gitio import Change, Commit
+from tracker.policy import (
+    PolicySettings,
+    decode_source,
+    is_policy_path,
+    normalise_text,
+    policy_settings,
+    slug_for_path,
+    split_front_matter,
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A policy file's content, parsed: its settings and normalised text."""
+
+    settings: PolicySettings
+    text: str
+
+
+def parse_source(raw: bytes, *, path: str, source: str, where: str) -> Source:
+    """Decode and validate one policy file (``where`` names it in errors)."""
+    text = decode_source(raw, where=where)
+    try:
+        meta, body = split_front_matter(text, where=where)
+    except SourceError as exc:
+        raise SourceError(f"{exc.message}; fix the YAML between the --- lines") from None
+    settings = policy_settings(meta, slug=slug_for_path(path, source), where=where)
+    return Source(settings, normalise_text(settings.title, body))
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A version found by the walk, before its significance is known."""
+
+    slug: str  # the slug at the commit (scoped trailers name it)
+    aliases: tuple[str, ...]
+    number: int
+    commit: Commit
+    path: str
+    title: str
+    text: str
+    previous: str | None
+    notice_days: int
+
+
+@dataclass
+class Track:
+    """One policy as the walk follows it through adds, edits, renames and deletes."""
+
+    slug: str
+    path: str
+    settings: PolicySettings | None = None
+    text: str | None = None
+    blob: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    versions: list[Pending] = field(default_factory=list)
+    live: bool = True
+
+
+class Walk:
+    """Apply first-parent commits, oldest first, to the set of policies."""
+
+    def __init__(self, source: str, blobs: Mapping[str, bytes]):
+        self.source = source.strip("/")
+        self.blobs = blobs
+        self.tracks: dict[str, Track] = {}  # by current slug, withdrawn ones included
+        self.live: dict[str, Track] = {}  # by current path
+
+    def apply(self, commit: Commit) -> None:
+        policy = self._is_policy
+        # Deletes and renames first: a commit may free a path or slug that it also reuses.
+        for change in commit.changes:
+            if change.status == "D" and policy(change.path):
+                self._withdraw(change.path)
+        moved: list[tuple[Track | None, Change]] = []
+        for change in commit.changes:
+            if change.status == "R":
+                old = change.old_path or ""
+                track = self.live.pop(old, None) if policy(old) else None
+                if track is not None:
+                    track.live = False
+                moved.append((track, change))
+        for track, change in moved:
+            if not policy(change.path):
+                continue
+            if track is None:
+                self._add(change, commit)
+            else:
+                self._move(track, change, commit)
+        for change in commit.changes:
+            if change.status in "AM" and policy(change.path):
+                track = self.live.get(change.path)
+                if track is None:
+                    self._add(change, commit)
+                else:
+                    self._content(track, change, commit)
+
+    def _is_policy(self, path: str) -> bool:
+        return is_policy_path(path, self.source)
+
+    def _withdraw(self, path: str) -> None:
+        track = self.live.pop(path, None)
+        if track is not None:
+            track.live = False
+
+    def _slug_taken(self, slug: str, path: str, commit: Commit) -> None:
+        other = self.tracks.get(slug)
+        if other is not None and other.live and other.path != path:
+            raise SourceError(
+                f"commit {commit.sha[:12]}: {other.path} and {path} both map to policy "
+                f"{slug!r} (slugs are lower-case); rename or remove one"
+            )
+
+    def _add(self, change: Change, commit: Commit) -> None:
+        slug = slug_for_path(change.path, self.source)
+        self._slug_taken(slug, change.path, commit)
+        # A policy deleted earlier and added again continues its numbering.
+        track = self.tracks.get(slug) or Track(slug, change.path)
+        track.path, track.live = change.path, True
+        self.tracks[slug] = track
+        self.live[change.path] = track
+        self._content(track, change, commit)
+
+    def _move(self, track: Track, change: Change, commit: Commit) -> None:
+        slug = slug_for_path(change.path, self.source)
+        if slug != track.slug:
+            self._slug_taken(slug, change.path, commit)
+            if slug in self.tracks:
+                raise SourceError(
+                    f"commit {commit.sha[:12]}: renames {change.old_path} to {change.path}, "
+                    f"but {slug!r} is a withdrawn policy with its own versions; "
+                    "pick another name for the file"
+                )
+            del self.tracks[track.slug]
+            if track.slug not in track.aliases:
+                track.aliases.append(track.slug)
+            if slug in track.aliases:
+                track.aliases.remove(slug)
+            track.slug = slug
+            self.tracks[slug] = track
+        track.path, track.live = change.path, True
+        self.live[change.path] = track
+        self._content(track, change, commit)
+
+    def _content(self, track: Track, change: Change, commit: Commit) -> None:
+        if change.blob is None or change.blob == track.blob:
+            return
+        where = f"{change.path} at commit {commit.sha[:12]}"
+        parsed = parse_source(
+            self.blobs[change.blob], path=change.path, source=self.source, where=where
+        )
+        track.blob, track.settings = change.blob, parsed.settings
+        if parsed.text == track.text:
+            return  # bookkeeping front matter only: no new version
+        track.versions.append(
+            Pending(
+                slug=track.slug,
+                aliases=tuple(track.aliases),
+                number=len(track.versions) + 1,
+                commit=commit,
+                path=change.path,
+                title=parsed.settings.title,
+                text=parsed.text,
+                previous=track.text,
+                notice_days=parsed.settings.notice_days,
+            )
+        )
+        track.text = parsed.text

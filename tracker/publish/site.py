@@ -1,0 +1,238 @@
+"""What the site contains: the pages of each policy, their addresses and their banners.
+
+Pure functions of a :class:`~tracker.policy.Catalog` and the day the site is built for;
+nothing here touches MkDocs, git or the file system.
+
+Addresses (``src_uri`` of the generated Markdown pages; MkDocs turns ``privacy.md`` into
+``/privacy/`` and ``privacy/v2.md`` into ``/privacy/v2/``):
+
+=====================================  ==========================================
+``<slug>.md``                          the current page (the version in force)
+``<slug>/v<N>.md``                     every version, at a permanent address
+``<slug>/changes/<A>-<B>.md``          the redline from version A to version B
+``<slug>/history.md``                  the table of versions
+``<slug>/draft.md``                    an unpublished draft (only with drafts on)
+``<slug>/draft/changes.md``            the redline from the latest version to the draft
+=====================================  ==========================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from tracker.policy import Catalog, Draft, Policy, Significance, Version
+
+NOTIFIED = frozenset({Significance.MAJOR, Significance.MINOR})
+
+
+def current_uri(slug: str) -> str:
+    return f"{slug}.md"
+
+
+def version_uri(slug: str, number: int) -> str:
+    return f"{slug}/v{number}.md"
+
+
+def redline_uri(slug: str, old: int, new: int) -> str:
+    return f"{slug}/changes/{old}-{new}.md"
+
+
+def history_uri(slug: str) -> str:
+    return f"{slug}/history.md"
+
+
+def draft_uri(slug: str) -> str:
+    return f"{slug}/draft.md"
+
+
+def draft_changes_uri(slug: str) -> str:
+    return f"{slug}/draft/changes.md"
+
+
+class Status(StrEnum):
+    """Where a version stands on the day the site is built for."""
+
+    CURRENT = "current"
+    ARCHIVED = "archived"
+    UPCOMING = "upcoming"
+
+
+class Kind(StrEnum):
+    INDEX = "index"
+    CURRENT = "current"
+    VERSION = "version"
+    REDLINE = "redline"
+    HISTORY = "history"
+    DRAFT = "draft"
+    DRAFT_CHANGES = "draft-changes"
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """A policy as the site shows it on one day."""
+
+    policy: Policy
+    as_of: date
+    current: Version | None
+    upcoming: tuple[Version, ...]
+    draft: Draft | None
+
+    @property
+    def slug(self) -> str:
+        return self.policy.slug
+
+    @property
+    def title(self) -> str:
+        return self.policy.title
+
+    @property
+    def latest(self) -> Version | None:
+        return self.policy.latest
+
+    @property
+    def shown(self) -> Version | None:
+        """The version on the current page: the one in force, else the first upcoming one."""
+        return self.current or (self.upcoming[0] if self.upcoming else None)
+
+    def status(self, version: Version) -> Status:
+        if not version.is_effective(self.as_of):
+            return Status.UPCOMING
+        if self.current is not None and version.number == self.current.number:
+            return Status.CURRENT
+        return Status.ARCHIVED
+
+    def previous(self, version: Version) -> Version | None:
+        return self.policy.versions[version.number - 2] if version.number > 1 else None
+
+    def redline_pairs(self) -> list[tuple[int, int]]:
+        """Every consecutive pair, every version to the latest and to the one in force,
+        and the one in force to each upcoming version; oldest first."""
+        numbers = [v.number for v in self.policy.versions]
+        pairs = {(a, a + 1) for a in numbers[:-1]}
+        if numbers:
+            pairs |= {(a, numbers[-1]) for a in numbers[:-1]}
+        if self.current is not None:
+            now = self.current.number
+            pairs |= {(a, now) for a in numbers if a < now}
+            pairs |= {(now, u.number) for u in self.upcoming}
+        return sorted(pairs)
+
+    def recently_changed(self, banner_days: int) -> bool:
+        """Whether the version in force gets the change banner: a major or minor change
+        (not the first version) published (or, after a notice, effective) within ``banner_days``."""
+        version = self.current
+        if version is None or version.number == 1 or version.significance not in NOTIFIED:
+            return False
+        since = max(version.published.date(), version.effective)
+        return 0 <= (self.as_of - since).days < banner_days
+
+
+def view(policy: Policy, as_of: date, *, drafts: bool) -> PolicyView:
+    return PolicyView(
+        policy=policy,
+        as_of=as_of,
+        current=policy.current(as_of),
+        upcoming=policy.upcoming(as_of),
+        draft=policy.draft if drafts else None,
+    )
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One generated page: what it shows and where."""
+
+    kind: Kind
+    src_uri: str
+    title: str
+    view: PolicyView | None = None
+    version: Version | None = None  # the version shown, or the new side of a redline
+    base: Version | None = None  # the old side of a redline
+    in_nav: bool = False
+    searchable: bool = False
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """Every policy as shown on one day, and every page that shows them."""
+
+    as_of: date
+    head: str
+    views: tuple[PolicyView, ...]
+    pages: dict[str, PageSpec] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[PageSpec]:
+        return iter(self.pages.values())
+
+
+def plan(catalog: Catalog, as_of: date, *, drafts: bool, index_page: str) -> SitePlan:
+    """The pages of the site for ``catalog`` on ``as_of``."""
+    views = tuple(
+        view(policy, as_of, drafts=drafts)
+        for policy in sorted(catalog, key=lambda p: (p.title.lower(), p.slug))
+        if policy.versions or (drafts and policy.draft is not None)
+    )
+    site = SitePlan(as_of=as_of, head=catalog.head, views=views)
+    site.pages[index_page] = PageSpec(Kind.INDEX, index_page, "Policies", in_nav=True)
+    for v in views:
+        for spec in _policy_pages(v):
+            site.pages[spec.src_uri] = spec
+    return site
+
+
+def _policy_pages(v: PolicyView) -> Iterator[PageSpec]:
+    slug, title = v.slug, v.title
+    if v.shown is not None:
+        yield PageSpec(
+            Kind.CURRENT,
+            current_uri(slug),
+            title,
+            v,
+            v.shown,
+            in_nav=not v.policy.withdrawn,
+            searchable=not v.policy.withdrawn,
+        )
+        yield PageSpec(Kind.HISTORY, history_uri(slug), f"{title}: history", v)
+    for version in v.policy.versions:
+        yield PageSpec(
+            Kind.VERSION, version_uri(slug, version.number), f"{title}, version {version.number}",
+            v, version,
+        )  # fmt: skip
+    versions = v.policy.versions
+    for a, b in v.redline_pairs():
+        yield PageSpec(
+            Kind.REDLINE,
+            redline_uri(slug, a, b),
+            f"{title}: changes from version {a} to version {b}",
+            v,
+            versions[b - 1],
+            versions[a - 1],
+        )
+    if v.draft is not None:
+        yield PageSpec(Kind.DRAFT, draft_uri(slug), f"{title} (unpublished draft)", v, v.latest)
+        yield PageSpec(
+            Kind.DRAFT_CHANGES,
+            draft_changes_uri(slug),
+            f"{title}: changes in the unpublished draft",
+            v,
+            None,
+            v.latest,
+        )
+
+
+def redirects(plan: SitePlan) -> list[tuple[str, str]]:
+    """(old address, new address) for every page of a renamed policy under its old slugs,
+    so that permanent addresses stay permanent. An old slug now used by another policy
+    belongs to that policy."""
+    live = {v.slug for v in plan.views}
+    moves: list[tuple[str, str]] = []
+    for v in plan.views:
+        for alias in v.policy.aliases:
+            if alias in live or alias == v.slug:
+                continue
+            for spec in plan.pages.values():
+                if spec.view is v and spec.kind not in (Kind.DRAFT, Kind.DRAFT_CHANGES):
+                    moves.append((alias + spec.src_uri[len(v.slug) :], spec.src_uri))
+    return moves

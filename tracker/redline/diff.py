@@ -1,0 +1,491 @@
+"""Compare two versions: align blocks, then diff words inside modified blocks.
+
+Alignment runs in three passes, each cheap enough for 20,000-word policies:
+
+1. ``SequenceMatcher`` over block keys (kind + whitespace-collapsed source) gives the
+   blocks that are unchanged and in place (*matched*);
+2. an unmatched block whose key appears among the unmatched blocks of the other side is
+   *moved*; so is one that is very similar to a leftover block elsewhere (moved and edited);
+3. inside each changed stretch, blocks of the same kind are paired in order with their most
+   similar counterpart (*modified*); the rest are *added* or *removed*.
+
+Texts that differ only in whitespace (line wrapping, trailing spaces, blank lines) compare
+as equivalent: ``Redline.changed`` is False and ``Redline.whitespace_changed`` is True.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from enum import StrEnum
+from typing import Any, Literal
+
+from tracker.redline.blocks import Block, parse_blocks
+
+_TOKEN = re.compile(r"(\w+(?:[.,:/'’-]\w+)*|[^\w\s])(\s*)")
+_MOVE_MIN_WORDS = 3  # shorter blocks repeat too often to call their reappearance a move
+_PAIR_WINDOW = 12
+_PAIR_RATIO = 0.4
+_MOVED_EDIT_RATIO = 0.75
+
+
+class Op(StrEnum):
+    MATCHED = "matched"
+    ADDED = "added"
+    REMOVED = "removed"
+    MOVED = "moved"
+    MODIFIED = "modified"
+
+
+SegmentOp = Literal["equal", "insert", "delete"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of words in a word-level diff; ``text`` keeps its trailing whitespace."""
+
+    op: SegmentOp
+    text: str
+
+
+def tokens(text: str) -> list[tuple[str, str]]:
+    """Words and punctuation marks of a text, each with its trailing whitespace."""
+    return _TOKEN.findall(text)
+
+
+def is_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+def count_words(text: str) -> int:
+    return sum(1 for core, _ in tokens(text) if is_word(core))
+
+
+def word_diff(old: str, new: str) -> tuple[tuple[Segment, ...], int, int]:
+    """Segments of a word-level diff and the number of words inserted and deleted."""
+    a, b = tokens(old), tokens(new)
+    matcher = SequenceMatcher(None, [t for t, _ in a], [t for t, _ in b], autojunk=False)
+    segments: list[Segment] = []
+    inserted = deleted = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            segments.append(Segment("equal", "".join(c + s for c, s in b[j1:j2])))
+            continue
+        if i2 > i1:
+            segments.append(Segment("delete", "".join(c + s for c, s in a[i1:i2])))
+            deleted += sum(1 for c, _ in a[i1:i2] if is_word(c))
+        if j2 > j1:
+            segments.append(Segment("insert", "".join(c + s for c, s in b[j1:j2])))
+            inserted += sum(1 for c, _ in b[j1:j2] if is_word(c))
+    return tuple(segments), inserted, deleted
+
+
+@dataclass(frozen=True)
+class BlockChange:
+    """What happened to one block. A moved block appears twice: at its new place, and as a
+    ``stub`` at its old place (no words counted there)."""
+
+    op: Op
+    old: Block | None
+    new: Block | None
+    segments: tuple[Segment, ...] = ()
+    cells: tuple[tuple[Segment, ...], ...] = ()
+    words_inserted: int = 0
+    words_deleted: int = 0
+    stub: bool = False
+
+    @property
+    def block(self) -> Block:
+        block = self.old if self.stub or self.new is None else self.new
+        assert block is not None
+        return block
+
+    @property
+    def edited(self) -> bool:
+        """True when the block's source changed (modified, or moved and edited)."""
+        return (
+            self.old is not None and self.new is not None and self.old.key[1:] != self.new.key[1:]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "op": self.op.value,
+            "kind": self.block.kind,
+            "section": list(self.block.section),
+        }
+        if self.stub:
+            data["stub"] = True
+        if self.old is not None:
+            data["old"] = self.old.text
+            data["old_section"] = list(self.old.section)
+        if self.new is not None:
+            data["new"] = self.new.text
+        if self.segments and not self.stub:
+            data["segments"] = [[s.op, s.text] for s in self.segments]
+        if self.cells and not self.stub:
+            data["cells"] = [[[s.op, s.text] for s in cell] for cell in self.cells]
+        data["words_inserted"] = self.words_inserted
+        data["words_deleted"] = self.words_deleted
+        return data
+
+
+SectionHappening = Literal["added", "removed", "modified", "renamed", "moved"]
+
+
+@dataclass(frozen=True)
+class SectionChange:
+    """A section (named by its heading path in the new version) and what happened to it."""
+
+    section: tuple[str, ...]
+    change: SectionHappening
+    words_inserted: int = 0
+    words_deleted: int = 0
+    old_section: tuple[str, ...] | None = None
+
+    @property
+    def title(self) -> str:
+        return self.section[-1] if self.section else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "section": list(self.section),
+            "change": self.change,
+            "words_inserted": self.words_inserted,
+            "words_deleted": self.words_deleted,
+        }
+        if self.old_section is not None and self.old_section != self.section:
+            data["old_section"] = list(self.old_section)
+        return data
+
+
+@dataclass(frozen=True)
+class Redline:
+    """The result of :func:`compare`: every block in reading order, and a section summary."""
+
+    blocks: tuple[BlockChange, ...]
+    sections: list[SectionChange] = field(default_factory=list)
+    words_inserted: int = 0
+    words_deleted: int = 0
+    old_words: int = 0
+    new_words: int = 0
+    whitespace_changed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any(change.op is not Op.MATCHED for change in self.blocks)
+
+    @property
+    def changes(self) -> list[BlockChange]:
+        return [c for c in self.blocks if c.op is not Op.MATCHED]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form; matched blocks are left out."""
+        return {
+            "changed": self.changed,
+            "whitespace_changed": self.whitespace_changed,
+            "words_inserted": self.words_inserted,
+            "words_deleted": self.words_deleted,
+            "old_words": self.old_words,
+            "new_words": self.new_words,
+            "sections": [s.to_dict() for s in self.sections],
+            "blocks": [c.to_dict() for c in self.changes],
+        }
+
+
+# ---------------------------------------------------------------------------
+# Alignment
+
+
+def _similarity(a: list[str], b: list[str], floor: float) -> float:
+    """Similarity of two word lists, or 0.0 when it is surely below ``floor``."""
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()
+
+
+def _norm_words(block: Block) -> list[str]:
+    return [c.lower() for c, _ in tokens(block.text) if is_word(c)] or [block.markdown]
+
+
+def _compatible(a: Block, b: Block) -> bool:
+    if a.kind != b.kind:
+        return False
+    return not (a.kind == "heading" and a.level != b.level)
+
+
+def _pair_region(
+    a: Sequence[Block],
+    b: Sequence[Block],
+    olds: list[int],
+    news: list[int],
+    words_a: list[list[str]],
+    words_b: list[list[str]],
+) -> list[tuple[int, int]]:
+    """Pair old and new blocks of one changed stretch, in order, by similarity."""
+    pairs: list[tuple[int, int]] = []
+    start = 0
+    for i in olds:
+        best, best_at = _PAIR_RATIO, -1
+        for pos in range(start, min(len(news), start + _PAIR_WINDOW)):
+            j = news[pos]
+            if not _compatible(a[i], b[j]):
+                continue
+            ratio = _similarity(words_a[i], words_b[j], _PAIR_RATIO)
+            if ratio > best or (best_at < 0 and ratio >= best):
+                best, best_at = ratio, pos
+        if best_at >= 0:
+            pairs.append((i, news[best_at]))
+            start = best_at + 1
+    paired_old = {i for i, _ in pairs}
+    paired_new = {j for _, j in pairs}
+    # A retitled section: one heading of the same level left on each side.
+    heads_a = [i for i in olds if a[i].kind == "heading" and i not in paired_old]
+    heads_b = [j for j in news if b[j].kind == "heading" and j not in paired_new]
+    if len(heads_a) == 1 and len(heads_b) == 1 and a[heads_a[0]].level == b[heads_b[0]].level:
+        i, j = heads_a[0], heads_b[0]
+        others = len(olds) == 1 and len(news) == 1
+        before_ok = all((pi < i) == (pj < j) for pi, pj in pairs)
+        if before_ok and (others or pairs):
+            pairs.append((i, j))
+            pairs.sort()
+    return pairs
+
+
+def _words_of(blocks: Sequence[Block]) -> list[list[str]]:
+    return [_norm_words(block) for block in blocks]
+
+
+def _change(op: Op, old: Block | None, new: Block | None, *, stub: bool = False) -> BlockChange:
+    if stub:
+        return BlockChange(op, old, new, stub=True)
+    if old is None and new is not None:
+        return BlockChange(op, None, new, words_inserted=count_words(new.text))
+    if new is None and old is not None:
+        return BlockChange(op, old, None, words_deleted=count_words(old.text))
+    assert old is not None and new is not None
+    if op is Op.MATCHED or (old.text == new.text and old.cells == new.cells):
+        return BlockChange(op, old, new)
+    if new.kind == "table_row":
+        cells: list[tuple[Segment, ...]] = []
+        inserted = deleted = 0
+        for n in range(max(len(old.cells), len(new.cells))):
+            old_cell = old.cells[n] if n < len(old.cells) else ""
+            new_cell = new.cells[n] if n < len(new.cells) else ""
+            segments, ins, dels = word_diff(old_cell, new_cell)
+            cells.append(segments)
+            inserted += ins
+            deleted += dels
+        return BlockChange(op, old, new, (), tuple(cells), inserted, deleted)
+    segments, inserted, deleted = word_diff(old.text, new.text)
+    return BlockChange(op, old, new, segments, (), inserted, deleted)
+
+
+def compare(old: str, new: str) -> Redline:
+    """Redline between two normalised Markdown texts."""
+    a, b = parse_blocks(old), parse_blocks(new)
+    keys_a, keys_b = [x.key for x in a], [x.key for x in b]
+    opcodes = _align(a, b, keys_a, keys_b)
+
+    pair_of_old: dict[int, tuple[int, Op]] = {}
+    pair_of_new: dict[int, tuple[int, Op]] = {}
+
+    def pair(i: int, j: int, op: Op) -> None:
+        pair_of_old[i] = (j, op)
+        pair_of_new[j] = (i, op)
+
+    for tag, i1, i2, j1, _ in opcodes:
+        if tag == "equal":
+            for k in range(i2 - i1):
+                pair(i1 + k, j1 + k, Op.MATCHED)
+
+    # Moves: the same block, unmatched on both sides.
+    waiting: dict[tuple[object, ...], deque[int]] = defaultdict(deque)
+    for j, block in enumerate(b):
+        if j not in pair_of_new and (block.kind == "heading" or _movable(block)):
+            waiting[keys_b[j]].append(j)
+    for i in range(len(a)):
+        if i not in pair_of_old and waiting.get(keys_a[i]):
+            pair(i, waiting[keys_a[i]].popleft(), Op.MOVED)
+
+    # Modified: similar blocks inside each changed stretch.
+    words_a, words_b = _words_of(a), _words_of(b)
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            continue
+        olds = [i for i in range(i1, i2) if i not in pair_of_old]
+        news = [j for j in range(j1, j2) if j not in pair_of_new]
+        if olds and news:
+            for i, j in _pair_region(a, b, olds, news, words_a, words_b):
+                pair(i, j, Op.MODIFIED)
+
+    # Moved and edited: a leftover block very like a leftover block elsewhere.
+    left_a = [i for i in range(len(a)) if i not in pair_of_old and _movable(a[i])]
+    left_b = [j for j in range(len(b)) if j not in pair_of_new and _movable(b[j])]
+    if left_a and left_b and len(left_a) * len(left_b) <= 40_000:
+        for i in left_a:
+            best, best_j = _MOVED_EDIT_RATIO, -1
+            for j in left_b:
+                if j in pair_of_new or not _compatible(a[i], b[j]):
+                    continue
+                ratio = _similarity(words_a[i], words_b[j], best)
+                if ratio >= best:
+                    best, best_j = ratio, j
+            if best_j >= 0:
+                pair(i, best_j, Op.MOVED)
+
+    changes = _reading_order(a, b, opcodes, pair_of_old, pair_of_new)
+    sections = _sections(changes)
+    inserted = sum(c.words_inserted for c in changes)
+    deleted = sum(c.words_deleted for c in changes)
+    redline = Redline(
+        tuple(changes),
+        sections,
+        inserted,
+        deleted,
+        sum(count_words(x.text) for x in a),
+        sum(count_words(x.text) for x in b),
+    )
+    if not redline.changed and old != new:
+        redline = Redline(
+            redline.blocks,
+            sections,
+            inserted,
+            deleted,
+            redline.old_words,
+            redline.new_words,
+            whitespace_changed=True,
+        )
+    return redline
+
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def _align(
+    a: Sequence[Block],
+    b: Sequence[Block],
+    keys_a: list[tuple[object, ...]],
+    keys_b: list[tuple[object, ...]],
+) -> list[Opcode]:
+    """Opcodes over blocks: headings are aligned first and anchor the rest, so that a
+    paragraph moved past a heading reads as the paragraph moving, not the heading."""
+    heads_a = [i for i, x in enumerate(a) if x.kind == "heading"]
+    heads_b = [j for j, x in enumerate(b) if x.kind == "heading"]
+    matcher = SequenceMatcher(
+        None, [keys_a[i] for i in heads_a], [keys_b[j] for j in heads_b], autojunk=False
+    )
+    anchors = [
+        (heads_a[m.a + k], heads_b[m.b + k])
+        for m in matcher.get_matching_blocks()
+        for k in range(m.size)
+    ]
+    opcodes: list[Opcode] = []
+    i0 = j0 = 0
+    for ia, jb in [*anchors, (len(a), len(b))]:
+        sub = SequenceMatcher(None, keys_a[i0:ia], keys_b[j0:jb], autojunk=False)
+        for tag, i1, i2, j1, j2 in sub.get_opcodes():
+            opcodes.append((tag, i0 + i1, i0 + i2, j0 + j1, j0 + j2))
+        if ia < len(a):
+            opcodes.append(("equal", ia, ia + 1, jb, jb + 1))
+        i0, j0 = ia + 1, jb + 1
+    return opcodes
+
+
+def _movable(block: Block) -> bool:
+    return count_words(block.text) >= _MOVE_MIN_WORDS
+
+
+def _reading_order(
+    a: Sequence[Block],
+    b: Sequence[Block],
+    opcodes: Iterable[Opcode],
+    pair_of_old: dict[int, tuple[int, Op]],
+    pair_of_new: dict[int, tuple[int, Op]],
+) -> list[BlockChange]:
+    """Blocks of the new version in order, with removed blocks and move stubs where they were."""
+    out: list[BlockChange] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            out.extend(_change(Op.MATCHED, a[i1 + k], b[j1 + k]) for k in range(i2 - i1))
+            continue
+        i = i1
+
+        def flush_old(until: int) -> None:
+            nonlocal i
+            while i < until:
+                paired = pair_of_old.get(i)
+                if paired is None:
+                    out.append(_change(Op.REMOVED, a[i], None))
+                elif paired[1] is Op.MOVED:
+                    out.append(_change(Op.MOVED, a[i], b[paired[0]], stub=True))
+                i += 1
+
+        for j in range(j1, j2):
+            paired = pair_of_new.get(j)
+            if paired is None:
+                out.append(_change(Op.ADDED, None, b[j]))
+            elif paired[1] is Op.MODIFIED:
+                flush_old(paired[0])
+                out.append(_change(Op.MODIFIED, a[paired[0]], b[j]))
+                i = paired[0] + 1
+            else:
+                out.append(_change(Op.MOVED, a[paired[0]], b[j]))
+        flush_old(i2)
+    return out
+
+
+@dataclass
+class _Tally:
+    change: SectionHappening | None = None
+    inserted: int = 0
+    deleted: int = 0
+    old: tuple[str, ...] | None = None
+    touched: bool = False
+
+
+def _sections(changes: Sequence[BlockChange]) -> list[SectionChange]:
+    """Per-section summary, sections named by their new heading path."""
+    renamed: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for change in changes:
+        if change.old and change.new and change.old.kind == "heading" and not change.stub:
+            renamed[change.old.section] = change.new.section
+    tallies: dict[tuple[str, ...], _Tally] = {}
+    for change in changes:
+        if change.new is not None and not change.stub:
+            path = change.new.section
+        else:
+            assert change.old is not None
+            path = renamed.get(change.old.section, change.old.section)
+        tally = tallies.setdefault(path, _Tally())
+        tally.inserted += change.words_inserted
+        tally.deleted += change.words_deleted
+        tally.touched = tally.touched or change.op is not Op.MATCHED
+        if change.block.kind == "heading" and not change.stub:
+            happening = _heading_change(change)
+            if happening is not None:
+                tally.change = happening
+                tally.old = change.old.section if change.old is not None else None
+    result: list[SectionChange] = []
+    for path, tally in tallies.items():
+        happening = tally.change or ("modified" if tally.touched else None)
+        if happening is not None:
+            result.append(SectionChange(path, happening, tally.inserted, tally.deleted, tally.old))
+    return result
+
+
+def _heading_change(change: BlockChange) -> SectionHappening | None:
+    if change.op is Op.ADDED:
+        return "added"
+    if change.op is Op.REMOVED:
+        return "removed"
+    if change.op is Op.MOVED and not change.stub:
+        return "moved"
+    if change.op is Op.MODIFIED:
+        return (
+            "renamed" if change.old and change.new and change.old.text != change.new.text else None
+        )
+    return None

@@ -222,6 +222,10 @@ def _strip_punct(text: str) -> str:
     return " ".join(core for core, _ in tokens(text) if is_word(core))
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def classify(redline: Redline) -> Classification:
     """Suggest patch, minor or major for a redline, with reasons."""
     if not redline.changed:
@@ -271,6 +275,6 @@ def classify(redline: Redline) -> Classification:
     counts = Counter(c.op for c in redline.changes if not c.stub)
     for op in (Op.MODIFIED, Op.ADDED, Op.REMOVED, Op.MOVED):
         if counts[op]:
-            reasons.append(f"{counts[op]} block{'s' if counts[op] > 1 else ''} {op.value}")
-    words = f"{redline.words_inserted} words inserted, {redline.words_deleted} deleted"
+            reasons.append(f"{_plural(counts[op], 'block')} {op.value}")
+    words = f"{_plural(redline.words_inserted, 'word')} inserted, {redline.words_deleted} deleted"
     return Classification(Significance.MINOR, (f"wording changed: {', '.join(reasons)}; {words}",))

@@ -106,9 +106,7 @@ class BlockChange:
     @property
     def edited(self) -> bool:
         """True when the block's source changed (modified, or moved and edited)."""
-        return (
-            self.old is not None and self.new is not None and self.old.key[1:] != self.new.key[1:]
-        )
+        return self.old is not None and self.new is not None and self.old.key != self.new.key
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

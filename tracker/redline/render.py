@@ -318,7 +318,7 @@ def _block_text(change: BlockChange) -> Text:
         text.append(f"  [moved from “{_name(change.old.section)}”]", style="yellow")
     if change.old and change.new and change.old.links != change.new.links:
         text.append(f"  [link: {' '.join(change.old.links)} → {' '.join(change.new.links)}]")
-    elif change.old and change.new and change.old.text == change.new.text and not change.stub:
+    elif change.old and change.new and change.old.text == change.new.text and change.edited:
         text.append("  [formatting changed]", style="yellow")
     if block.kind == "heading":
         text.stylize("bold")

@@ -312,3 +312,18 @@ def test_terminal_rendering(policy: str) -> None:
     assert "Use of Data" in text and "analyze" in text and "study" in text
     console.print(render_terminal(compare(policy, policy)))
     assert "No changes" in console.export_text()
+
+
+def test_standalone_page_escapes_its_title() -> None:
+    from tracker.redline.page import standalone_page
+
+    page = standalone_page("A <b> & v1 → v2", render_html(compare("# A\n", "# A\n\nNew.\n")))
+    assert page.startswith("<!doctype html>")
+    assert "<title>A &lt;b&gt; &amp; v1 → v2</title>" in page
+    assert "<ins>New.</ins>" in page
+
+
+def test_section_change_aliases(policy: str) -> None:
+    new = replace(policy, "We analyze usage trends", "We study usage trends")
+    [section] = compare(policy, new).sections
+    assert section.path == section.section and section.kind == section.change == "modified"

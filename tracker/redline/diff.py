@@ -147,6 +147,16 @@ class SectionChange:
     def title(self) -> str:
         return self.section[-1] if self.section else ""
 
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Alias of ``section``."""
+        return self.section
+
+    @property
+    def kind(self) -> SectionHappening:
+        """Alias of ``change``."""
+        return self.change
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "section": list(self.section),

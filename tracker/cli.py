@@ -20,7 +20,10 @@ from tracker.errors import TrackerError
 from tracker.policy import Catalog, Policy, Version
 from tracker.settings import Settings
 
-console = Console(highlight=False)
+
+def _console() -> Console:
+    """A console for stdout; off a terminal, wide enough that tables do not fold."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 @dataclass
@@ -154,10 +157,10 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
                 v.summary,
                 v.short_sha256,
             )
-        console.print(table)
+        _console().print(table)
         if p.draft is not None:
-            console.print(f"  [yellow]draft:[/] uncommitted edits to {p.draft.path}")
-        console.print()
+            _console().print(f"  [yellow]draft:[/] uncommitted edits to {p.draft.path}")
+        _console().print()
 
 
 def _policy_heading(policy: Policy) -> str:
@@ -210,8 +213,12 @@ def show(ctx: Context, spec: str) -> None:
 @click.argument("policy")
 @click.argument("a", required=False)
 @click.argument("b", required=False)
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the redline as an HTML page to this file.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the redline as an HTML page to this file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the structured diff as JSON.")
 @click.option("--stat", is_flag=True, help="Print the section summary only.")
 @pass_context
@@ -238,8 +245,12 @@ def diff(
             latest = target.latest
             click.echo(
                 f"policy {target.slug} has no draft: no uncommitted edits"
-                + (f" (latest is v{latest.number}); try: policy-tracker diff "
-                   f"{target.slug} {max(latest.number - 1, 1)} {latest.number}" if latest else "")
+                + (
+                    f" (latest is v{latest.number}); try: policy-tracker diff "
+                    f"{target.slug} {max(latest.number - 1, 1)} {latest.number}"
+                    if latest
+                    else ""
+                )
             )
             return
         old_label, old = _text_of(target, None)
@@ -255,36 +266,38 @@ def diff(
         html_file.write_text(standalone_page(title, render_html(redline)), encoding="utf-8")
         click.echo(f"wrote {html_file}")
     if as_json:
-        click.echo(json.dumps(
-            {"policy": target.slug, "from": old_label, "to": new_label, **redline.to_dict()},
-            indent=2,
-        ))
+        click.echo(
+            json.dumps(
+                {"policy": target.slug, "from": old_label, "to": new_label, **redline.to_dict()},
+                indent=2,
+            )
+        )
     elif stat:
         _print_stat(target.slug, old_label, new_label, redline)
     elif html_file is None:
-        console.print(f"[bold]{target.slug}: {old_label} → {new_label}[/]")
-        console.print(render_terminal(redline))
+        _console().print(f"[bold]{target.slug}: {old_label} → {new_label}[/]")
+        _console().print(render_terminal(redline))
 
 
 def _print_stat(slug: str, old_label: str, new_label: str, redline: Any) -> None:
-    table = Table(title=f"{slug}: {old_label} → {new_label}", title_justify="left",
-                  show_edge=False)
+    table = Table(title=f"{slug}: {old_label} → {new_label}", title_justify="left", show_edge=False)
     for column in ("section", "change", "+words", "-words"):
         table.add_column(column)
     for section in redline.sections:
         table.add_row(
-            " › ".join(section.path) or "(top)",
-            section.kind,
+            " › ".join(section.section) or "(top)",
+            section.change,
             str(section.words_inserted),
             str(section.words_deleted),
         )
-    console.print(table)
-    console.print(f"{redline.words_inserted} words inserted, {redline.words_deleted} deleted")
+    _console().print(table)
+    _console().print(f"{redline.words_inserted} words inserted, {redline.words_deleted} deleted")
 
 
 @cli.command()
-@click.option("--base", default=None,
-              help="Report commits after this ref (default: the ref's first parent).")
+@click.option(
+    "--base", default=None, help="Report commits after this ref (default: the ref's first parent)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @click.option("--no-drafts", is_flag=True, help="Ignore uncommitted edits.")
 @pass_context
@@ -309,22 +322,22 @@ def check(ctx: Context, base: str | None, as_json: bool, no_drafts: bool) -> Non
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
     else:
         if not reports:
-            console.print(f"no policy changes in {base_ref}..{settings.ref}")
+            _console().print(f"no policy changes in {base_ref}..{settings.ref}")
         for r in reports:
             declared = str(r.declared) if r.declared else "undeclared"
             mark = "[green]ok[/]" if r.ok else "[red]FAIL[/]"
-            console.print(
+            _console().print(
                 f"{mark} [bold]{r.policy} {r.label}[/]"
                 + (f" ({r.commit[:12]})" if r.commit else "")
                 + f": declared {declared}, suggested {r.classification.suggested}; "
                 f"+{r.redline.words_inserted} -{r.redline.words_deleted} words"
             )
             for section in r.redline.sections:
-                console.print(f"    {' › '.join(section.path) or '(top)'}: {section.kind}")
+                _console().print(f"    {' › '.join(section.section) or '(top)'}: {section.change}")
             for reason in r.classification.reasons:
-                console.print(f"    [dim]why: {reason}[/]")
+                _console().print(f"    [dim]why: {reason}[/]")
             for problem in r.problems:
-                console.print(f"    [red]{problem}[/]")
+                _console().print(f"    [red]{problem}[/]")
     if failed(reports):
         sys.exit(1)
 

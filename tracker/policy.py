@@ -140,7 +140,9 @@ def policy_settings(meta: Mapping[str, Any], *, slug: str, where: str) -> Policy
     notice_days = meta.get("notice_days", 0)
     if isinstance(notice_days, bool) or not isinstance(notice_days, int) or notice_days < 0:
         raise SourceError(f"{where}: front matter 'notice_days' must be a whole number ≥ 0")
-    extra = {k: v for k, v in meta.items() if k not in {"title", "acceptance_required", "notice_days"}}
+    extra = {
+        k: v for k, v in meta.items() if k not in {"title", "acceptance_required", "notice_days"}
+    }
     return PolicySettings(title.strip(), required, notice_days, extra)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,25 @@ class Settings:
     ref: str = "HEAD"
     database_url: str = "sqlite:///policy-tracker.sqlite3"
     site_url: str = "http://127.0.0.1:8000/"
+    #: The built site served at ``/`` by the service when the folder exists
+    #: (relative paths are relative to ``repository``).
+    site_dir: Path = Path("site")
+    #: Largest request body the service reads; larger bodies get a 413.
+    max_body_bytes: int = 8 * 1024 * 1024
+    #: Largest ``context`` object an event may carry, as compact JSON.
+    max_context_bytes: int = 4096
+    #: Most user ids in one ``POST /v1/status/batch``.
+    max_batch_users: int = 10_000
+    #: Seconds a SQLite writer waits for the lock before the store retries.
+    sqlite_busy_timeout: float = 30.0
+    #: ``PRAGMA synchronous`` for SQLite; FULL keeps every 2xx durable through power loss.
+    sqlite_synchronous: str = "FULL"
+    #: Connection pool size per process (PostgreSQL).
+    pool_size: int = 10
+
+    @property
+    def site_path(self) -> Path:
+        return self.site_dir if self.site_dir.is_absolute() else self.repository / self.site_dir
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -30,11 +49,26 @@ class Settings:
         values: dict[str, Any] = {}
         if "DATABASE_URL" in env:
             values["database_url"] = env["DATABASE_URL"]
-        for name in ("repository", "source", "ref", "database_url", "site_url"):
-            key = ENV_PREFIX + name.upper()
+        for f in fields(cls):
+            key = ENV_PREFIX + f.name.upper()
             if key in env:
-                values[name] = env[key]
+                values[f.name] = env[key]
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if "repository" in values:
-            values["repository"] = Path(values["repository"])
-        return replace(cls(), **values)
+        return replace(cls(), **_coerce(values))
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    """Turn environment strings into the field's type (Path, int, float)."""
+    out = dict(values)
+    defaults = Settings()
+    for name, value in values.items():
+        default = getattr(defaults, name)
+        if isinstance(default, Path):
+            out[name] = Path(value)
+        elif isinstance(value, str) and isinstance(default, bool):
+            out[name] = value.strip().lower() in {"1", "true", "yes", "on"}
+        elif isinstance(value, str) and isinstance(default, int):
+            out[name] = int(value)
+        elif isinstance(value, str) and isinstance(default, float):
+            out[name] = float(value)
+    return out

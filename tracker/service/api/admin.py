@@ -1,0 +1,164 @@
+"""Admin: publish versions from CI (the site's versions.json plus texts), manage API keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker.policy import (
+    Policy,
+    PolicySettings,
+    Significance,
+    SignificanceSource,
+    Version,
+    sha256_text,
+)
+from tracker.service import validate as v
+from tracker.service.http import Call, Reply
+from tracker.service.problems import FieldError
+from tracker.store import PublishResult, publish
+from tracker.store.keys import create_key, list_keys, parse_scopes, revoke_key
+
+POLICY_FIELDS = {
+    "slug",
+    "title",
+    "path",
+    "aliases",
+    "acceptance_required",
+    "notice_days",
+    "withdrawn",
+    "versions",
+}
+VERSION_FIELDS = {
+    "number",
+    "commit",
+    "published",
+    "effective",
+    "significance",
+    "significance_source",
+    "summary",
+    "title",
+    "author",
+    "path",
+    "sha256",
+    "text",
+    "url",
+}
+SIGNIFICANCES = tuple(s.value for s in Significance)
+SOURCES = tuple(s.value for s in SignificanceSource)
+
+
+def parse_policies(body: Any) -> list[Policy]:
+    data = v.obj(body, allowed={"policies", "generated", "site_url", "head"})
+    items = data.get("policies")
+    if not isinstance(items, list):
+        raise FieldError("policies", "must be a list of policies")
+    policies = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        where = f"policies[{i}]"
+        p = v.obj(item, where, allowed=POLICY_FIELDS)
+        slug = v.req_text(p, "slug", where=where, max_len=200).strip("/").lower()
+        if slug in seen:
+            raise FieldError(f"{where}.slug", f"policy {slug} appears twice")
+        seen.add(slug)
+        title = v.req_text(p, "title", where=where, max_len=500)
+        aliases = p.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise FieldError(f"{where}.aliases", "must be a list of slugs")
+        notice_days = v.integer(p, "notice_days", where=where, required=False, minimum=0) or 0
+        settings = PolicySettings(
+            title=title,
+            acceptance_required=v.boolean(p, "acceptance_required", where=where, default=True),
+            notice_days=notice_days,
+        )
+        raw_versions = p.get("versions")
+        if not isinstance(raw_versions, list):
+            raise FieldError(f"{where}.versions", "must be a list of versions")
+        versions = [
+            _version(slug, title, raw, f"{where}.versions[{j}]")
+            for j, raw in enumerate(raw_versions)
+        ]
+        versions.sort(key=lambda ver: ver.number)
+        policies.append(
+            Policy(
+                slug=slug,
+                path=v.text(p, "path", where=where, required=False, max_len=500, default="") or "",
+                settings=settings,
+                versions=tuple(versions),
+                aliases=tuple(a.strip("/").lower() for a in aliases),
+                withdrawn=v.boolean(p, "withdrawn", where=where, default=False),
+            )
+        )
+    return policies
+
+
+def _version(slug: str, policy_title: str, raw: Any, where: str) -> Version:
+    d: Mapping[str, Any] = v.obj(raw, where, allowed=VERSION_FIELDS)
+    text = v.req_text(d, "text", where=where, max_len=10_000_000, min_len=0)
+    sha = v.req_text(d, "sha256", where=where, max_len=64, min_len=64).lower()
+    actual = sha256_text(text)
+    if sha != actual:
+        raise FieldError(f"{where}.sha256", f"is {sha} but the text given hashes to {actual}")
+    return Version(
+        policy=slug,
+        number=v.req_int(d, "number", where=where),
+        commit=v.req_text(d, "commit", where=where, max_len=64),
+        published=v.a_datetime(d, "published", where=where),
+        author=v.text(d, "author", where=where, required=False, max_len=500, default="") or "",
+        title=v.text(d, "title", where=where, required=False, max_len=500) or policy_title,
+        text=text,
+        sha256=sha,
+        significance=Significance(_significance(d, where)),
+        significance_source=SignificanceSource(
+            v.choice(d, "significance_source", SOURCES, default="declared", where=where)
+        ),
+        summary=v.text(d, "summary", where=where, required=False, max_len=5000, default="") or "",
+        effective=v.a_date(d, "effective", where=where),
+        path=v.text(d, "path", where=where, required=False, max_len=500, default="") or "",
+    )
+
+
+def _significance(d: Mapping[str, Any], where: str) -> str:
+    if d.get("significance") is None:
+        raise FieldError(f"{where}.significance", "is required")
+    return v.choice(d, "significance", SIGNIFICANCES, default="patch", where=where)
+
+
+def publish_versions(call: Call) -> Reply:
+    """Publish versions into the tracker; idempotent, refuses a changed SHA-256 (409)."""
+    policies = parse_policies(call.json())
+    now = call.state.now()
+
+    def work(session: Session) -> PublishResult:
+        return publish(session, policies, now=now)
+
+    result = call.state.store.write(work)
+    call.state.snapshots.clear()
+    return Reply(result.to_dict(), 201 if result.created else 200)
+
+
+def keys_list(call: Call) -> dict[str, Any]:
+    with call.state.store.read() as session:
+        return {"keys": [k.to_dict() for k in list_keys(session)]}
+
+
+def keys_create(call: Call) -> Reply:
+    data = v.obj(call.json(), allowed={"name", "scopes"})
+    name = v.req_text(data, "name", max_len=200)
+    raw = data.get("scopes")
+    if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
+        raise FieldError("scopes", "must be a list of read, write, admin")
+    try:
+        scopes = parse_scopes(raw)
+    except Exception as exc:
+        raise FieldError("scopes", str(exc).removeprefix("scopes: ")) from None
+    key, info = call.state.store.write(lambda s: create_key(s, name, scopes))
+    return Reply({"key": key, **info.to_dict()}, 201)
+
+
+def keys_revoke(call: Call) -> dict[str, Any]:
+    ident = str(call.params["key_id"])
+    return call.state.store.write(lambda s: revoke_key(s, ident)).to_dict()

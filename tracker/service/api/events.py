@@ -1,0 +1,102 @@
+"""Recording acceptances, declines and withdrawals, with Idempotency-Key semantics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker.errors import Conflict
+from tracker.service import validate as v
+from tracker.service.http import Call, Reply
+from tracker.service.problems import FieldError
+from tracker.store.events import NewEvent, record
+from tracker.store.models import IdempotencyRow, Method
+from tracker.store.status import policy_status
+
+FIELDS = {"user_id", "policy", "version", "method", "ip", "user_agent", "locale", "context"}
+METHODS = tuple(m.value for m in Method)
+
+
+def accept(call: Call) -> Reply:
+    """Record that a user accepted a version."""
+    return _record(call, "accepted")
+
+
+def decline(call: Call) -> Reply:
+    """Record that a user declined a version."""
+    return _record(call, "declined")
+
+
+def withdraw(call: Call) -> Reply:
+    """Record that a user withdrew their acceptance (``version`` optional)."""
+    return _record(call, "withdrawn")
+
+
+def _record(call: Call, kind: str) -> Reply:
+    body = call.json()
+    data = v.obj(body, allowed=FIELDS)
+    user = v.user_id(data.get("user_id")) if "user_id" in data else None
+    if user is None:
+        raise FieldError("user_id", "is required")
+    slug = v.req_text(data, "policy", max_len=200)
+    number = v.integer(data, "version", required=kind != "withdrawn")
+    new = NewEvent(
+        user_id=user,
+        kind=kind,
+        method=v.choice(data, "method", METHODS, default="api"),
+        api_key_id=call.key.id,
+        ip=v.ip(data),
+        user_agent=v.text(data, "user_agent", required=False, max_len=1024),
+        locale=v.locale(data),
+        context=v.context(data, call.state.settings.max_context_bytes),
+    )
+    idem = call.header("idempotency-key")
+    if idem is not None and not 1 <= len(idem) <= 255:
+        raise FieldError("Idempotency-Key", "must be 1 to 255 characters")
+    request_hash = hashlib.sha256(
+        json.dumps([call.request.url.path, body], sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    state = call.state
+    now = state.now()
+
+    def work(session: Session) -> tuple[int, dict[str, Any], bool]:
+        if idem is not None:
+            stored = session.get(IdempotencyRow, (call.key.id, idem))
+            if stored is not None:
+                if stored.request_hash != request_hash:
+                    raise Conflict(
+                        "this Idempotency-Key was used with a different request; "
+                        "use a new key for a new request",
+                        code="idempotency_key_reused",
+                    )
+                return stored.status, stored.response, True
+        snapshot = state.snapshots.get(session)
+        policy = snapshot.policy(slug)
+        version = policy.version(number) if number is not None else None
+        event, consent, created = record(session, snapshot, policy, version, new, now)
+        result = {
+            "event": event,
+            "created": created,
+            "status": policy_status(policy, consent, state.today(), snapshot),
+        }
+        status = 201 if created else 200
+        if idem is not None:
+            session.add(
+                IdempotencyRow(
+                    api_key_id=call.key.id,
+                    key=idem,
+                    request_hash=request_hash,
+                    status=status,
+                    response=result,
+                    created_at=now,
+                )
+            )
+            session.flush()
+        return status, result, False
+
+    status, result, replayed = state.store.write(work)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Reply(result, status, headers)

@@ -1,0 +1,82 @@
+"""Status: must this user (re-)accept? One user, or up to 10,000 in one set-based call."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from tracker.service import validate as v
+from tracker.service.http import Call
+from tracker.service.problems import FieldError
+from tracker.store.events import user_events
+from tracker.store.status import user_statuses
+
+
+def user_status(call: Call) -> dict[str, Any]:
+    """The user's status for every policy, or for ``?policy=slug``."""
+    user = v.user_id(call.params["user_id"])
+    slug = call.query.get("policy")
+    state = call.state
+    with state.store.read() as session:
+        snap = state.snapshots.get(session)
+        policy = snap.policy(slug) if slug is not None else None
+        return user_statuses(session, snap, [user], state.today(), policy)[0]
+
+
+def batch_status(call: Call) -> dict[str, Any]:
+    """``{user_ids: [...], policy?}`` → the status of each user."""
+    data = v.obj(call.json(), allowed={"user_ids", "policy"})
+    ids = data.get("user_ids")
+    limit = call.state.settings.max_batch_users
+    if not isinstance(ids, list):
+        raise FieldError("user_ids", "must be a list of user ids")
+    if not ids:
+        raise FieldError("user_ids", "must name at least one user")
+    if len(ids) > limit:
+        raise FieldError("user_ids", f"has {len(ids)} entries; the limit is {limit}")
+    users = [v.user_id(u, f"user_ids[{i}]") for i, u in enumerate(ids)]
+    slug = v.text(data, "policy", required=False, max_len=200)
+    state = call.state
+    with state.store.read() as session:
+        snap = state.snapshots.get(session)
+        policy = snap.policy(slug) if slug is not None else None
+        return {"users": user_statuses(session, snap, users, state.today(), policy)}
+
+
+def _decode_cursor(value: str | None) -> int:
+    if value is None:
+        return 0
+    try:
+        decoded = base64.urlsafe_b64decode(value.encode() + b"==").decode()
+        number = int(decoded.removeprefix("e"))
+        if not decoded.startswith("e") or number < 0:
+            raise ValueError
+        return number
+    except ValueError:
+        raise FieldError("cursor", "is not a cursor this API returned") from None
+
+
+def _encode_cursor(after: int) -> str:
+    return base64.urlsafe_b64encode(f"e{after}".encode()).decode().rstrip("=")
+
+
+def events(call: Call) -> dict[str, Any]:
+    """The user's events, oldest first, a page at a time (``cursor``, ``limit`` ≤ 1000)."""
+    user = v.user_id(call.params["user_id"])
+    after = _decode_cursor(call.query.get("cursor"))
+    raw_limit = call.query.get("limit", "100")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+        raise FieldError("limit", "must be a whole number from 1 to 1000")
+    slug = call.query.get("policy")
+    state = call.state
+    with state.store.read() as session:
+        snap = state.snapshots.get(session)
+        policy = snap.policy(slug) if slug is not None else None
+        page, last = user_events(
+            session, snap, user, after=after, limit=int(raw_limit), policy=policy
+        )
+    return {
+        "user_id": user,
+        "events": page,
+        "next_cursor": _encode_cursor(last) if last is not None else None,
+    }

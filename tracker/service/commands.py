@@ -1,0 +1,208 @@
+"""Click commands of the service: ``serve``, ``sync``, ``db`` and ``keys``.
+
+``tracker.cli`` registers them with ``cli.add_command(...)``; they read the root
+command's settings (``ctx.obj.settings``) when there is one, else the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from tracker import migrations
+from tracker.settings import Settings
+from tracker.store import Store
+from tracker.store.keys import create_key, list_keys, parse_scopes, revoke_key
+
+database_option = click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    help="sqlite:///file.sqlite3 or postgresql://user@host/db (default: from settings).",
+)
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    ctx = click.get_current_context()
+    obj: Any = ctx.find_root().obj
+    settings = getattr(obj, "settings", None)
+    if not isinstance(settings, Settings):
+        settings = Settings.from_env()
+    return replace(settings, database_url=database_url) if database_url else settings
+
+
+def _store(database_url: str | None) -> Store:
+    return Store.open(_settings(database_url))
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@database_option
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object a line.",
+)
+@click.option("--no-sync", is_flag=True, help="Do not sync versions from the repository first.")
+def serve(
+    host: str, port: int, workers: int, database_url: str | None, log_format: str, no_sync: bool
+) -> None:
+    """Run the tracker service (API at /v1, the built site at /).
+
+    Creates and migrates the database on first start and syncs versions from the
+    repository it stands in, so one command gives a working demo.
+
+    Example: policy-tracker serve --port 8000 --log-format json
+    """
+    from tracker.service.serve import run
+    from tracker.service.sync import prepare
+
+    settings = _settings(database_url)
+    store, result = prepare(settings, sync_repository=not no_sync)
+    store.dispose()
+    if result is not None:
+        click.echo(f"synced: {result.summary()}", err=True)
+    run(settings, host=host, port=port, workers=workers, log_format=log_format)
+
+
+@click.command()
+@database_option
+def sync(database_url: str | None) -> None:
+    """Publish the repository's versions into the tracker's database (idempotent).
+
+    A version already stored with a different SHA-256 is refused: published versions
+    never change.
+
+    Example: policy-tracker sync --database-url postgresql://tracker@db/tracker
+    """
+    from tracker.service.sync import prepare
+
+    store, result = prepare(_settings(database_url))
+    store.dispose()
+    assert result is not None
+    click.echo(f"synced: {result.summary()}")
+
+
+@click.group()
+def db() -> None:
+    """Manage the tracker's database schema (Alembic migrations shipped with the package).
+
+    Example: policy-tracker db upgrade
+    """
+
+
+@db.command()
+@click.argument("revision", default="head")
+@database_option
+def upgrade(revision: str, database_url: str | None) -> None:
+    """Create or migrate the database to REVISION (default: head).
+
+    Example: policy-tracker db upgrade --database-url sqlite:///tracker.sqlite3
+    """
+    store = _store(database_url)
+    migrations.upgrade(store.engine, revision)
+    click.echo(f"database at revision {migrations.current(store.engine)}")
+    store.dispose()
+
+
+@db.command()
+@click.argument("revision", default="-1")
+@database_option
+def downgrade(revision: str, database_url: str | None) -> None:
+    """Migrate the database down to REVISION (default: one step; 'base' drops everything).
+
+    Example: policy-tracker db downgrade base
+    """
+    store = _store(database_url)
+    migrations.downgrade(store.engine, revision)
+    click.echo(f"database at revision {migrations.current(store.engine) or 'base'}")
+    store.dispose()
+
+
+@db.command()
+@database_option
+def current(database_url: str | None) -> None:
+    """Print the database's revision and the package's head revision.
+
+    Example: policy-tracker db current
+    """
+    store = _store(database_url)
+    click.echo(f"database: {migrations.current(store.engine) or 'empty'}")
+    click.echo(f"head: {migrations.head()}")
+    store.dispose()
+
+
+@click.group()
+def keys() -> None:
+    """Create, list and revoke API keys (stored only as hashes).
+
+    Example: policy-tracker keys create --name web --scopes read,write
+    """
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who uses the key (an app).")
+@click.option(
+    "--scopes", default="read", show_default=True, help="Comma-separated: read, write, admin."
+)
+@database_option
+def keys_create(name: str, scopes: str, database_url: str | None) -> None:
+    """Create a key and print it once; only its hash is stored.
+
+    Example: policy-tracker keys create --name checkout --scopes read,write
+    """
+    wanted = parse_scopes(scopes)
+    store = _store(database_url)
+    migrations.upgrade(store.engine)
+    key, info = store.write(lambda s: create_key(s, name, wanted))
+    store.dispose()
+    click.echo(key)
+    click.echo(
+        f"created key {info.id} ({info.name}, scopes {','.join(sorted(info.scopes))}); "
+        "it is shown only this once",
+        err=True,
+    )
+
+
+@keys.command("list")
+@database_option
+def keys_list(database_url: str | None) -> None:
+    """List keys: id, prefix, name, scopes, created, revoked.
+
+    Example: policy-tracker keys list
+    """
+    store = _store(database_url)
+    with store.read() as session:
+        found = list_keys(session)
+    store.dispose()
+    if not found:
+        click.echo("no API keys; create one with: policy-tracker keys create --name NAME")
+    for k in found:
+        revoked = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        click.echo(
+            f"{k.id}\tptk_{k.prefix}_…\t{k.name}\t{','.join(sorted(k.scopes))}\t"
+            f"{k.created_at:%Y-%m-%d}\t{revoked}"
+        )
+
+
+@keys.command("revoke")
+@click.argument("key")
+@database_option
+def keys_revoke(key: str, database_url: str | None) -> None:
+    """Revoke KEY (its id or prefix); requests with it get 401 from then on.
+
+    Example: policy-tracker keys revoke 3
+    """
+    ident = key.removeprefix("ptk_").split("_", 1)[0]
+    store = _store(database_url)
+    info = store.write(lambda s: revoke_key(s, ident))
+    store.dispose()
+    click.echo(f"revoked key {info.id} ({info.name})")
+
+
+COMMANDS = [serve, sync, db, keys]

@@ -1,0 +1,104 @@
+"""Endpoints as small typed functions: the wrapper reads the body, checks the key and scope,
+then runs the handler in Starlette's thread pool (database work is synchronous)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from tracker.service.problems import Forbidden, Malformed, TooLarge, Unauthorized
+from tracker.service.state import AppState
+from tracker.store.keys import KeyInfo, authenticate
+
+_AUTH_DETAIL = "a valid API key is required: send 'Authorization: Bearer <key>'"
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it."""
+
+    request: Request
+    state: AppState
+    key: KeyInfo
+    params: dict[str, Any]
+    query: QueryParams
+    raw: bytes = b""
+    _json: Any = field(default=None, repr=False)
+
+    def json(self) -> Any:
+        if self._json is None:
+            if not self.raw.strip():
+                raise Malformed("the request body is empty; send a JSON object")
+            try:
+                self._json = json.loads(self.raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise Malformed(f"the request body is not valid JSON: {exc}") from None
+        return self._json
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] | None = None
+
+
+Handler = Callable[[Call], Reply | dict[str, Any]]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise TooLarge(f"the request body is larger than {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _key_for(request: Request, state: AppState) -> KeyInfo:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(_AUTH_DETAIL)
+    with state.store.read() as session:
+        key = authenticate(session, token.strip())
+    if key is None:
+        raise Unauthorized(_AUTH_DETAIL)
+    return key
+
+
+def api(handler: Handler, scope: str, *, body: bool = False) -> Callable[[Request], Any]:
+    """Wrap a handler: body size limit, Bearer key, scope, thread pool, JSON reply."""
+
+    async def endpoint(request: Request) -> Response:
+        state: AppState = request.app.state.tracker
+        raw = await read_body(request, state.settings.max_body_bytes) if body else b""
+        return await run_in_threadpool(_run, request, state, raw)
+
+    def _run(request: Request, state: AppState, raw: bytes) -> Response:
+        key = _key_for(request, state)
+        if scope not in key.scopes:
+            raise Forbidden(f"this API key lacks the '{scope}' scope")
+        call = Call(request, state, key, dict(request.path_params), request.query_params, raw)
+        result = handler(call)
+        reply = result if isinstance(result, Reply) else Reply(result)
+        return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint

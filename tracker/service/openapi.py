@@ -1,0 +1,598 @@
+"""The OpenAPI 3.1 document, maintained by hand beside the handlers.
+
+``tests/service/test_openapi.py`` runs Schemathesis against it and checks that every route
+is documented; ``docs/api.md`` is generated from it (``python -m tracker.service.openapi``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from typing import Any
+
+NULLABLE_INT = {"type": ["integer", "null"]}
+NULLABLE_STR = {"type": ["string", "null"]}
+USER_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f]+$"}
+SIGNIFICANCE = {"type": "string", "enum": ["patch", "minor", "major"]}
+STATES = ["accepted", "never_accepted", "major_change", "declined", "withdrawn"]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None, **kw: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props) if required is None else required,
+        **kw,
+    }
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": _obj(
+        {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "code": {"type": "string"},
+            "detail": {"type": "string"},
+            "field": {"type": "string", "description": "the invalid field (422 only)"},
+        },
+        ["type", "title", "status", "code", "detail"],
+    ),
+    "Policy": _obj(
+        {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "path": {"type": "string"},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "acceptance_required": {"type": "boolean"},
+            "notice_days": {"type": "integer"},
+            "withdrawn": {"type": "boolean"},
+            "current_version": NULLABLE_INT,
+            "latest_version": NULLABLE_INT,
+        }
+    ),
+    "Version": _obj(
+        {
+            "policy": {"type": "string"},
+            "version": {"type": "integer"},
+            "title": {"type": "string"},
+            "commit": {"type": "string"},
+            "published": {"type": "string", "format": "date-time"},
+            "effective": {"type": "string", "format": "date"},
+            "in_force": {"type": "boolean"},
+            "significance": SIGNIFICANCE,
+            "summary": {"type": "string"},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "url": {"type": "string"},
+        }
+    ),
+    "PolicyStatus": _obj(
+        {
+            "policy": {"type": "string"},
+            "title": {"type": "string"},
+            "acceptance_required": {"type": "boolean"},
+            "current_version": NULLABLE_INT,
+            "accepted_version": NULLABLE_INT,
+            "accepted_at": {"type": ["string", "null"], "format": "date-time"},
+            "state": {"type": "string", "enum": STATES},
+            "needs_acceptance": {"type": "boolean"},
+            "accept_by": {"type": ["string", "null"], "format": "date"},
+            "upcoming": {
+                "oneOf": [
+                    {"type": "null"},
+                    _obj(
+                        {
+                            "version": {"type": "integer"},
+                            "significance": SIGNIFICANCE,
+                            "effective": {"type": "string", "format": "date"},
+                            "summary": {"type": "string"},
+                        }
+                    ),
+                ]
+            },
+        }
+    ),
+    "UserStatus": _obj(
+        {
+            "user_id": {"type": "string"},
+            "policies": {"type": "array", "items": _ref("PolicyStatus")},
+        }
+    ),
+    "Event": _obj(
+        {
+            "id": {"type": "integer"},
+            "type": {"type": "string", "enum": ["accepted", "declined", "withdrawn"]},
+            "user_id": {"type": "string"},
+            "policy": NULLABLE_STR,
+            "version": NULLABLE_INT,
+            "sha256": NULLABLE_STR,
+            "method": {"type": "string"},
+            "api_key_id": NULLABLE_INT,
+            "ip": NULLABLE_STR,
+            "user_agent": NULLABLE_STR,
+            "locale": NULLABLE_STR,
+            "context": {"type": ["object", "null"]},
+            "recorded_at": {"type": "string", "format": "date-time"},
+        }
+    ),
+    "EventRequest": _obj(
+        {
+            "user_id": USER_ID,
+            "policy": {"type": "string", "minLength": 1, "maxLength": 200},
+            "version": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+            "method": {
+                "type": "string",
+                "enum": ["clickwrap", "continued_use", "api", "import"],
+                "default": "api",
+            },
+            "ip": {
+                "anyOf": [
+                    {"type": "string", "format": "ipv4"},
+                    {"type": "string", "format": "ipv6"},
+                    {"type": "null"},
+                ]
+            },
+            "user_agent": {"type": ["string", "null"], "maxLength": 1024},
+            "locale": {
+                "type": ["string", "null"],
+                "maxLength": 64,
+                "pattern": "^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$",
+            },
+            "context": {
+                "type": ["object", "null"],
+                "description": "free-form evidence; at most max_context_bytes as JSON",
+                "maxProperties": 20,
+            },
+        },
+        ["user_id", "policy", "version"],
+        additionalProperties=False,
+    ),
+    "EventResult": _obj(
+        {
+            "event": _ref("Event"),
+            "created": {
+                "type": "boolean",
+                "description": "false when the same event was already the user's latest",
+            },
+            "status": _ref("PolicyStatus"),
+        }
+    ),
+    "BatchStatusRequest": _obj(
+        {
+            "user_ids": {"type": "array", "items": USER_ID, "minItems": 1, "maxItems": 10000},
+            "policy": {"type": "string", "minLength": 1, "maxLength": 200},
+        },
+        ["user_ids"],
+        additionalProperties=False,
+    ),
+    "EventsPage": _obj(
+        {
+            "user_id": {"type": "string"},
+            "events": {"type": "array", "items": _ref("Event")},
+            "next_cursor": NULLABLE_STR,
+        }
+    ),
+    "VersionStats": _obj(
+        {
+            "policy": {"type": "string"},
+            "version": {"type": "integer"},
+            "users": {"type": "integer", "description": "users with any event for the policy"},
+            "accepted": {"type": "integer", "description": "users who ever accepted it"},
+            "accepted_current": {
+                "type": "integer",
+                "description": "users whose standing acceptance is this version",
+            },
+            "declined": {"type": "integer", "description": "users whose latest event declined it"},
+            "needs_acceptance": {
+                "type": "integer",
+                "description": "users not up to date with this version",
+            },
+        }
+    ),
+    "PublishVersion": _obj(
+        {
+            "number": {"type": "integer", "minimum": 1},
+            "commit": {"type": "string", "minLength": 1, "maxLength": 64},
+            "published": {"type": "string", "format": "date-time"},
+            "effective": {"type": "string", "format": "date"},
+            "significance": SIGNIFICANCE,
+            "significance_source": {"type": "string", "enum": ["declared", "classified"]},
+            "summary": {"type": "string"},
+            "title": {"type": "string"},
+            "author": {"type": "string"},
+            "path": {"type": "string"},
+            "url": {"type": "string"},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "text": {"type": "string"},
+        },
+        ["number", "commit", "published", "effective", "significance", "sha256", "text"],
+        additionalProperties=False,
+    ),
+    "PublishPolicy": _obj(
+        {
+            "slug": {"type": "string", "minLength": 1, "maxLength": 200},
+            "title": {"type": "string", "minLength": 1, "maxLength": 500},
+            "path": {"type": "string"},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "acceptance_required": {"type": "boolean"},
+            "notice_days": {"type": "integer", "minimum": 0},
+            "withdrawn": {"type": "boolean"},
+            "versions": {"type": "array", "items": _ref("PublishVersion")},
+        },
+        ["slug", "title", "versions"],
+        additionalProperties=False,
+    ),
+    "PublishRequest": _obj(
+        {
+            "policies": {"type": "array", "items": _ref("PublishPolicy")},
+            "generated": {"type": "string"},
+            "site_url": {"type": "string"},
+            "head": {"type": "string"},
+        },
+        ["policies"],
+        additionalProperties=False,
+    ),
+    "PublishResult": _obj(
+        {
+            "created": {
+                "type": "array",
+                "items": _obj({"policy": {"type": "string"}, "version": {"type": "integer"}}),
+            },
+            "unchanged": {"type": "integer"},
+            "policies_created": {"type": "array", "items": {"type": "string"}},
+            "policies_updated": {"type": "array", "items": {"type": "string"}},
+        }
+    ),
+    "ApiKey": _obj(
+        {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "prefix": {"type": "string"},
+            "scopes": {"type": "array", "items": {"type": "string"}},
+            "created_at": {"type": "string", "format": "date-time"},
+            "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+        }
+    ),
+}
+SCHEMAS["PolicyDetail"] = {
+    "allOf": [
+        _ref("Policy"),
+        _obj({"versions": {"type": "array", "items": _ref("Version")}}),
+    ]
+}
+SCHEMAS["VersionDetail"] = {
+    "allOf": [
+        _ref("Version"),
+        _obj({"markdown": {"type": "string"}, "html": {"type": "string"}}),
+    ]
+}
+SCHEMAS["Changes"] = _obj(
+    {
+        "policy": {"type": "string"},
+        "from": _ref("Version"),
+        "to": _ref("Version"),
+        "changed": {"type": "boolean"},
+        "suggested_significance": {"type": "string"},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+        "html": {"type": "string", "description": "the redline, ready to show"},
+        "diff": {"type": "object", "description": "the structured diff (tracker.redline)"},
+    }
+)
+SCHEMAS["NewApiKey"] = {
+    "allOf": [
+        _ref("ApiKey"),
+        _obj({"key": {"type": "string", "description": "shown once; store it now"}}),
+    ]
+}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": _ref("Problem")}},
+    }
+
+
+AUTH_ERRORS = {
+    "401": _problem("missing, unknown or revoked API key"),
+    "403": _problem("the API key lacks the scope"),
+}
+BODY_ERRORS = {
+    "400": _problem("malformed JSON"),
+    "413": _problem("the body is larger than the limit"),
+    "422": _problem("an invalid field (named in `field`)"),
+}
+
+SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "the policy's slug; may contain `/` (legal/terms)",
+}
+VERSION_N = {"name": "n", "in": "path", "required": True, "schema": {"type": "integer"}}
+USER = {"name": "user_id", "in": "path", "required": True, "schema": USER_ID}
+POLICY_QUERY = {
+    "name": "policy",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "only this policy",
+}
+IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": "retries with the same key and body return the original response; "
+    "the same key with another body is a 409",
+}
+
+
+def _op(
+    summary: str,
+    ok: dict[str, Any],
+    *,
+    status: str = "200",
+    params: list[dict[str, Any]] | None = None,
+    body: str | None = None,
+    errors: dict[str, Any] | None = None,
+    scope: str,
+    description: str = "",
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {status: {"description": "OK", "content": _json(ok)}}
+    responses.update(AUTH_ERRORS)
+    if body is not None:
+        responses.update(BODY_ERRORS)
+    responses.update(errors or {})
+    op: dict[str, Any] = {
+        "summary": summary,
+        "description": (description + f"\n\nScope: `{scope}`.").strip(),
+        "parameters": params or [],
+        "responses": responses,
+        "x-scope": scope,
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": _json(_ref(body))}
+    return op
+
+
+NOT_FOUND = {"404": _problem("unknown policy, version or user")}
+UNKNOWN_QUERY = {"404": _problem("unknown policy"), "422": _problem("an invalid parameter")}
+
+
+def _event_op(kind: str, description: str) -> dict[str, Any]:
+    op = _op(
+        f"Record a {kind}",
+        _ref("EventResult"),
+        status="201",
+        params=[IDEMPOTENCY],
+        body="EventRequest",
+        errors={**NOT_FOUND, "409": _problem("Idempotency-Key reused with another body")},
+        scope="write",
+        description=description,
+    )
+    op["responses"]["200"] = {
+        "description": "the same event was already the user's latest, or an idempotent replay",
+        "content": _json(_ref("EventResult")),
+    }
+    return op
+
+
+PATHS: dict[str, Any] = {
+    "/healthz": {
+        "get": {
+            "summary": "Liveness",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": _json(_obj({"status": {"type": "string", "const": "ok"}})),
+                }
+            },
+        }
+    },
+    "/v1/policies": {
+        "get": _op(
+            "List policies",
+            _obj({"policies": {"type": "array", "items": _ref("Policy")}}),
+            scope="read",
+        )
+    },
+    "/v1/policies/{slug}": {
+        "get": _op(
+            "One policy and its versions",
+            _ref("PolicyDetail"),
+            params=[SLUG],
+            errors=NOT_FOUND,
+            scope="read",
+        )
+    },
+    "/v1/policies/{slug}/versions": {
+        "get": _op(
+            "A policy's versions, oldest first",
+            _obj(
+                {
+                    "policy": {"type": "string"},
+                    "versions": {"type": "array", "items": _ref("Version")},
+                }
+            ),
+            params=[SLUG],
+            errors=NOT_FOUND,
+            scope="read",
+        )
+    },
+    "/v1/policies/{slug}/versions/{n}": {
+        "get": _op(
+            "One version: metadata, exact Markdown, rendered HTML",
+            _ref("VersionDetail"),
+            params=[SLUG, VERSION_N],
+            errors=NOT_FOUND,
+            scope="read",
+        )
+    },
+    "/v1/policies/{slug}/versions/{n}/stats": {
+        "get": _op(
+            "How many users accepted, declined or still need to accept a version",
+            _ref("VersionStats"),
+            params=[SLUG, VERSION_N],
+            errors=NOT_FOUND,
+            scope="read",
+        )
+    },
+    "/v1/policies/{slug}/changes/{a}-{b}": {
+        "get": _op(
+            "The redline between versions a and b",
+            _ref("Changes"),
+            params=[
+                SLUG,
+                {"name": "a", "in": "path", "required": True, "schema": {"type": "integer"}},
+                {"name": "b", "in": "path", "required": True, "schema": {"type": "integer"}},
+            ],
+            errors={**NOT_FOUND, "422": _problem("a equals b")},
+            scope="read",
+        )
+    },
+    "/v1/acceptances": {
+        "post": _event_op(
+            "acceptance",
+            "Records that the user accepted the version. Recording the same acceptance twice "
+            "in a row stores it once (200, `created: false`).",
+        )
+    },
+    "/v1/declines": {"post": _event_op("decline", "Records that the user declined the version.")},
+    "/v1/withdrawals": {
+        "post": _event_op(
+            "withdrawal",
+            "Records that the user withdrew their acceptance; `version` is optional "
+            "(default: the version they accepted).",
+        )
+    },
+    "/v1/users/{user_id}/status": {
+        "get": _op(
+            "Must this user (re-)accept?",
+            _ref("UserStatus"),
+            params=[USER, POLICY_QUERY],
+            errors=UNKNOWN_QUERY,
+            scope="read",
+            description="A user the tracker has never seen is `never_accepted`.",
+        )
+    },
+    "/v1/status/batch": {
+        "post": _op(
+            "Status of up to 10,000 users",
+            _obj({"users": {"type": "array", "items": _ref("UserStatus")}}),
+            body="BatchStatusRequest",
+            errors={"404": _problem("unknown policy")},
+            scope="read",
+        )
+    },
+    "/v1/users/{user_id}/events": {
+        "get": _op(
+            "The user's events, oldest first, cursor-paginated",
+            _ref("EventsPage"),
+            params=[
+                USER,
+                POLICY_QUERY,
+                {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                },
+            ],
+            errors={
+                "404": _problem("unknown user or policy"),
+                "422": _problem("an invalid cursor or limit"),
+            },
+            scope="read",
+        )
+    },
+    "/v1/admin/versions": {
+        "post": _op(
+            "Publish versions (the site's versions.json plus texts)",
+            _ref("PublishResult"),
+            status="201",
+            body="PublishRequest",
+            errors={"409": _problem("a stored version's SHA-256 differs")},
+            scope="admin",
+            description="Idempotent: versions already stored answer 200 with `created: []`.",
+        )
+    },
+    "/v1/admin/keys": {
+        "get": _op(
+            "List API keys",
+            _obj({"keys": {"type": "array", "items": _ref("ApiKey")}}),
+            scope="admin",
+        ),
+        "post": _op(
+            "Create an API key (the key is shown once)",
+            _ref("NewApiKey"),
+            status="201",
+            body="NewApiKeyRequest",
+            scope="admin",
+        ),
+    },
+    "/v1/admin/keys/{key_id}": {
+        "delete": _op(
+            "Revoke an API key (by id or prefix)",
+            _ref("ApiKey"),
+            params=[
+                {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            errors={"404": _problem("unknown key")},
+            scope="admin",
+        )
+    },
+}
+PATHS["/v1/admin/versions"]["post"]["responses"]["200"] = {
+    "description": "nothing new: every version was already stored",
+    "content": _json(_ref("PublishResult")),
+}
+SCHEMAS["NewApiKeyRequest"] = _obj(
+    {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "scopes": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["read", "write", "admin"]},
+            "minItems": 1,
+        },
+    },
+    additionalProperties=False,
+)
+
+
+@cache
+def _document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "policy-tracker",
+            "version": "1",
+            "description": "Versioned policies and who accepted which version.",
+        },
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    return copy.deepcopy(_document())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(json.dumps(openapi_document(), indent=2))

@@ -1,0 +1,66 @@
+"""The web app as data: routes (with the scope each needs), middleware, exception handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tracker.service.api import admin, events, policies, status
+from tracker.service.http import api
+from tracker.service.openapi import openapi_document
+
+P = "/v1/policies/{slug:path}"
+U = "/v1/users/{user_id:path}"
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: answers without a key."""
+    return JSONResponse({"status": "ok"})
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+# More specific paths come first: ``{slug:path}`` would otherwise swallow ``/versions/…``.
+API_ROUTES: list[BaseRoute] = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/v1/policies", api(policies.list_policies, "read"), methods=["GET"]),
+    Route(P + "/versions/{n:int}/stats", api(policies.get_stats, "read"), methods=["GET"]),
+    Route(P + "/versions/{n:int}", api(policies.get_version, "read"), methods=["GET"]),
+    Route(P + "/versions", api(policies.list_versions, "read"), methods=["GET"]),
+    Route(P + "/changes/{a:int}-{b:int}", api(policies.get_changes, "read"), methods=["GET"]),
+    Route(P, api(policies.get_policy, "read"), methods=["GET"]),
+    Route("/v1/acceptances", api(events.accept, "write", body=True), methods=["POST"]),
+    Route("/v1/declines", api(events.decline, "write", body=True), methods=["POST"]),
+    Route("/v1/withdrawals", api(events.withdraw, "write", body=True), methods=["POST"]),
+    Route(U + "/status", api(status.user_status, "read"), methods=["GET"]),
+    Route(U + "/events", api(status.events, "read"), methods=["GET"]),
+    Route("/v1/status/batch", api(status.batch_status, "read", body=True), methods=["POST"]),
+    Route("/v1/admin/versions", api(admin.publish_versions, "admin", body=True), methods=["POST"]),
+    Route("/v1/admin/keys", api(admin.keys_list, "admin"), methods=["GET"]),
+    Route("/v1/admin/keys", api(admin.keys_create, "admin", body=True), methods=["POST"]),
+    Route("/v1/admin/keys/{key_id}", api(admin.keys_revoke, "admin"), methods=["DELETE"]),
+]
+
+
+def routes(site: Path | None) -> list[BaseRoute]:
+    """The API, then the built site at ``/`` when there is one."""
+    found: list[BaseRoute] = list(API_ROUTES)
+    if site is not None and site.is_dir():
+        found.append(Mount("/", app=StaticFiles(directory=site, html=True), name="site"))
+    return found
+
+
+MIDDLEWARE: list[Middleware] = [
+    Middleware(GZipMiddleware, minimum_size=4096),
+]
+
+__all__ = ["MIDDLEWARE", "routes"]

@@ -1,0 +1,160 @@
+"""An in-memory snapshot of policies and version metadata (no texts), cached per store.
+
+Status answers need every version's number, significance and effective date; there are
+few of them, so each process keeps a snapshot and re-reads it only when the store's
+``catalog_revision`` moves (one primary-key lookup per request).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.errors import NotFound
+from tracker.store.models import PolicyRow, VersionRow
+from tracker.store.publish import catalog_revision
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    id: int
+    policy_id: int
+    number: int
+    significance: str
+    effective_on: date
+    published_at: datetime
+    summary: str
+    title: str
+    sha256: str
+    commit: str
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    id: int
+    slug: str
+    title: str
+    path: str
+    aliases: tuple[str, ...]
+    acceptance_required: bool
+    notice_days: int
+    withdrawn: bool
+    versions: tuple[VersionInfo, ...]  # by number, 1..n
+
+    def version(self, number: int) -> VersionInfo:
+        if 1 <= number <= len(self.versions):
+            return self.versions[number - 1]
+        raise NotFound(
+            f"policy {self.slug} has no version {number} (it has 1–{len(self.versions)})"
+            if self.versions
+            else f"policy {self.slug} has no versions yet",
+            code="version_not_found",
+        )
+
+    def current(self, today: date) -> VersionInfo | None:
+        found = None
+        for v in self.versions:
+            if v.effective_on <= today:
+                found = v
+        return found
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    revision: int
+    policies: tuple[PolicyInfo, ...]  # by slug
+    by_slug: dict[str, PolicyInfo]
+    by_id: dict[int, PolicyInfo]
+    versions: dict[int, VersionInfo]  # by version id
+
+    def policy(self, slug: str) -> PolicyInfo:
+        key = slug.strip("/").lower()
+        found = self.by_slug.get(key)
+        if found is None:
+            for p in self.policies:
+                if key in p.aliases:
+                    return p
+            known = ", ".join(sorted(self.by_slug)) or "none"
+            raise NotFound(f"unknown policy {slug!r} (known: {known})", code="policy_not_found")
+        return found
+
+
+def load_snapshot(session: Session, revision: int | None = None) -> Snapshot:
+    revision = catalog_revision(session) if revision is None else revision
+    versions: dict[int, list[VersionInfo]] = {}
+    by_id_v: dict[int, VersionInfo] = {}
+    for r in session.execute(
+        select(
+            VersionRow.id,
+            VersionRow.policy_id,
+            VersionRow.number,
+            VersionRow.significance,
+            VersionRow.effective_on,
+            VersionRow.published_at,
+            VersionRow.summary,
+            VersionRow.title,
+            VersionRow.sha256,
+            VersionRow.commit,
+        ).order_by(VersionRow.policy_id, VersionRow.number)
+    ):
+        info = VersionInfo(
+            r.id,
+            r.policy_id,
+            r.number,
+            r.significance,
+            r.effective_on,
+            r.published_at,
+            r.summary,
+            r.title,
+            r.sha256,
+            r.commit,
+        )
+        versions.setdefault(info.policy_id, []).append(info)
+        by_id_v[info.id] = info
+    policies = []
+    for p in session.scalars(select(PolicyRow).order_by(PolicyRow.slug)):
+        policies.append(
+            PolicyInfo(
+                p.id,
+                p.slug,
+                p.title,
+                p.path,
+                tuple(p.aliases or ()),
+                p.acceptance_required,
+                p.notice_days,
+                p.withdrawn,
+                tuple(versions.get(p.id, ())),
+            )
+        )
+    return Snapshot(
+        revision,
+        tuple(policies),
+        {p.slug: p for p in policies},
+        {p.id: p for p in policies},
+        by_id_v,
+    )
+
+
+class SnapshotCache:
+    """The latest snapshot, re-read when the revision in the database moves."""
+
+    def __init__(self) -> None:
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> Snapshot:
+        revision = catalog_revision(session)
+        snap = self._snapshot
+        if snap is not None and snap.revision == revision:
+            return snap
+        with self._lock:
+            snap = load_snapshot(session, revision)
+            self._snapshot = snap
+            return snap
+
+    def clear(self) -> None:
+        self._snapshot = None

@@ -1,0 +1,157 @@
+"""Engines and session factories for SQLite and PostgreSQL.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout. Writes take the write lock
+up front (``BEGIN IMMEDIATE``) so that two writers never deadlock upgrading a read lock,
+and ``Store.write`` retries the whole unit of work on a lock timeout, a serialization
+failure or a lost race on a unique key, so that no client ever sees "database is locked".
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.errors import TrackerError
+from tracker.settings import Settings
+
+T = TypeVar("T")
+
+_WRITE = "tracker_write"
+
+
+class StoreUnavailable(TrackerError):
+    status = 503
+    code = "store_unavailable"
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` URLs use psycopg 3."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def make_engine(settings: Settings, url: str | None = None) -> Engine:
+    url = normalise_url(url or settings.database_url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, settings)
+    return create_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def _sqlite_engine(url: str, settings: Settings) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": settings.sqlite_busy_timeout, "check_same_thread": False},
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size * 4,
+    )
+    synchronous = settings.sqlite_synchronous.upper()
+    if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise TrackerError(
+            f"sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous}"
+        )
+    busy_ms = int(settings.sqlite_busy_timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite would defer it).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True  # a lost race on a unique key: the retry sees the winner's row
+    if isinstance(exc, OperationalError):
+        message = str(exc.orig).lower()
+        if "database is locked" in message or "database is busy" in message:
+            return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate in {"40001", "40P01"}  # serialization failure, deadlock
+
+
+@dataclass
+class Store:
+    """An engine with a read and a write session factory."""
+
+    engine: Engine
+    reads: sessionmaker[Session]
+    writes: sessionmaker[Session]
+    attempts: int = 12
+
+    @classmethod
+    def open(cls, settings: Settings, url: str | None = None) -> Store:
+        engine = make_engine(settings, url)
+        return cls.from_engine(engine)
+
+    @classmethod
+    def from_engine(cls, engine: Engine) -> Store:
+        reads = sessionmaker(engine, expire_on_commit=False)
+        writes = sessionmaker(engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
+        return cls(engine, reads, writes)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.reads() as session:
+            yield session
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one write transaction, retrying it whole on transient conflicts.
+
+        ``work`` must be safe to run again: it sees the database as it is when retried.
+        """
+        delay = 0.005
+        for attempt in range(self.attempts):
+            try:
+                with self.writes.begin() as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if not _retryable(exc) or attempt == self.attempts - 1:
+                    if isinstance(exc, OperationalError) and not isinstance(exc, IntegrityError):
+                        raise StoreUnavailable("the database is busy; retry the request") from exc
+                    raise
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,206 @@
+"""Recording acceptances, declines and withdrawals (append-only), and reading them back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tracker.errors import NotFound
+from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
+from tracker.store.models import ConsentRow, EventRow, VersionRow
+from tracker.store.status import Consent
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    user_id: str
+    kind: str
+    method: str
+    api_key_id: int | None
+    ip: str | None = None
+    user_agent: str | None = None
+    locale: str | None = None
+    context: dict[str, Any] | None = None
+
+
+def event_dict(row: EventRow, snapshot: Snapshot) -> dict[str, Any]:
+    policy = snapshot.by_id.get(row.policy_id)
+    version = snapshot.versions.get(row.version_id) if row.version_id is not None else None
+    return {
+        "id": row.id,
+        "type": row.kind,
+        "user_id": row.user_id,
+        "policy": policy.slug if policy else None,
+        "version": version.number if version else None,
+        "sha256": version.sha256 if version else None,
+        "method": row.method,
+        "api_key_id": row.api_key_id,
+        "ip": row.ip,
+        "user_agent": row.user_agent,
+        "locale": row.locale,
+        "context": row.context,
+        "recorded_at": row.created_at.isoformat(),
+    }
+
+
+def _lock_consent(session: Session, user_id: str, policy_id: int) -> ConsentRow:
+    """The user's consent row for the policy, created if needed and locked for this transaction.
+
+    On PostgreSQL, ``FOR UPDATE`` serialises concurrent writers for the same user and policy;
+    SQLite writers are already serialised by ``BEGIN IMMEDIATE``.
+    """
+    dialect = session.get_bind().dialect.name
+    values = {"user_id": user_id, "policy_id": policy_id}
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(ConsentRow).values(values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite.insert(ConsentRow).values(values).on_conflict_do_nothing())
+    return session.scalars(
+        select(ConsentRow)
+        .where(ConsentRow.user_id == user_id, ConsentRow.policy_id == policy_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def record(
+    session: Session,
+    snapshot: Snapshot,
+    policy: PolicyInfo,
+    version: VersionInfo | None,
+    new: NewEvent,
+    now: datetime,
+) -> tuple[dict[str, Any], Consent, bool]:
+    """Append an event unless it repeats the user's latest one for the policy.
+
+    Returns (event, the user's consent afterwards, whether a new event was stored).
+    Recording the same acceptance (decline, withdrawal) twice in a row stores it once.
+    """
+    consent = _lock_consent(session, new.user_id, policy.id)
+    version_id = version.id if version else None
+    if new.kind == "withdrawn" and version_id is None:
+        version_id = consent.accepted_version_id
+    if (
+        consent.last_event_id is not None
+        and consent.last_kind == new.kind
+        and consent.last_version_id == version_id
+    ):
+        existing = session.get(EventRow, consent.last_event_id)
+        assert existing is not None
+        return event_dict(existing, snapshot), _consent(consent), False
+    row = EventRow(
+        user_id=new.user_id,
+        policy_id=policy.id,
+        version_id=version_id,
+        kind=new.kind,
+        method=new.method,
+        api_key_id=new.api_key_id,
+        ip=new.ip,
+        user_agent=new.user_agent,
+        locale=new.locale,
+        context=new.context,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    consent.last_event_id = row.id
+    consent.last_kind = new.kind
+    consent.last_version_id = version_id
+    if new.kind == "accepted":
+        consent.accepted_version_id = version_id
+        consent.accepted_at = now
+    session.flush()
+    return event_dict(row, snapshot), _consent(consent), True
+
+
+def _consent(row: ConsentRow) -> Consent:
+    return Consent(row.last_kind, row.last_version_id, row.accepted_version_id, row.accepted_at)
+
+
+def user_events(
+    session: Session,
+    snapshot: Snapshot,
+    user_id: str,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    policy: PolicyInfo | None = None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the user's events, oldest first, and the cursor of the next page."""
+    query = (
+        select(EventRow)
+        .where(EventRow.user_id == user_id, EventRow.id > after)
+        .order_by(EventRow.id)
+        .limit(limit + 1)
+    )
+    if policy is not None:
+        query = query.where(EventRow.policy_id == policy.id)
+    rows = list(session.scalars(query))
+    if not rows and after == 0:
+        exists = session.scalar(select(EventRow.id).where(EventRow.user_id == user_id).limit(1))
+        if exists is None:
+            raise NotFound(f"no events for user {user_id!r}", code="user_not_found")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [event_dict(r, snapshot) for r in rows], (rows[-1].id if more else None)
+
+
+def version_stats(session: Session, policy: PolicyInfo, version: VersionInfo) -> dict[str, Any]:
+    """Counts of users for one version, each one indexed aggregate."""
+    ever = session.scalar(
+        select(func.count(func.distinct(EventRow.user_id))).where(
+            EventRow.version_id == version.id, EventRow.kind == "accepted"
+        )
+    )
+    users = session.scalar(
+        select(func.count()).select_from(ConsentRow).where(ConsentRow.policy_id == policy.id)
+    )
+    current = session.scalar(
+        select(func.count())
+        .select_from(ConsentRow)
+        .where(
+            ConsentRow.policy_id == policy.id,
+            ConsentRow.accepted_version_id == version.id,
+            ConsentRow.last_kind == "accepted",
+        )
+    )
+    declined = session.scalar(
+        select(func.count())
+        .select_from(ConsentRow)
+        .where(
+            ConsentRow.policy_id == policy.id,
+            ConsentRow.last_version_id == version.id,
+            ConsentRow.last_kind == "declined",
+        )
+    )
+    # Up to date with this version means: an acceptance (still standing) of the latest major
+    # version at or before it, or of any later version.
+    floor = max(
+        (v.number for v in policy.versions[: version.number] if v.significance == "major"),
+        default=1,
+    )
+    up_to_date = session.scalar(
+        select(func.count())
+        .select_from(ConsentRow)
+        .join(VersionRow, VersionRow.id == ConsentRow.accepted_version_id)
+        .where(
+            ConsentRow.policy_id == policy.id,
+            ConsentRow.last_kind == "accepted",
+            VersionRow.number >= floor,
+        )
+    )
+    users = int(users or 0)
+    return {
+        "policy": policy.slug,
+        "version": version.number,
+        "users": users,
+        "accepted": int(ever or 0),
+        "accepted_current": int(current or 0),
+        "declined": int(declined or 0),
+        "needs_acceptance": (users - int(up_to_date or 0)) if policy.acceptance_required else 0,
+    }

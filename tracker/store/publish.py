@@ -1,0 +1,143 @@
+"""Publishing versions into the store: idempotent upserts that never change a version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tracker.errors import Conflict, InvalidInput
+from tracker.policy import Policy, Version
+from tracker.store.models import MetaRow, PolicyRow, VersionRow
+
+CATALOG_REVISION = "catalog_revision"
+
+
+@dataclass
+class PublishResult:
+    """What a publish changed; ``created`` lists (slug, number, version id) of new versions."""
+
+    created: list[tuple[str, int, int]] = field(default_factory=list)
+    unchanged: int = 0
+    policies_created: list[str] = field(default_factory=list)
+    policies_updated: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "created": [{"policy": s, "version": n} for s, n, _ in self.created],
+            "unchanged": self.unchanged,
+            "policies_created": self.policies_created,
+            "policies_updated": self.policies_updated,
+        }
+
+    def summary(self) -> str:
+        made = ", ".join(f"{s} v{n}" for s, n, _ in self.created) or "no new versions"
+        return f"{made}; {self.unchanged} version(s) already stored"
+
+
+def bump_revision(session: Session) -> None:
+    done = session.execute(
+        update(MetaRow).where(MetaRow.name == CATALOG_REVISION).values(value=MetaRow.value + 1)
+    )
+    if getattr(done, "rowcount", 0) == 0:
+        session.add(MetaRow(name=CATALOG_REVISION, value=1))
+        session.flush()
+
+
+def catalog_revision(session: Session) -> int:
+    value = session.scalar(select(MetaRow.value).where(MetaRow.name == CATALOG_REVISION))
+    return int(value or 0)
+
+
+def _find_policy(session: Session, policy: Policy) -> PolicyRow | None:
+    row = session.scalars(select(PolicyRow).where(PolicyRow.slug == policy.slug)).one_or_none()
+    if row is None and policy.aliases:
+        # A renamed policy keeps its row (and its users' acceptances) under the new slug.
+        row = session.scalars(select(PolicyRow).where(PolicyRow.slug.in_(policy.aliases))).first()
+    return row
+
+
+def publish(
+    session: Session, policies: Iterable[Policy], *, now: datetime | None = None
+) -> PublishResult:
+    """Upsert policies and their versions. A stored version whose SHA-256 differs is refused."""
+    now = now or datetime.now(UTC)
+    result = PublishResult()
+    changed = False
+    for policy in policies:
+        row = _find_policy(session, policy)
+        attrs = {
+            "slug": policy.slug,
+            "title": policy.title,
+            "path": policy.path,
+            "aliases": sorted(policy.aliases),
+            "acceptance_required": policy.settings.acceptance_required,
+            "notice_days": policy.settings.notice_days,
+            "withdrawn": policy.withdrawn,
+        }
+        if row is None:
+            row = PolicyRow(**attrs, updated_at=now)
+            session.add(row)
+            session.flush()
+            result.policies_created.append(policy.slug)
+            changed = True
+        elif any(getattr(row, k) != v for k, v in attrs.items()):
+            for k, v in attrs.items():
+                setattr(row, k, v)
+            row.updated_at = now
+            result.policies_updated.append(policy.slug)
+            changed = True
+        stored = {
+            number: sha
+            for number, sha in session.execute(
+                select(VersionRow.number, VersionRow.sha256).where(VersionRow.policy_id == row.id)
+            )
+        }
+        for version in policy.versions:
+            old = stored.get(version.number)
+            if old is not None:
+                if old != version.sha256:
+                    raise Conflict(
+                        f"policy {policy.slug} version {version.number} is stored with SHA-256 "
+                        f"{old} but the source now has {version.sha256}; published versions "
+                        "never change (was history rewritten?)",
+                        code="version_changed",
+                    )
+                result.unchanged += 1
+                continue
+            if version.number != 1 and version.number - 1 not in stored:
+                raise InvalidInput(
+                    f"policy {policy.slug} version {version.number}: version "
+                    f"{version.number - 1} is neither stored nor published with it"
+                )
+            vrow = _version_row(row.id, version, now)
+            session.add(vrow)
+            session.flush()
+            stored[version.number] = version.sha256
+            result.created.append((policy.slug, version.number, vrow.id))
+            changed = True
+    if changed:
+        bump_revision(session)
+    return result
+
+
+def _version_row(policy_id: int, version: Version, now: datetime) -> VersionRow:
+    return VersionRow(
+        policy_id=policy_id,
+        number=version.number,
+        commit=version.commit,
+        published_at=version.published,
+        effective_on=version.effective,
+        significance=version.significance.value,
+        significance_source=version.significance_source.value,
+        summary=version.summary,
+        title=version.title,
+        author=version.author,
+        path=version.path,
+        text=version.text,
+        sha256=version.sha256,
+        created_at=now,
+    )

@@ -1,0 +1,132 @@
+"""Status: must this user (re-)accept? Set-based reads of ``consents`` plus pure rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.store.catalog import PolicyInfo, Snapshot
+from tracker.store.models import ConsentRow
+
+# SQLite allows 32,766 bound parameters; stay well below on every database.
+_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the store knows of one user and one policy."""
+
+    last_kind: str | None
+    last_version_id: int | None
+    accepted_version_id: int | None
+    accepted_at: datetime | None
+
+
+NO_CONSENT = Consent(None, None, None, None)
+
+
+def policy_status(
+    policy: PolicyInfo, consent: Consent, today: date, snapshot: Snapshot
+) -> dict[str, Any]:
+    """The status answer for one policy (see docs/api.md for the rules)."""
+    current = policy.current(today)
+    upcoming = None
+    for v in policy.versions:
+        if v.effective_on > today and (current is None or v.number > current.number):
+            upcoming = v
+    accepted = snapshot.versions.get(consent.accepted_version_id or -1)
+    accepted_number = accepted.number if accepted is not None else None
+    needs: bool
+    accept_by: date | None = None
+    if consent.last_kind in ("declined", "withdrawn"):
+        state, needs = consent.last_kind, True
+    elif accepted_number is None:
+        state, needs = "never_accepted", True
+    else:
+        majors = [
+            v for v in policy.versions if v.number > accepted_number and v.significance == "major"
+        ]
+        if majors:
+            accept_by = majors[0].effective_on
+        if any(v.effective_on <= today for v in majors):
+            state, needs = "major_change", True
+        else:
+            state, needs = "accepted", False
+    if current is None or not policy.acceptance_required or policy.withdrawn:
+        needs = False
+    return {
+        "policy": policy.slug,
+        "title": policy.title,
+        "acceptance_required": policy.acceptance_required,
+        "current_version": current.number if current else None,
+        "accepted_version": accepted_number,
+        "accepted_at": consent.accepted_at.isoformat() if consent.accepted_at else None,
+        "state": state,
+        "needs_acceptance": needs,
+        "accept_by": accept_by.isoformat() if accept_by else None,
+        "upcoming": (
+            {
+                "version": upcoming.number,
+                "significance": upcoming.significance,
+                "effective": upcoming.effective_on.isoformat(),
+                "summary": upcoming.summary,
+            }
+            if upcoming
+            else None
+        ),
+    }
+
+
+def consents_for(
+    session: Session, user_ids: Sequence[str], policy_id: int | None = None
+) -> dict[tuple[str, int], Consent]:
+    """Consent rows of many users in one indexed query per chunk (primary key lookups)."""
+    out: dict[tuple[str, int], Consent] = {}
+    cols = (
+        ConsentRow.user_id,
+        ConsentRow.policy_id,
+        ConsentRow.last_kind,
+        ConsentRow.last_version_id,
+        ConsentRow.accepted_version_id,
+        ConsentRow.accepted_at,
+    )
+    unique = list(dict.fromkeys(user_ids))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        query = select(*cols).where(
+            ConsentRow.user_id.in_(chunk) if len(chunk) > 1 else ConsentRow.user_id == chunk[0]
+        )
+        if policy_id is not None:
+            query = query.where(ConsentRow.policy_id == policy_id)
+        for uid, pid, kind, last_v, acc_v, acc_at in session.execute(query):
+            out[(uid, pid)] = Consent(kind, last_v, acc_v, acc_at)
+    return out
+
+
+def user_statuses(
+    session: Session,
+    snapshot: Snapshot,
+    user_ids: Sequence[str],
+    today: date,
+    policy: PolicyInfo | None = None,
+) -> list[dict[str, Any]]:
+    """``[{user_id, policies: [status, …]}]`` for each user, in the order given."""
+    if not user_ids:
+        return []
+    consents = consents_for(session, user_ids, policy.id if policy else None)
+    policies = [policy] if policy else [p for p in snapshot.policies if p.versions]
+    return [
+        {
+            "user_id": uid,
+            "policies": [
+                policy_status(p, consents.get((uid, p.id), NO_CONSENT), today, snapshot)
+                for p in policies
+            ],
+        }
+        for uid in user_ids
+    ]

@@ -20,6 +20,8 @@ equals ``version.sha256``: anyone holding the text can check the hash.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -118,7 +120,7 @@ def split_front_matter(text: str, *, where: str) -> tuple[dict[str, Any], str]:
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1) or "") or {}
+        meta = copy.deepcopy(_load_yaml(match.group(1) or "")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 2}" if mark is not None else ""
@@ -127,6 +129,13 @@ def split_front_matter(text: str, *, where: str) -> tuple[dict[str, Any], str]:
     if not isinstance(meta, dict):
         raise SourceError(f"{where}: front matter must be a mapping of keys to values")
     return meta, text[match.end() :]
+
+
+@functools.lru_cache(maxsize=512)
+def _load_yaml(block: str) -> Any:
+    # Front matter rarely changes between versions: a history of thousands of versions
+    # parses a handful of distinct blocks. Callers get a deep copy (see split_front_matter).
+    return yaml.safe_load(block)
 
 
 def policy_settings(meta: Mapping[str, Any], *, slug: str, where: str) -> PolicySettings:

@@ -344,3 +344,54 @@ def check(ctx: Context, base: str | None, as_json: bool, no_drafts: bool) -> Non
 
 def main() -> None:  # pragma: no cover - console script shim
     cli()
+
+
+def _register_service_commands() -> None:
+    from tracker.service.commands import db, keys, serve, sync
+
+    for command in (serve, sync, db, keys):
+        cli.add_command(command)
+
+
+_register_service_commands()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int) -> None:
+    """Build the site, then serve it with the tracker on the SQLite default.
+
+    Prints an API key with every scope and a first request to try.
+
+    Example: policy-tracker demo --port 8000
+    """
+    from tracker.demo import build_site, create_demo_key
+
+    settings = ctx.find_object(Context).settings  # type: ignore[union-attr]
+    _console().print("building the site with mkdocs …")
+    site = build_site(settings)
+    _console().print(f"site written to {site}")
+    key = create_demo_key(settings)
+    base = f"http://{host}:{port}"
+    _console().print(
+        f"demo API key (shown once): {key}\n"
+        f"try: curl -H 'Authorization: Bearer {key}' {base}/v1/users/alice/status\n"
+        f"site: {base}/"
+    )
+    ctx.invoke(
+        serve_command(),
+        host=host,
+        port=port,
+        workers=1,
+        database_url=None,
+        log_format="text",
+        no_sync=False,
+    )
+
+
+def serve_command() -> click.Command:
+    command = cli.get_command(click.get_current_context(), "serve")
+    assert command is not None
+    return command

@@ -1,0 +1,107 @@
+"""The built site in a real headless browser (Debian's chromium driven by Playwright).
+
+This test fails (it does not skip) when chromium is missing: `.ci/run` installs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.publish.conftest import Site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served(built: Site) -> Iterator[str]:
+    handler = functools.partial(_Quiet, directory=str(built.root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    assert CHROMIUM.exists(), "chromium is missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 900})
+        finally:
+            browser.close()
+
+
+def test_reader_journey(served: str, page: Page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(served + "privacy/")
+    meta = page.locator(".pt-meta")
+    expect(meta).to_contain_text("Last updated")
+    expect(meta).to_contain_text("3 January 2024")
+    expect(page.locator(".pt-meta__version dd")).to_have_text("2")
+    expect(page.locator(".pt-banner--upcoming")).to_contain_text("Version 3 takes effect on")
+    page.screenshot(path=str(ARTIFACTS / "policy-current.png"), full_page=True)
+
+    page.get_by_role("link", name="All versions and changes").first.click()
+    expect(page).to_have_url(served + "privacy/history/")
+    rows = page.locator("tr.pt-history__row")
+    expect(rows).to_have_count(3)
+
+    # Every link of the history table leads to a page that exists.
+    hrefs = page.locator("tr.pt-history__row a").evaluate_all("els => els.map(e => e.href)")
+    assert len(hrefs) >= 5
+    for href in hrefs:
+        response = page.request.get(href)
+        assert response.ok, href
+
+    page.get_by_role("link", name="Version 1", exact=True).click()
+    expect(page).to_have_url(served + "privacy/v1/")
+    expect(page.locator(".pt-banner--archived")).to_contain_text("Archived version")
+
+    page.goto(served + "privacy/history/")
+    page.locator("tr.pt-history__row").first.get_by_role("link", name="from 2").click()
+    expect(page).to_have_url(served + "privacy/changes/2-3/")
+    redline = page.locator(".pt-redline")
+    expect(redline.locator("ins").first).to_be_visible()
+    expect(redline.locator("del").first).to_be_visible()
+    expect(redline.locator("ins", has_text="location")).to_have_count(1)
+    expect(redline.locator("del", has_text="and")).not_to_have_count(0)
+    decoration = redline.locator("del").first.evaluate(
+        "e => getComputedStyle(e).textDecorationLine"
+    )
+    assert "line-through" in decoration
+    page.screenshot(path=str(ARTIFACTS / "policy-redline.png"), full_page=True)
+    page.emulate_media(media="print")
+    assert "line-through" in redline.locator("del").first.evaluate(
+        "e => getComputedStyle(e).textDecorationLine"
+    )
+    assert "underline" in redline.locator("ins").first.evaluate(
+        "e => getComputedStyle(e).textDecorationLine"
+    )
+    page.pdf(path=str(ARTIFACTS / "policy-redline.pdf"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tracker.store.catalog import PolicyInfo, Snapshot
@@ -82,27 +82,31 @@ def policy_status(
     }
 
 
-def consents_for(
-    session: Session, user_ids: Sequence[str], policy_id: int | None = None
-) -> dict[tuple[str, int], Consent]:
-    """Consent rows of many users in one indexed query per chunk (primary key lookups)."""
-    out: dict[tuple[str, int], Consent] = {}
-    cols = (
+def status_query(user_ids: Sequence[str], policy_id: int | None = None) -> Select[Any]:
+    """Consent rows of the given users: a primary-key lookup per user."""
+    query = select(
         ConsentRow.user_id,
         ConsentRow.policy_id,
         ConsentRow.last_kind,
         ConsentRow.last_version_id,
         ConsentRow.accepted_version_id,
         ConsentRow.accepted_at,
+    ).where(
+        ConsentRow.user_id.in_(user_ids) if len(user_ids) > 1 else ConsentRow.user_id == user_ids[0]
     )
+    if policy_id is not None:
+        query = query.where(ConsentRow.policy_id == policy_id)
+    return query
+
+
+def consents_for(
+    session: Session, user_ids: Sequence[str], policy_id: int | None = None
+) -> dict[tuple[str, int], Consent]:
+    """Consent rows of many users in one indexed query per chunk (primary key lookups)."""
+    out: dict[tuple[str, int], Consent] = {}
     unique = list(dict.fromkeys(user_ids))
     for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        query = select(*cols).where(
-            ConsentRow.user_id.in_(chunk) if len(chunk) > 1 else ConsentRow.user_id == chunk[0]
-        )
-        if policy_id is not None:
-            query = query.where(ConsentRow.policy_id == policy_id)
+        query = status_query(unique[start : start + _CHUNK], policy_id)
         for uid, pid, kind, last_v, acc_v, acc_at in session.execute(query):
             out[(uid, pid)] = Consent(kind, last_v, acc_v, acc_at)
     return out

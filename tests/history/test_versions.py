@@ -292,3 +292,20 @@ def test_significance_values_are_case_insensitive(repo: GitRepo, significance: s
     repo.commit(f"Edit\n\nPolicy-Change: {significance}", {"policy/p.md": "Two.\n"})
     version = read_catalog(repo.path, drafts=False).get("p").versions[1]
     assert version.significance == significance.strip().lower()
+
+
+def test_symlink_becoming_a_file_is_an_edit(repo: GitRepo) -> None:
+    repo.commit("Add", {"policy/p.md": "One.\n", "shared.md": "Shared.\n"})
+    (repo.path / "policy/link.md").symlink_to("../shared.md")
+    repo.commit("Link")
+    assert "link" not in read_catalog(repo.path, drafts=False).policies
+    (repo.path / "policy/link.md").unlink()
+    repo.commit("Real file", {"policy/link.md": "Now a file.\n"})
+    policy = read_catalog(repo.path, drafts=False).get("link")
+    assert [v.text for v in policy.versions] == ["# Link\n\nNow a file.\n"]
+
+
+def test_repository_may_be_named_by_a_subfolder_or_a_string(repo: GitRepo) -> None:
+    repo.commit("Add", {"policy/legal/terms.md": "Terms.\n"})
+    catalog = read_catalog(str(repo.path / "policy" / "legal"), drafts=False)
+    assert list(catalog.policies) == ["legal/terms"]

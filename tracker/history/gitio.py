@@ -165,6 +165,8 @@ def _parse_log(data: bytes) -> Iterator[Commit]:
             kind = status[0]
             if kind == "C":
                 kind, old_path = "A", None
+            elif kind == "T":  # a symlink became a file, or the other way round
+                kind = "M"
             deleted = kind == "D" or new_mode not in _FILE_MODES
             changes.append(
                 Change(

@@ -1,0 +1,235 @@
+"""``AsyncTrackerClient``: the asyncio client (httpx), the same API as ``TrackerClient``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from tracker.client import _core as core
+from tracker.client.models import (
+    AcceptanceLink,
+    Event,
+    EventsPage,
+    Notice,
+    RecordResult,
+    UserStatus,
+)
+
+T = TypeVar("T")
+
+
+class AsyncTrackerClient:
+    """Calls the tracker's API: ``AsyncTrackerClient("https://tracker.example", "ptk_…")``.
+
+    Use it as an async context manager, or call ``aclose()``. Reads and writes are retried on
+    connection errors, timeouts, 429 and 5xx answers (see ``Retry``); every write carries an
+    ``Idempotency-Key`` that stays the same across the retries of one call.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float | httpx.Timeout = 5.0,
+        retry: core.Retry | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str | None = None,
+    ):
+        self.retry = retry or core.Retry()
+        self._listeners: list[Callable[[str], object]] = []
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers=core.client_headers(api_key, user_agent),
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> AsyncTrackerClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def on_record(self, listener: Callable[[str], object]) -> None:
+        """Call ``listener(user_id)`` after this client records an event for the user
+        (``RequireAcceptance.forget`` is the usual listener)."""
+        self._listeners.append(listener)
+
+    # Reads
+
+    async def status(self, user_id: str, policy: str | None = None) -> UserStatus:
+        """The user's status for every policy, or for one."""
+        return await self._run(core.status_call(user_id, policy))
+
+    async def batch_status(
+        self, user_ids: Sequence[str], policy: str | None = None
+    ) -> list[UserStatus]:
+        """The status of many users (up to the tracker's limit, 10,000) in one call."""
+        return await self._run(core.batch_status_call(user_ids, policy))
+
+    async def events(
+        self,
+        user_id: str,
+        *,
+        policy: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> EventsPage:
+        """One page of the user's events, oldest first."""
+        return await self._run(core.events_call(user_id, policy, cursor, limit))
+
+    async def iter_events(self, user_id: str, *, policy: str | None = None) -> AsyncIterator[Event]:
+        """Every event of the user, oldest first, fetching pages as needed."""
+        cursor: str | None = None
+        while True:
+            page = await self.events(user_id, policy=policy, cursor=cursor, limit=1000)
+            for event in page.events:
+                yield event
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def notices(self, user_id: str, *, include_acknowledged: bool = False) -> list[Notice]:
+        """The user's pending notices (all of them with ``include_acknowledged``)."""
+        return await self._run(core.notices_call(user_id, include_acknowledged))
+
+    # Writes
+
+    async def accept(
+        self,
+        user_id: str,
+        policy: str,
+        version: int | None = None,
+        *,
+        method: str = "api",
+        ip: str | None = None,
+        user_agent: str | None = None,
+        locale: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> RecordResult:
+        """Record that the user accepted ``version`` (pass the one you showed them; without
+        it the version in force when the call is made is recorded)."""
+        if version is None:
+            version = core.current_version(await self.status(user_id, policy), policy)
+        return await self._record(
+            "acceptances", user_id, policy, version, method, ip, user_agent, locale, context,
+            idempotency_key,
+        )  # fmt: skip
+
+    async def decline(
+        self,
+        user_id: str,
+        policy: str,
+        version: int | None = None,
+        *,
+        method: str = "api",
+        ip: str | None = None,
+        user_agent: str | None = None,
+        locale: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> RecordResult:
+        """Record that the user declined ``version`` (default: the one in force)."""
+        if version is None:
+            version = core.current_version(await self.status(user_id, policy), policy)
+        return await self._record(
+            "declines", user_id, policy, version, method, ip, user_agent, locale, context,
+            idempotency_key,
+        )  # fmt: skip
+
+    async def withdraw(
+        self,
+        user_id: str,
+        policy: str,
+        version: int | None = None,
+        *,
+        method: str = "api",
+        ip: str | None = None,
+        user_agent: str | None = None,
+        locale: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> RecordResult:
+        """Record that the user withdrew their acceptance (default: of the version they
+        accepted)."""
+        return await self._record(
+            "withdrawals", user_id, policy, version, method, ip, user_agent, locale, context,
+            idempotency_key,
+        )  # fmt: skip
+
+    async def ack(self, notice_id: str | int, *, idempotency_key: str | None = None) -> Notice:
+        """Acknowledge a notice: the app showed it to the user."""
+        return await self._run(core.ack_call(notice_id, idempotency_key))
+
+    async def acceptance_link(
+        self,
+        user_id: str,
+        return_url: str,
+        *,
+        policies: Sequence[str] | None = None,
+        locale: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> AcceptanceLink:
+        """A short-lived, single-use link to the hosted page where the user reviews and
+        accepts; the page sends them back to ``return_url``."""
+        return await self._run(
+            core.acceptance_link_call(user_id, return_url, policies, locale, idempotency_key)
+        )
+
+    # Sending
+
+    async def _record(
+        self,
+        kind: str,
+        user_id: str,
+        policy: str,
+        version: int | None,
+        method: str,
+        ip: str | None,
+        user_agent: str | None,
+        locale: str | None,
+        context: Mapping[str, Any] | None,
+        key: str | None,
+    ) -> RecordResult:
+        call = core.record_call(
+            kind, user_id, policy, version, method=method, ip=ip, user_agent=user_agent,
+            locale=locale, context=context, key=key,
+        )  # fmt: skip
+        return await self._run(call)
+
+    async def _run(self, call: core.Call[T]) -> T:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.request(
+                    call.method, call.path, params=call.params, json=call.json,
+                    headers=call.headers,
+                )  # fmt: skip
+            except httpx.TransportError as exc:
+                delay = self.retry.delay(attempt, None)
+                if delay is None:
+                    raise core.give_up(exc, attempt) from exc
+            else:
+                delay = self.retry.delay(attempt, response) if core.should_retry(response) else None
+                if delay is None:
+                    result = core.finish(call, response)
+                    if call.changes_user is not None:
+                        for listener in self._listeners:
+                            listener(call.changes_user)
+                    return result
+            await anyio.sleep(delay)

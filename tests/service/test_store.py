@@ -70,7 +70,7 @@ def _fill(store: Store, users: int) -> None:
         conn.exec_driver_sql(f"INSERT INTO consents (user_id, policy_id) {series}")
         conn.exec_driver_sql(
             "INSERT INTO events (user_id, policy_id, version_id, kind, method, created_at) "
-            f"SELECT user_id, policy_id, 1, 'accepted', 'api', '2025-01-01' FROM consents"
+            "SELECT user_id, policy_id, 1, 'accepted', 'api', '2025-01-01' FROM consents"
         )
         conn.exec_driver_sql("ANALYZE")
 

@@ -115,3 +115,28 @@ def test_site_url_makes_feed_and_index_urls_absolute(tmp_path: Path, repo: GitRe
     assert '"url": "https://policies.example.org/privacy/v1/"' in document
     feed = (tmp_path / "site" / "feed.xml").read_text()
     assert "<id>https://policies.example.org/privacy/v3/</id>" in feed
+
+
+def test_withdrawn_policy_keeps_its_pages_with_a_banner(tmp_path: Path, repo: GitRepo) -> None:
+    repo.commit("Withdraw the cookie policy", {"policy/cookies.md": None})
+    site = build(tmp_path, repo)
+    page = site.page("cookies")
+    assert "This policy has been withdrawn" in page
+    assert site.exists("cookies/v2") and site.exists("cookies/history")
+    nav = site.page("privacy").split("<article", 1)[0]
+    assert "Cookie Policy" not in nav
+
+
+def test_serve_watches_the_policy_sources(tmp_path: Path, repo: GitRepo) -> None:
+    from mkdocs.config import load_config
+
+    config = load_config(config_file=str(write_config(tmp_path / "config", repo.path)))
+    plugin = config.plugins["policy-tracker"]
+    watched: list[str] = []
+
+    class Server:
+        def watch(self, path: str) -> None:
+            watched.append(path)
+
+    plugin.on_serve(Server(), config=config, builder=lambda: None)  # type: ignore[arg-type]
+    assert watched == [str(repo.path / "policy")]

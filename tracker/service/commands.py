@@ -6,6 +6,8 @@ command's settings (``ctx.obj.settings``) when there is one, else the environmen
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -32,8 +34,13 @@ def _settings(database_url: str | None = None) -> Settings:
     return replace(settings, database_url=database_url) if database_url else settings
 
 
-def _store(database_url: str | None) -> Store:
-    return Store.open(_settings(database_url))
+@contextmanager
+def _store(database_url: str | None) -> Iterator[Store]:
+    store = Store.open(_settings(database_url))
+    try:
+        yield store
+    finally:
+        store.dispose()
 
 
 @click.command()
@@ -104,10 +111,9 @@ def upgrade(revision: str, database_url: str | None) -> None:
 
     Example: policy-tracker db upgrade --database-url sqlite:///tracker.sqlite3
     """
-    store = _store(database_url)
-    migrations.upgrade(store.engine, revision)
-    click.echo(f"database at revision {migrations.current(store.engine)}")
-    store.dispose()
+    with _store(database_url) as store:
+        migrations.upgrade(store.engine, revision)
+        click.echo(f"database at revision {migrations.current(store.engine)}")
 
 
 @db.command()
@@ -118,10 +124,9 @@ def downgrade(revision: str, database_url: str | None) -> None:
 
     Example: policy-tracker db downgrade base
     """
-    store = _store(database_url)
-    migrations.downgrade(store.engine, revision)
-    click.echo(f"database at revision {migrations.current(store.engine) or 'base'}")
-    store.dispose()
+    with _store(database_url) as store:
+        migrations.downgrade(store.engine, revision)
+        click.echo(f"database at revision {migrations.current(store.engine) or 'base'}")
 
 
 @db.command()
@@ -131,10 +136,9 @@ def current(database_url: str | None) -> None:
 
     Example: policy-tracker db current
     """
-    store = _store(database_url)
-    click.echo(f"database: {migrations.current(store.engine) or 'empty'}")
-    click.echo(f"head: {migrations.head()}")
-    store.dispose()
+    with _store(database_url) as store:
+        click.echo(f"database: {migrations.current(store.engine) or 'empty'}")
+        click.echo(f"head: {migrations.head()}")
 
 
 @click.group()
@@ -157,10 +161,9 @@ def keys_create(name: str, scopes: str, database_url: str | None) -> None:
     Example: policy-tracker keys create --name checkout --scopes read,write
     """
     wanted = parse_scopes(scopes)
-    store = _store(database_url)
-    migrations.upgrade(store.engine)
-    key, info = store.write(lambda s: create_key(s, name, wanted))
-    store.dispose()
+    with _store(database_url) as store:
+        migrations.upgrade(store.engine)
+        key, info = store.write(lambda s: create_key(s, name, wanted))
     click.echo(key)
     click.echo(
         f"created key {info.id} ({info.name}, scopes {','.join(sorted(info.scopes))}); "
@@ -176,10 +179,8 @@ def keys_list(database_url: str | None) -> None:
 
     Example: policy-tracker keys list
     """
-    store = _store(database_url)
-    with store.read() as session:
+    with _store(database_url) as store, store.read() as session:
         found = list_keys(session)
-    store.dispose()
     if not found:
         click.echo("no API keys; create one with: policy-tracker keys create --name NAME")
     for k in found:
@@ -199,9 +200,8 @@ def keys_revoke(key: str, database_url: str | None) -> None:
     Example: policy-tracker keys revoke 3
     """
     ident = key.removeprefix("ptk_").split("_", 1)[0]
-    store = _store(database_url)
-    info = store.write(lambda s: revoke_key(s, ident))
-    store.dispose()
+    with _store(database_url) as store:
+        info = store.write(lambda s: revoke_key(s, ident))
     click.echo(f"revoked key {info.id} ({info.name})")
 
 

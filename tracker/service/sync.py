@@ -26,6 +26,10 @@ def prepare(
 ) -> tuple[Store, PublishResult | None]:
     """Create and migrate the database if needed, and sync from the repository."""
     store = Store.open(settings)
-    migrations.upgrade(store.engine)
-    result = sync(settings, store) if sync_repository else None
+    try:
+        migrations.upgrade(store.engine)
+        result = sync(settings, store) if sync_repository else None
+    except BaseException:
+        store.dispose()
+        raise
     return store, result

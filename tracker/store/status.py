@@ -82,7 +82,10 @@ def policy_status(
     }
 
 
-def status_query(user_ids: Sequence[str], policy_id: int | None = None) -> Select[Any]:
+ConsentQuery = Select[str, int, str | None, int | None, int | None, datetime | None]
+
+
+def status_query(user_ids: Sequence[str], policy_id: int | None = None) -> ConsentQuery:
     """Consent rows of the given users: a primary-key lookup per user."""
     query = select(
         ConsentRow.user_id,

@@ -1,0 +1,1 @@
+"""Example integrations of policy-tracker (run by tests/client)."""

@@ -138,7 +138,7 @@ def flaky(upstream: str, *script: str) -> Iterator[FlakyProxy]:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy, http))
         server.block_on_close = True
         proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         thread.start()
         try:
             yield proxy

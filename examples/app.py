@@ -18,7 +18,7 @@ import html
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -125,9 +125,10 @@ def create_app(
 
 
 def _local(url: str) -> str:
-    """Only follow ``next`` within this site (no open redirect)."""
+    """Only follow ``next`` within this site (no open redirect): keep its path and query."""
     parts = urlsplit(url)
-    return url if not parts.scheme or parts.netloc == "" else parts.path or "/"
+    path = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
+    return urlunsplit(("", "", path, parts.query, ""))
 
 
 def from_env() -> Starlette:

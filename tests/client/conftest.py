@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -50,8 +51,10 @@ def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracker]:
     store = Store.open(settings)
     migrations.upgrade(store.engine)
     keys = {}
-    for name, scopes in [("admin", {"admin"}), ("app", {"read", "write"}), ("read", {"read"})]:
-        keys[name], _ = store.write(lambda s, n=name, sc=scopes: create_key(s, n, frozenset(sc)))
+    for name, scopes in [("admin", "admin"), ("app", "read,write"), ("read", "read")]:
+        keys[name] = store.write(
+            partial(create_key, name=name, scopes=frozenset(scopes.split(",")))
+        )[0]
     clock = Clock()
     try:
         with serve(create_app(settings, store=store, clock=clock)) as url:

@@ -102,9 +102,7 @@ def _handler(proxy: FlakyProxy, http: httpx.Client) -> type[BaseHTTPRequestHandl
                 upstream.content,
                 upstream.headers.get("content-type", "application/json"),
                 extra={
-                    k: v
-                    for k, v in upstream.headers.items()
-                    if k.lower() == "idempotent-replayed"
+                    k: v for k, v in upstream.headers.items() if k.lower() == "idempotent-replayed"
                 },
             )
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.client.conftest import FAST, Tracker
-from tests.client.servers import closed_port, flaky
+from tests.client.servers import Seen, closed_port, flaky
 from tracker.client import (
     RateLimitedError,
     Retry,
@@ -18,8 +18,8 @@ from tracker.client import (
 )
 
 
-def one_key(seen: list[object]) -> str:
-    keys = {s.idempotency_key for s in seen}  # type: ignore[attr-defined]
+def one_key(seen: list[Seen]) -> str:
+    keys = {s.idempotency_key for s in seen}
     assert len(keys) == 1 and None not in keys, keys
     return str(keys.pop())
 

@@ -11,6 +11,7 @@ import json
 from functools import cache
 from typing import Any
 
+NO_NUL = "^[^\\x00]*$"
 NULLABLE_INT = {"type": ["integer", "null"]}
 NULLABLE_STR = {"type": ["string", "null"]}
 USER_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f]+$"}
@@ -123,7 +124,7 @@ SCHEMAS: dict[str, Any] = {
     "EventRequest": _obj(
         {
             "user_id": USER_ID,
-            "policy": {"type": "string", "minLength": 1, "maxLength": 200},
+            "policy": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL},
             "version": {"type": "integer", "minimum": 1, "maximum": 2147483647},
             "method": {
                 "type": "string",
@@ -137,7 +138,7 @@ SCHEMAS: dict[str, Any] = {
                     {"type": "null"},
                 ]
             },
-            "user_agent": {"type": ["string", "null"], "maxLength": 1024},
+            "user_agent": {"type": ["string", "null"], "maxLength": 1024, "pattern": NO_NUL},
             "locale": {
                 "type": ["string", "null"],
                 "maxLength": 64,
@@ -165,7 +166,7 @@ SCHEMAS: dict[str, Any] = {
     "BatchStatusRequest": _obj(
         {
             "user_ids": {"type": "array", "items": USER_ID, "minItems": 1, "maxItems": 10000},
-            "policy": {"type": "string", "minLength": 1, "maxLength": 200},
+            "policy": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL},
         },
         ["user_ids"],
         additionalProperties=False,
@@ -196,7 +197,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "PublishVersion": _obj(
         {
-            "number": {"type": "integer", "minimum": 1},
+            "number": {"type": "integer", "minimum": 1, "maximum": 2147483647},
             "commit": {"type": "string", "minLength": 1, "maxLength": 64},
             "published": {"type": "string", "format": "date-time"},
             "effective": {"type": "string", "format": "date"},
@@ -220,7 +221,7 @@ SCHEMAS: dict[str, Any] = {
             "path": {"type": "string"},
             "aliases": {"type": "array", "items": {"type": "string"}},
             "acceptance_required": {"type": "boolean"},
-            "notice_days": {"type": "integer", "minimum": 0},
+            "notice_days": {"type": "integer", "minimum": 0, "maximum": 2147483647},
             "withdrawn": {"type": "boolean"},
             "versions": {"type": "array", "items": _ref("PublishVersion")},
         },
@@ -503,7 +504,13 @@ PATHS: dict[str, Any] = {
             params=[
                 USER,
                 POLICY_QUERY,
-                {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                    "description": "next_cursor of the previous page (opaque)",
+                },
                 {
                     "name": "limit",
                     "in": "query",

@@ -77,6 +77,8 @@ def integer(
         if required:
             raise FieldError(name, "is required")
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON does not tell 3 from 3.0
     if isinstance(value, bool) or not isinstance(value, int):
         raise FieldError(name, "must be a whole number")
     if not minimum <= value <= maximum:
@@ -141,7 +143,7 @@ def context(data: Mapping[str, Any], limit: int, key: str = "context") -> dict[s
 def user_id(value: Any, name: str = "user_id") -> str:
     if not isinstance(value, str):
         raise FieldError(name, "must be a string")
-    if not value.strip():
+    if not value:
         raise FieldError(name, "must not be empty")
     if len(value) > 255:
         raise FieldError(name, "must be at most 255 characters")

@@ -49,7 +49,7 @@ def _record(call: Call, kind: str) -> Reply:
         method=v.choice(data, "method", METHODS, default="api"),
         api_key_id=call.key.id,
         ip=v.ip(data),
-        user_agent=v.text(data, "user_agent", required=False, max_len=1024),
+        user_agent=v.text(data, "user_agent", required=False, max_len=1024, min_len=0) or None,
         locale=v.locale(data),
         context=v.context(data, call.state.settings.max_context_bytes),
     )

@@ -1,0 +1,116 @@
+"""The canonical encoding of a chain record and salted commitments to personal fields.
+
+The bytes hashed into the chain must be the same on every Python version and database, so
+they are produced here and nowhere else (the rules are in ``docs/audit.md``):
+
+* UTF-8 JSON, keys sorted by code point, no whitespace, non-ASCII kept as is;
+* integers in decimal; no floats in chain data (a float is refused);
+* timestamps as RFC 3339 in UTC with exactly six fractional digits and ``Z``;
+* personal fields enter only as ``HMAC-SHA256(salt, field NUL value)``, where ``value`` is the
+  canonical JSON of the field's value (floats are allowed inside ``context`` and written in
+  Python's shortest round-trip form).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from tracker.errors import TrackerError
+
+CHAIN_FORMAT = 1
+#: The personal fields of each kind of record: they are committed to, never hashed in clear.
+PERSONAL: dict[str, tuple[str, ...]] = {
+    "event": ("user_id", "ip", "user_agent", "context"),
+    "notice_ack": ("user_id",),
+    "audit": (),
+}
+#: A user id replaced by erasure starts with this; it has no salt and is not checked.
+PSEUDONYM_PREFIX = "erased:"
+
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+
+class CanonicalError(TrackerError):
+    code = "not_canonical"
+
+
+def rfc3339(value: datetime) -> str:
+    """``2025-01-01T12:00:00.000000Z``: UTC, microseconds, always the same width."""
+    if value.tzinfo is None:
+        raise CanonicalError("a naive datetime cannot be put in the audit chain")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _check(value: Any, path: str, floats: bool) -> None:
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if not floats:
+            raise CanonicalError(f"{path}: floats are not allowed in the audit chain")
+        if not math.isfinite(value):
+            raise CanonicalError(f"{path}: NaN and infinity cannot be encoded")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalError(f"{path}: object keys must be strings")
+            _check(item, f"{path}.{key}", floats)
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]", floats)
+        return
+    raise CanonicalError(f"{path}: {type(value).__name__} cannot be encoded")
+
+
+def canonical_json(value: Any, *, floats: bool = False) -> bytes:
+    """The canonical UTF-8 JSON of ``value`` (see the module docstring)."""
+    _check(value, "$", floats)
+    return _encoder.encode(value).encode("utf-8")
+
+
+def new_salt() -> str:
+    """128 random bits, hex: the key of one field's commitment."""
+    return secrets.token_hex(16)
+
+
+def commit(field: str, value: Any, salt: str) -> str:
+    """``HMAC-SHA256(salt, field NUL canonical(value))`` in hex."""
+    message = field.encode() + b"\x00" + canonical_json(value, floats=True)
+    return hmac.digest(bytes.fromhex(salt), message, "sha256").hex()
+
+
+def commitments(
+    kind: str, values: Mapping[str, Any]
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Fresh salts and commitments for a record's personal fields (``None`` stays ``None``)."""
+    commits: dict[str, str | None] = {}
+    salts: dict[str, str] = {}
+    for field in PERSONAL[kind]:
+        value = values.get(field)
+        if value is None:
+            commits[field] = None
+            continue
+        salts[field] = new_salt()
+        commits[field] = commit(field, value, salts[field])
+    return commits, salts
+
+
+def body(seq: int, kind: str, data: Mapping[str, Any], commits: Mapping[str, str | None]) -> bytes:
+    """The canonical bytes of one record: what its hash covers besides the previous hash."""
+    return canonical_json(
+        {"chain": CHAIN_FORMAT, "seq": seq, "type": kind, "data": data, "commitments": commits}
+    )
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()

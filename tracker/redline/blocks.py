@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from typing import Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
+
+from tracker.redline.words import norm_words
 
 BlockKind = Literal["heading", "paragraph", "list_item", "table_row", "code", "rule"]
 
@@ -48,11 +50,18 @@ class Block:
     group: int = 0
     links: tuple[str, ...] = field(default=(), compare=False)
 
-    @property
+    # Derived values are cached on the (immutable) block: parse_blocks hands out the same
+    # Block objects for unchanged parts of successive versions, so each is computed once.
+    @cached_property
     def key(self) -> tuple[object, ...]:
         """Identity for alignment: equal keys mean equal blocks, up to whitespace."""
         source = self.markdown if self.kind == "code" else _SPACE.sub(" ", self.markdown).strip()
         return (self.kind, self.level, self.ordered, self.header, self.quote, source)
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        """The words of ``text``, lower-cased, without punctuation marks."""
+        return tuple(norm_words(self.text))
 
 
 @cache
@@ -105,14 +114,64 @@ class _Item:
     links: list[str] = field(default_factory=list)
 
 
+# A blank line followed by a line that starts a new block whatever came before it: not
+# indented (code, list continuation), not a list item, quote, fence, reference or HTML.
+_SPLIT = re.compile(r"\n\n+(?=[^\s\-+*>0-9`~<\[])")
+_Headings = tuple[tuple[int, str], ...]  # (level, text) of the headings in force
+
+
 def parse_blocks(markdown: str) -> list[Block]:
-    """Split Markdown into blocks with their section path (the headings above them)."""
-    tokens = _parser().parse(markdown)
+    """Split Markdown into blocks with their section path (the headings above them).
+
+    Successive versions of a policy share most of their text, so the text is cut at blank
+    lines where no Markdown construct can span the cut, and each piece's blocks are cached,
+    keyed by the piece, the headings above it and the number of lists and tables before it.
+    Texts where a cut could change the meaning (reference definitions, fences, front matter,
+    CR line ends) are parsed whole.
+    """
+    if (
+        markdown.startswith("-")
+        or "]:" in markdown
+        or "```" in markdown
+        or "~~~" in markdown
+        or "\r" in markdown
+        or "\0" in markdown
+    ):
+        return _parse_whole(markdown)
     blocks: list[Block] = []
-    headings: list[tuple[int, str]] = []
+    headings: _Headings = ()
+    groups = 0
+    start = 0
+    for cut in _SPLIT.finditer(markdown):
+        piece, headings, groups = _piece(markdown[start : cut.start() + 1], headings, groups)
+        blocks.extend(piece)
+        start = cut.end()
+    piece, headings, groups = _piece(markdown[start:], headings, groups)
+    blocks.extend(piece)
+    return blocks
+
+
+def _parse_whole(markdown: str) -> list[Block]:
+    return _walk(_parser().parse(markdown), [], 0)[0]
+
+
+@lru_cache(maxsize=2048)
+def _piece(
+    markdown: str, headings: _Headings, groups: int
+) -> tuple[tuple[Block, ...], _Headings, int]:
+    """The blocks of one piece of a text, and the headings and the list and table count after it."""
+    stack = list(headings)
+    blocks, groups = _walk(_parser().parse(markdown), stack, groups)
+    return tuple(blocks), tuple(stack), groups
+
+
+def _walk(
+    tokens: list[Token], headings: list[tuple[int, str]], groups: int
+) -> tuple[list[Block], int]:
+    """Blocks of a token stream; ``headings`` (updated) and ``groups`` carry on from before."""
+    blocks: list[Block] = []
     lists: list[tuple[bool, int, int]] = []  # (ordered, start, group) of open lists
     items: list[_Item] = []
-    groups = 0
     quote = 0
     row_cells: list[tuple[str, str, str]] = []  # (text, markdown, align)
     row_header = False
@@ -246,4 +305,4 @@ def parse_blocks(markdown: str) -> list[Block]:
                 )
             )
         i += 1
-    return blocks
+    return blocks, groups

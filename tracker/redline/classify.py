@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tracker.policy import Significance
-from tracker.redline.diff import BlockChange, Op, Redline, Segment, is_word, tokens
+from tracker.redline.diff import BlockChange, Op, Redline, Segment
+from tracker.redline.words import is_word, norm_words, tokens
 
 LARGE_SHARE = 0.20
 
@@ -64,13 +65,10 @@ class Classification:
         return {"suggested": self.suggested.value, "reasons": list(self.reasons)}
 
 
-def _norm(text: str) -> list[str]:
-    return [core.lower() for core, _ in tokens(text) if is_word(core)]
-
-
-def _side(change: BlockChange, side: str) -> str:
+def _side(change: BlockChange, side: str) -> tuple[str, ...]:
+    """The words of the old or the new block of a change (none if there is no such block)."""
     block = change.old if side == "old" else change.new
-    return "" if block is None else block.text
+    return () if block is None else block.words
 
 
 def _where(change: BlockChange) -> str:
@@ -109,9 +107,9 @@ def _word_pairs(segments: Iterable[Segment]) -> list[tuple[list[str], list[str]]
     inserted: list[str] = []
     for segment in (*segments, Segment("equal", "")):
         if segment.op == "delete":
-            deleted.extend(_norm(segment.text))
+            deleted.extend(norm_words(segment.text))
         elif segment.op == "insert":
-            inserted.extend(_norm(segment.text))
+            inserted.extend(norm_words(segment.text))
         elif deleted or inserted:
             runs.append((deleted, inserted))
             deleted, inserted = [], []
@@ -125,7 +123,7 @@ def _spelling_only(changes: list[BlockChange]) -> list[str] | None:
         if change.op is Op.MATCHED or change.stub:
             continue
         if change.old is None or change.new is None:
-            if _norm(_side(change, "old") or _side(change, "new")):
+            if _side(change, "old") or _side(change, "new"):
                 return None
             continue
         runs = [r for cell in change.cells for r in _word_pairs(cell)]
@@ -150,9 +148,9 @@ def _changed_words(redline: Redline) -> tuple[Counter[str], Counter[str]]:
         if change.stub:
             continue
         if change.new is None:
-            removed.update(_norm(_side(change, "old")))
+            removed.update(_side(change, "old"))
         elif change.old is None:
-            added.update(_norm(_side(change, "new")))
+            added.update(_side(change, "new"))
         else:
             for cell in (*change.cells, change.segments):
                 for deleted, inserted in _word_pairs(cell):
@@ -167,7 +165,7 @@ def _numbers_reason(redline: Redline) -> str | None:
         if change.stub:
             continue
         if change.old is None or change.new is None:
-            words = _norm(_side(change, "old") or _side(change, "new"))
+            words = _side(change, "old") or _side(change, "new")
             # Whole new or dropped blocks: only figures count ("item one" is not a term).
             hits = [w for w in words if _DIGIT.search(w)]
             if hits:
@@ -234,14 +232,14 @@ def classify(redline: Redline) -> Classification:
         return Classification(Significance.PATCH, ("no change to the text",))
 
     moved = any(c.op is Op.MOVED for c in redline.blocks)
-    new_words = [w for c in redline.blocks if c.new and not c.stub for w in _norm(c.new.text)]
-    # Reading order puts stubs at the old place: compare the words in each version's order.
-    old_order = [
-        w
-        for c in redline.blocks
-        if c.old and (c.stub or c.op is not Op.MOVED)
-        for w in _norm(c.old.text)
-    ]
+    new_words: list[str] = []
+    old_order: list[str] = []
+    for c in redline.blocks:
+        if c.new and not c.stub:
+            new_words += c.new.words
+        # Reading order puts stubs at the old place: compare the words in each version's order.
+        if c.old and (c.stub or c.op is not Op.MOVED):
+            old_order += c.old.words
     if old_order == new_words and not moved:
         kinds = _editorial_kinds(redline) or ["Markdown formatting"]
         listed = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]

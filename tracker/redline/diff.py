@@ -15,7 +15,6 @@ as equivalent: ``Redline.changed`` is False and ``Redline.whitespace_changed`` i
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +23,10 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from tracker.redline.blocks import Block, parse_blocks
+from tracker.redline.words import count_words as count_words
+from tracker.redline.words import is_word as is_word
+from tracker.redline.words import tokens as tokens
 
-_TOKEN = re.compile(r"(\w+(?:[.,:/'’-]\w+)*|[^\w\s])(\s*)")
 _MOVE_MIN_WORDS = 3  # shorter blocks repeat too often to call their reappearance a move
 _PAIR_WINDOW = 12
 _PAIR_RATIO = 0.4
@@ -49,19 +50,6 @@ class Segment:
 
     op: SegmentOp
     text: str
-
-
-def tokens(text: str) -> list[tuple[str, str]]:
-    """Words and punctuation marks of a text, each with its trailing whitespace."""
-    return _TOKEN.findall(text)
-
-
-def is_word(token: str) -> bool:
-    return any(ch.isalnum() for ch in token)
-
-
-def count_words(text: str) -> int:
-    return sum(1 for core, _ in tokens(text) if is_word(core))
 
 
 def word_diff(old: str, new: str) -> tuple[tuple[Segment, ...], int, int]:
@@ -207,7 +195,7 @@ class Redline:
 # Alignment
 
 
-def _similarity(a: list[str], b: list[str], floor: float) -> float:
+def _similarity(a: Sequence[str], b: Sequence[str], floor: float) -> float:
     """Similarity of two word lists, or 0.0 when it is surely below ``floor``."""
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
@@ -215,8 +203,8 @@ def _similarity(a: list[str], b: list[str], floor: float) -> float:
     return matcher.ratio()
 
 
-def _norm_words(block: Block) -> list[str]:
-    return [c.lower() for c, _ in tokens(block.text) if is_word(c)] or [block.markdown]
+def _norm_words(block: Block) -> Sequence[str]:
+    return block.words or (block.markdown,)
 
 
 def _compatible(a: Block, b: Block) -> bool:
@@ -230,8 +218,6 @@ def _pair_region(
     b: Sequence[Block],
     olds: list[int],
     news: list[int],
-    words_a: list[list[str]],
-    words_b: list[list[str]],
 ) -> list[tuple[int, int]]:
     """Pair old and new blocks of one changed stretch, in order, by similarity."""
     pairs: list[tuple[int, int]] = []
@@ -242,7 +228,7 @@ def _pair_region(
             j = news[pos]
             if not _compatible(a[i], b[j]):
                 continue
-            ratio = _similarity(words_a[i], words_b[j], _PAIR_RATIO)
+            ratio = _similarity(_norm_words(a[i]), _norm_words(b[j]), _PAIR_RATIO)
             if ratio > best or (best_at < 0 and ratio >= best):
                 best, best_at = ratio, pos
         if best_at >= 0:
@@ -263,17 +249,13 @@ def _pair_region(
     return pairs
 
 
-def _words_of(blocks: Sequence[Block]) -> list[list[str]]:
-    return [_norm_words(block) for block in blocks]
-
-
 def _change(op: Op, old: Block | None, new: Block | None, *, stub: bool = False) -> BlockChange:
     if stub:
         return BlockChange(op, old, new, stub=True)
     if old is None and new is not None:
-        return BlockChange(op, None, new, words_inserted=count_words(new.text))
+        return BlockChange(op, None, new, words_inserted=len(new.words))
     if new is None and old is not None:
-        return BlockChange(op, old, None, words_deleted=count_words(old.text))
+        return BlockChange(op, old, None, words_deleted=len(old.words))
     assert old is not None and new is not None
     if op is Op.MATCHED or (old.text == new.text and old.cells == new.cells):
         return BlockChange(op, old, new)
@@ -320,14 +302,13 @@ def compare(old: str, new: str) -> Redline:
             pair(i, waiting[keys_a[i]].popleft(), Op.MOVED)
 
     # Modified: similar blocks inside each changed stretch.
-    words_a, words_b = _words_of(a), _words_of(b)
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
         olds = [i for i in range(i1, i2) if i not in pair_of_old]
         news = [j for j in range(j1, j2) if j not in pair_of_new]
         if olds and news:
-            for i, j in _pair_region(a, b, olds, news, words_a, words_b):
+            for i, j in _pair_region(a, b, olds, news):
                 pair(i, j, Op.MODIFIED)
 
     # Moved and edited: a leftover block very like a leftover block elsewhere.
@@ -339,7 +320,7 @@ def compare(old: str, new: str) -> Redline:
             for j in left_b:
                 if j in pair_of_new or not _compatible(a[i], b[j]):
                     continue
-                ratio = _similarity(words_a[i], words_b[j], best)
+                ratio = _similarity(_norm_words(a[i]), _norm_words(b[j]), best)
                 if ratio >= best:
                     best, best_j = ratio, j
             if best_j >= 0:
@@ -354,8 +335,8 @@ def compare(old: str, new: str) -> Redline:
         sections,
         inserted,
         deleted,
-        sum(count_words(x.text) for x in a),
-        sum(count_words(x.text) for x in b),
+        sum(len(x.words) for x in a),
+        sum(len(x.words) for x in b),
     )
     if not redline.changed and old != new:
         redline = Redline(
@@ -404,7 +385,7 @@ def _align(
 
 
 def _movable(block: Block) -> bool:
-    return count_words(block.text) >= _MOVE_MIN_WORDS
+    return len(block.words) >= _MOVE_MIN_WORDS
 
 
 def _reading_order(

@@ -38,6 +38,18 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     #: Connection pool size per process (PostgreSQL).
     pool_size: int = 10
+    #: Ed25519 key that signs audit checkpoints: a PEM file path or a base64 32-byte seed.
+    audit_signing_key: str = ""
+    #: Days an event's IP address is kept before ``purge`` blanks it (0: forever).
+    retention_ip_days: int = 400
+    #: Days an event's user agent is kept before ``purge`` blanks it (0: forever).
+    retention_user_agent_days: int = 400
+    #: Days an event's ``context`` is kept before ``purge`` blanks it (0: forever).
+    retention_context_days: int = 400
+    #: Seconds between checkpoints the service signs itself (0: off; needs the key).
+    audit_checkpoint_seconds: float = 0.0
+    #: Seconds between retention purges the service runs itself (0: off).
+    audit_purge_seconds: float = 0.0
 
     @property
     def site_path(self) -> Path:

@@ -9,6 +9,9 @@ from tracker.store.engine import Store, make_engine, normalise_url
 from tracker.store.models import Base, EventKind, Method
 from tracker.store.publish import PublishResult, publish
 
+# The audit tables share the store's metadata (migrations and models must agree).
+import tracker.audit.models  # noqa: E402, F401, I001
+
 __all__ = [
     "Base",
     "EventKind",

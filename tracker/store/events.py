@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tracker.audit.ledger import chain_event
 from tracker.errors import NotFound
 from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
 from tracker.store.models import ConsentRow, EventRow, VersionRow
@@ -106,6 +107,7 @@ def record(
         context=new.context,
         created_at=now,
     )
+    chain_event(session, row, snapshot)
     session.add(row)
     session.flush()
     consent.last_event_id = row.id

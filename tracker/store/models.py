@@ -126,6 +126,8 @@ class EventRow(Base):
         Index("ix_events_user_id_id", "user_id", "id"),
         # Version stats.
         Index("ix_events_version_id_kind", "version_id", "kind"),
+        # The audit chain in order (verify, export); unique: the chain never forks.
+        Index("ix_events_chain_seq", "chain_seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -144,6 +146,17 @@ class EventRow(Base):
     locale: Mapped[str | None] = mapped_column(String(64), nullable=True)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The audit chain (tracker.audit): the event's place in it, its links, and salted
+    # commitments to its personal fields. A salt is removed with the value it protects
+    # (retention, erasure), which leaves the chain verifiable.
+    chain_seq: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    chain_prev: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chain_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    commitments: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    user_id_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ip_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    user_agent_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    context_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ConsentRow(Base):

@@ -1,0 +1,111 @@
+"""The chain in the database, on SQLite and PostgreSQL: events join it, tampering shows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text, update
+
+from tests.audit.helpers import accept, publish
+from tests.service.helpers import Clock
+from tracker.audit import operations as ops
+from tracker.audit.models import AuditHeadRow
+from tracker.settings import Settings
+from tracker.store import Store
+from tracker.store.models import EventRow
+
+EVIDENCE = {"ip": "192.0.2.7", "user_agent": "Firefox/140", "context": {"page": "/join", "n": 2}}
+
+
+@pytest.fixture
+def populated(api: Any, clock: Clock) -> None:
+    publish(api, 1, 2)
+    for i in range(6):
+        accept(api, f"user{i}", 1, **EVIDENCE)
+        clock.advance(1)
+    accept(api, "user0", 2, **EVIDENCE)
+    r = api.post("/v1/declines", json={"user_id": "user1", "policy": "privacy", "version": 2})
+    assert r.status_code == 201
+
+
+def test_events_are_chained_and_verify(populated: None, store: Store, settings: Settings) -> None:
+    with store.read() as session:
+        seqs = list(session.scalars(select(EventRow.chain_seq).order_by(EventRow.id)))
+    assert seqs == list(range(1, 9))
+    report = ops.verify(store, settings)
+    assert report.ok and not report.anchored
+    assert "truncation or a full rewrite cannot be ruled out" in report.message
+    cp = ops.checkpoint(store, settings, Clock().now)
+    assert cp.sequence == 8
+    report = ops.verify(store, settings)
+    assert report.message.startswith("verified up to sequence 8, anchored by checkpoint #8")
+
+
+def test_empty_log(store: Store, settings: Settings) -> None:
+    assert ops.verify(store, settings).message == "the audit log is empty: nothing to verify"
+    with pytest.raises(Exception, match="nothing to checkpoint"):
+        ops.checkpoint(store, settings, Clock().now)
+
+
+TAMPERING = {
+    "ip edited": (update(EventRow).where(EventRow.chain_seq == 3).values(ip="10.9.9.9"), 3),
+    "user moved": (update(EventRow).where(EventRow.chain_seq == 2).values(user_id="user5"), 2),
+    "kind edited": (update(EventRow).where(EventRow.chain_seq == 4).values(kind="declined"), 4),
+    "time edited": (
+        update(EventRow)
+        .where(EventRow.chain_seq == 5)
+        .values(created_at=EventRow.created_at),  # replaced below per database
+        5,
+    ),
+    "deleted": (None, 3),
+    "hand-inserted": (None, 0),
+}
+
+
+@pytest.mark.parametrize("name", TAMPERING)
+def test_tampering_in_the_database_is_found(
+    name: str, populated: None, store: Store, settings: Settings, clock: Clock
+) -> None:
+    statement, seq = TAMPERING[name]
+    with store.engine.begin() as conn:
+        if name == "deleted":
+            conn.execute(text("UPDATE consents SET last_event_id = NULL"))
+            conn.execute(text("DELETE FROM events WHERE chain_seq = 3"))
+        elif name == "hand-inserted":
+            conn.execute(
+                text(
+                    "INSERT INTO events (user_id, policy_id, version_id, kind, method, created_at)"
+                    " SELECT 'mallory', policy_id, version_id, kind, method, created_at"
+                    " FROM events WHERE chain_seq = 1"
+                )
+            )
+        elif name == "time edited":
+            conn.execute(
+                update(EventRow)
+                .where(EventRow.chain_seq == 5)
+                .values(created_at=clock.now + timedelta(seconds=1))
+            )
+        else:
+            assert statement is not None
+            conn.execute(statement)
+    report = ops.verify(store, settings)
+    assert not report.ok, name
+    assert report.problem is not None and report.problem.seq == seq, report.message
+
+
+def test_truncation_and_rewrite_against_a_checkpoint(
+    populated: None, store: Store, settings: Settings
+) -> None:
+    ops.checkpoint(store, settings, Clock().now)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE consents SET last_event_id = NULL"))
+        conn.execute(text("DELETE FROM events WHERE chain_seq >= 7"))
+        conn.execute(
+            update(AuditHeadRow).values(
+                seq=6, hash=text("(SELECT chain_hash FROM events WHERE chain_seq = 6)")
+            )
+        )
+    report = ops.verify(store, settings)
+    assert not report.ok and "truncated" in report.message, report.message

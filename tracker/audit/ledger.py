@@ -1,0 +1,304 @@
+"""The chain in the store: appending records in the writer's transaction, reading them back.
+
+``chain_event`` is called by ``tracker.store.events.record`` before the event row is
+inserted; ``chain_record`` appends a notice acknowledgement or an audit entry. Both take the
+next sequence number from the single ``audit_head`` row, locked for the rest of the
+transaction, so concurrent writers queue for the head instead of forking the chain, and a
+rolled-back transaction gives its number back (no gaps).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tracker.audit.canonical import PERSONAL, rfc3339
+from tracker.audit.chain import ChainRecord, Problem, Report, Verifier, make, seal
+from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
+from tracker.audit.models import AuditHeadRow, AuditRecordRow, CheckpointRow
+from tracker.store.catalog import Snapshot
+from tracker.store.models import EventRow, VersionRow
+
+_enabled = True
+EVENT_PERSONAL = PERSONAL["event"]
+
+
+@contextmanager
+def chain_disabled() -> Iterator[None]:
+    """Record events without the chain (only for the benchmark's baseline)."""
+    global _enabled
+    _enabled = False
+    try:
+        yield
+    finally:
+        _enabled = True
+
+
+def _advance(session: Session) -> tuple[int, str]:
+    """The next sequence number and the previous hash; locks the head until commit."""
+    row = session.execute(
+        select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1).with_for_update()
+    ).one()
+    return int(row.seq) + 1, str(row.hash)
+
+
+def _move_head(session: Session, seq: int, hash_: str) -> None:
+    session.execute(
+        update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=seq, hash=hash_),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def event_data(row: EventRow, sha256: str | None) -> dict[str, Any]:
+    """What of an event is hashed in clear (personal fields are committed to instead)."""
+    return {
+        "kind": row.kind,
+        "policy_id": row.policy_id,
+        "version_id": row.version_id,
+        "version_sha256": sha256,
+        "method": row.method,
+        "api_key_id": row.api_key_id,
+        "locale": row.locale,
+        "recorded_at": rfc3339(row.created_at),
+    }
+
+
+def chain_event(session: Session, row: EventRow, snapshot: Snapshot) -> None:
+    """Give a new (not yet inserted) event its place in the chain."""
+    if not _enabled:
+        return
+    version = snapshot.versions.get(row.version_id) if row.version_id is not None else None
+    seq, prev = _advance(session)
+    personal = {k: getattr(row, k) for k in EVENT_PERSONAL}
+    record = seal(
+        make(seq, "event", event_data(row, version.sha256 if version else None), personal), prev
+    )
+    row.chain_seq = seq
+    row.chain_prev = prev
+    row.chain_hash = record.hash
+    row.commitments = dict(record.commitments)
+    row.user_id_salt = record.salts.get("user_id")
+    row.ip_salt = record.salts.get("ip")
+    row.user_agent_salt = record.salts.get("user_agent")
+    row.context_salt = record.salts.get("context")
+    _move_head(session, seq, record.hash)
+
+
+def chain_record(
+    session: Session, kind: str, data: dict[str, Any], now: datetime, user_id: str | None = None
+) -> ChainRecord:
+    """Append a notice acknowledgement (``notice_ack``) or an audit entry (``audit``)."""
+    seq, prev = _advance(session)
+    personal = {"user_id": user_id} if "user_id" in PERSONAL[kind] else {}
+    record = seal(make(seq, kind, data, personal), prev)
+    session.add(
+        AuditRecordRow(
+            seq=seq,
+            type=kind,
+            user_id=user_id,
+            user_id_salt=record.salts.get("user_id"),
+            data=data,
+            commitments=dict(record.commitments),
+            prev_hash=prev,
+            hash=record.hash,
+            created_at=now,
+        )
+    )
+    _move_head(session, seq, record.hash)
+    return record
+
+
+def chain_notice_ack(session: Session, notice: Any, api_key_id: int | None, now: datetime) -> None:
+    """Chain the acknowledgement of a notice (``tracker.store.notices.NoticeRow``)."""
+    data = {
+        "notice_id": notice.id,
+        "policy_id": notice.policy_id,
+        "from_version_id": notice.from_version_id,
+        "to_version_id": notice.to_version_id,
+        "api_key_id": api_key_id,
+        "acknowledged_at": rfc3339(now),
+    }
+    chain_record(session, "notice_ack", data, now, user_id=notice.user_id)
+
+
+# ---------------------------------------------------------------------------
+# Reading the chain back
+
+_EVENT_COLUMNS = (
+    EventRow.chain_seq,
+    EventRow.chain_prev,
+    EventRow.chain_hash,
+    EventRow.commitments,
+    EventRow.kind,
+    EventRow.policy_id,
+    EventRow.version_id,
+    EventRow.method,
+    EventRow.api_key_id,
+    EventRow.locale,
+    EventRow.created_at,
+    EventRow.user_id,
+    EventRow.ip,
+    EventRow.user_agent,
+    EventRow.context,
+    EventRow.user_id_salt,
+    EventRow.ip_salt,
+    EventRow.user_agent_salt,
+    EventRow.context_salt,
+)
+BATCH = 5000
+
+
+def version_hashes(session: Session) -> dict[int, str]:
+    return {int(i): str(s) for i, s in session.execute(select(VersionRow.id, VersionRow.sha256))}
+
+
+def event_record(r: Any, shas: dict[int, str]) -> ChainRecord:
+    """A chain record from a row of ``_EVENT_COLUMNS``."""
+    salts = {}
+    for name, salt in (
+        ("user_id", r[15]),
+        ("ip", r[16]),
+        ("user_agent", r[17]),
+        ("context", r[18]),
+    ):
+        if salt is not None:
+            salts[name] = salt
+    return ChainRecord(
+        seq=r[0],
+        type="event",
+        data={
+            "kind": r[4],
+            "policy_id": r[5],
+            "version_id": r[6],
+            "version_sha256": shas.get(r[6]) if r[6] is not None else None,
+            "method": r[7],
+            "api_key_id": r[8],
+            "locale": r[9],
+            "recorded_at": rfc3339(r[10]),
+        },
+        commitments=r[3] or {},
+        prev_hash=r[1],
+        hash=r[2],
+        personal={"user_id": r[11], "ip": r[12], "user_agent": r[13], "context": r[14]},
+        salts=salts,
+    )
+
+
+def audit_record(row: AuditRecordRow) -> ChainRecord:
+    personal = {"user_id": row.user_id} if "user_id" in PERSONAL.get(row.type, ()) else {}
+    salts = {"user_id": row.user_id_salt} if row.user_id_salt else {}
+    return ChainRecord(
+        row.seq, row.type, row.data, row.commitments, row.prev_hash, row.hash, personal, salts
+    )
+
+
+def _events(
+    session: Session, shas: dict[int, str], where: Sequence[Any] = ()
+) -> Generator[ChainRecord, None, None]:
+    query = (
+        select(*_EVENT_COLUMNS)
+        .where(EventRow.chain_seq.is_not(None), *where)
+        .order_by(EventRow.chain_seq)
+        .execution_options(yield_per=BATCH)
+    )
+    result = session.execute(query)
+    try:
+        for r in result:
+            yield event_record(r, shas)
+    finally:
+        result.close()  # a server-side cursor when the caller stops early
+
+
+def _others(session: Session, where: Sequence[Any] = ()) -> Generator[ChainRecord, None, None]:
+    query = (
+        select(AuditRecordRow)
+        .where(*where)
+        .order_by(AuditRecordRow.seq)
+        .execution_options(yield_per=BATCH)
+    )
+    result = session.scalars(query)
+    try:
+        for row in result:
+            yield audit_record(row)
+    finally:
+        result.close()
+
+
+def records(session: Session) -> Iterator[ChainRecord]:
+    """Every chained record in sequence order, streamed (two ordered index scans, merged)."""
+    shas = version_hashes(session)
+    return heapq.merge(_events(session, shas), _others(session), key=lambda r: r.seq)
+
+
+def stored_checkpoints(session: Session) -> list[Checkpoint]:
+    rows = session.scalars(select(CheckpointRow).order_by(CheckpointRow.id))
+    return [Checkpoint(r.sequence, r.head_hash, r.time, r.public_key, r.signature) for r in rows]
+
+
+def verify_session(
+    session: Session, external: Sequence[Checkpoint] = (), trusted: Any = None
+) -> Report:
+    """Recompute the chain from the database, against stored and external checkpoints."""
+    checkpoints = list(external)
+    for cp in stored_checkpoints(session):
+        try:
+            checkpoints.append(
+                parse(cp.to_json(), trusted=trusted, where=f"stored checkpoint #{cp.sequence}")
+            )
+        except CheckpointError as exc:
+            return Report(0, 0, "", None, Problem(0, str(exc)))
+    verifier = Verifier(checkpoints)
+    unchained = session.scalar(
+        select(func.count()).select_from(EventRow).where(EventRow.chain_seq.is_(None))
+    )
+    if unchained:
+        reason = f"{unchained} event(s) are outside the chain (inserted by hand?)"
+        return Report(0, 0, "", None, Problem(0, reason))
+    for reason in _version_problems(session):
+        return Report(0, 0, "", None, Problem(0, reason))
+    # Records committed after this point are not this verification's business.
+    last, last_hash = head(session)
+    events = _events(session, version_hashes(session), [EventRow.chain_seq <= last])
+    others = _others(session, [AuditRecordRow.seq <= last])
+    try:
+        for record in heapq.merge(events, others, key=lambda r: r.seq):
+            if not verifier.feed(record):
+                break
+    finally:
+        events.close()
+        others.close()
+    report = verifier.finish()
+    if report.ok and (report.last_seq, report.head_hash) != (last, last_hash):
+        reason = (
+            f"the chain head is at sequence {last} but the records end at {report.last_seq}: "
+            "records were removed from the end (truncated)"
+            if report.last_seq != last
+            else "the last record's hash differs from the chain head's"
+        )
+        return Report(
+            report.records, report.last_seq, report.head_hash, None, Problem(last, reason)
+        )
+    return report
+
+
+def _version_problems(session: Session) -> Iterator[str]:
+    from tracker.policy import sha256_text
+
+    for vid, text, sha in session.execute(
+        select(VersionRow.id, VersionRow.text, VersionRow.sha256)
+    ):
+        if sha256_text(text) != sha:
+            yield f"version id {vid}: its text no longer hashes to its SHA-256 {sha}"
+
+
+def head(session: Session) -> tuple[int, str]:
+    row = session.execute(
+        select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1)
+    ).one()
+    return int(row.seq), str(row.hash)

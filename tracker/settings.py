@@ -38,6 +38,12 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     #: Connection pool size per process (PostgreSQL).
     pool_size: int = 10
+    #: Seconds a process may answer reads from its copy of the catalog before checking
+    #: the store for newly published versions (writes always check).
+    catalog_cache_seconds: float = 1.0
+    #: Seconds a process trusts an API key it has checked; a key revoked through another
+    #: process stops working within this time (at once in the process that revoked it).
+    auth_cache_seconds: float = 2.0
     #: Ed25519 key that signs audit checkpoints: a PEM file path or a base64 32-byte seed.
     audit_signing_key: str = ""
     #: Days an event's IP address is kept before ``purge`` blanks it (0: forever).

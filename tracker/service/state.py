@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from sqlalchemy.orm import Session
+
 from tracker.settings import Settings
-from tracker.store import SnapshotCache, Store
+from tracker.store import Snapshot, SnapshotCache, Store
+from tracker.store.keys import KeyInfo, authenticate
 
 
 def utcnow() -> datetime:
@@ -20,6 +25,37 @@ class AppState:
     store: Store
     clock: Callable[[], datetime] = utcnow
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
+    #: Quick reads run on the event loop (SQLite in WAL mode: readers never block).
+    inline_reads: bool = False
+
+    #: API keys checked recently, by the SHA-256 of the key: (checked at, key).
+    keys: dict[str, tuple[float, KeyInfo]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.inline_reads = self.store.dialect == "sqlite"
+
+    def snapshot(self, session: Session) -> Snapshot:
+        """The catalog for a read (at most ``catalog_cache_seconds`` old)."""
+        return self.snapshots.get(session, max_age=self.settings.catalog_cache_seconds)
+
+    def authenticate(self, session: Session, token: str) -> KeyInfo | None:
+        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        now = time.monotonic()
+        cached = self.keys.get(digest)
+        if cached is not None and now - cached[0] < self.settings.auth_cache_seconds:
+            return cached[1]
+        key = authenticate(session, token)
+        if key is None:
+            self.keys.pop(digest, None)
+            return None
+        if len(self.keys) >= 10_000:  # many keys in use: start over rather than grow
+            self.keys.clear()
+        self.keys[digest] = (now, key)
+        return key
+
+    def forget_keys(self) -> None:
+        """After a revocation in this process: check every key again."""
+        self.keys.clear()
 
     def now(self) -> datetime:
         return self.clock()

@@ -8,6 +8,7 @@ few of them, so each process keeps a snapshot and re-reads it only when the stor
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -144,16 +145,23 @@ class SnapshotCache:
 
     def __init__(self) -> None:
         self._snapshot: Snapshot | None = None
+        self._checked = 0.0
         self._lock = threading.Lock()
 
-    def get(self, session: Session) -> Snapshot:
-        revision = catalog_revision(session)
+    def get(self, session: Session, *, max_age: float = 0.0) -> Snapshot:
+        """The current snapshot; with ``max_age``, one checked that recently is good enough."""
         snap = self._snapshot
+        now = time.monotonic()
+        if snap is not None and max_age > 0 and now - self._checked < max_age:
+            return snap
+        revision = catalog_revision(session)
         if snap is not None and snap.revision == revision:
+            self._checked = now
             return snap
         with self._lock:
             snap = load_snapshot(session, revision)
             self._snapshot = snap
+            self._checked = now
             return snap
 
     def clear(self) -> None:

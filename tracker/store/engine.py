@@ -9,10 +9,11 @@ failure or a lost race on a unique key, so that no client ever sees "database is
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -85,7 +86,8 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Straight to the driver: this runs for every transaction, on the hot paths too.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
@@ -113,6 +115,7 @@ class Store:
     reads: sessionmaker[Session]
     writes: sessionmaker[Session]
     attempts: int = 12
+    _write_lock: AbstractContextManager[Any] = field(default_factory=nullcontext)
 
     @classmethod
     def open(cls, settings: Settings, url: str | None = None) -> Store:
@@ -123,7 +126,10 @@ class Store:
     def from_engine(cls, engine: Engine) -> Store:
         reads = sessionmaker(engine, expire_on_commit=False)
         writes = sessionmaker(engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
-        return cls(engine, reads, writes)
+        lock: AbstractContextManager[Any] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
+        return cls(engine, reads, writes, _write_lock=lock)
 
     @property
     def dialect(self) -> str:
@@ -142,7 +148,9 @@ class Store:
         delay = 0.005
         for attempt in range(self.attempts):
             try:
-                with self.writes.begin() as session:
+                # SQLite has one writer at a time anyway; queueing this process's writers on
+                # a lock beats SQLite's busy handler, which sleeps in ever longer steps.
+                with self._write_lock, self.writes.begin() as session:
                     return work(session)
             except DBAPIError as exc:
                 if not _retryable(exc) or attempt == self.attempts - 1:

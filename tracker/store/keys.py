@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidInput, NotFound
@@ -105,6 +105,16 @@ def revoke_key(session: Session, ident: str) -> KeyInfo:
     return _info(row)
 
 
+_BY_PREFIX = select(
+    ApiKeyRow.id,
+    ApiKeyRow.name,
+    ApiKeyRow.hash,
+    ApiKeyRow.scopes,
+    ApiKeyRow.created_at,
+    ApiKeyRow.revoked_at,
+).where(ApiKeyRow.prefix == bindparam("prefix"))
+
+
 def authenticate(session: Session, key: str) -> KeyInfo | None:
     """The live key matching ``key``, or None (unknown, malformed or revoked)."""
     if not key.startswith(KEY_PREFIX):
@@ -112,16 +122,7 @@ def authenticate(session: Session, key: str) -> KeyInfo | None:
     prefix, _, secret = key[len(KEY_PREFIX) :].partition("_")
     if not secret or len(prefix) != 8:
         return None
-    row = session.execute(
-        select(
-            ApiKeyRow.id,
-            ApiKeyRow.name,
-            ApiKeyRow.hash,
-            ApiKeyRow.scopes,
-            ApiKeyRow.created_at,
-            ApiKeyRow.revoked_at,
-        ).where(ApiKeyRow.prefix == prefix)
-    ).one_or_none()
+    row = session.connection().execute(_BY_PREFIX, {"prefix": prefix}).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     if not hmac.compare_digest(row.hash, _hash(key)):

@@ -47,8 +47,11 @@ def bump_revision(session: Session) -> None:
         session.flush()
 
 
+_REVISION = select(MetaRow.value).where(MetaRow.name == CATALOG_REVISION)
+
+
 def catalog_revision(session: Session) -> int:
-    value = session.scalar(select(MetaRow.value).where(MetaRow.name == CATALOG_REVISION))
+    value = session.connection().execute(_REVISION).scalar()
     return int(value or 0)
 
 

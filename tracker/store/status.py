@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.store.catalog import PolicyInfo, Snapshot
@@ -84,22 +84,39 @@ def policy_status(
 
 ConsentQuery = Select[str, int, str | None, int | None, int | None, datetime | None]
 
+_COLUMNS = (
+    ConsentRow.user_id,
+    ConsentRow.policy_id,
+    ConsentRow.last_kind,
+    ConsentRow.last_version_id,
+    ConsentRow.accepted_version_id,
+    ConsentRow.accepted_at,
+)
+# Built once: the hot path only binds values (SQLAlchemy caches the compiled form).
+_ONE = select(*_COLUMNS).where(ConsentRow.user_id == bindparam("uid"))
+_MANY = select(*_COLUMNS).where(ConsentRow.user_id.in_(bindparam("uids", expanding=True)))
+_STATEMENTS = {
+    (False, False): _ONE,
+    (True, False): _MANY,
+    (False, True): _ONE.where(ConsentRow.policy_id == bindparam("pid")),
+    (True, True): _MANY.where(ConsentRow.policy_id == bindparam("pid")),
+}
+
+
+def _statement(
+    user_ids: Sequence[str], policy_id: int | None
+) -> tuple[ConsentQuery, dict[str, Any]]:
+    many = len(user_ids) > 1
+    params: dict[str, Any] = {"uids": list(user_ids)} if many else {"uid": user_ids[0]}
+    if policy_id is not None:
+        params["pid"] = policy_id
+    return _STATEMENTS[(many, policy_id is not None)], params
+
 
 def status_query(user_ids: Sequence[str], policy_id: int | None = None) -> ConsentQuery:
-    """Consent rows of the given users: a primary-key lookup per user."""
-    query = select(
-        ConsentRow.user_id,
-        ConsentRow.policy_id,
-        ConsentRow.last_kind,
-        ConsentRow.last_version_id,
-        ConsentRow.accepted_version_id,
-        ConsentRow.accepted_at,
-    ).where(
-        ConsentRow.user_id.in_(user_ids) if len(user_ids) > 1 else ConsentRow.user_id == user_ids[0]
-    )
-    if policy_id is not None:
-        query = query.where(ConsentRow.policy_id == policy_id)
-    return query
+    """The status lookup with its values bound: a primary-key lookup per user."""
+    statement, params = _statement(user_ids, policy_id)
+    return statement.params(**params)
 
 
 def consents_for(
@@ -108,9 +125,10 @@ def consents_for(
     """Consent rows of many users in one indexed query per chunk (primary key lookups)."""
     out: dict[tuple[str, int], Consent] = {}
     unique = list(dict.fromkeys(user_ids))
+    connection = session.connection()  # Core execution: the ORM adds nothing to tuples
     for start in range(0, len(unique), _CHUNK):
-        query = status_query(unique[start : start + _CHUNK], policy_id)
-        for uid, pid, kind, last_v, acc_v, acc_at in session.execute(query):
+        statement, params = _statement(unique[start : start + _CHUNK], policy_id)
+        for uid, pid, kind, last_v, acc_v, acc_at in connection.execute(statement, params):
             out[(uid, pid)] = Consent(kind, last_v, acc_v, acc_at)
     return out
 

@@ -141,8 +141,8 @@ def publish_versions(call: Call) -> Reply:
 
 
 def keys_list(call: Call) -> dict[str, Any]:
-    with call.state.store.read() as session:
-        return {"keys": [k.to_dict() for k in list_keys(session)]}
+    session = call.session
+    return {"keys": [k.to_dict() for k in list_keys(session)]}
 
 
 def keys_create(call: Call) -> Reply:
@@ -161,4 +161,6 @@ def keys_create(call: Call) -> Reply:
 
 def keys_revoke(call: Call) -> dict[str, Any]:
     ident = str(call.params["key_id"])
-    return call.state.store.write(lambda s: revoke_key(s, ident)).to_dict()
+    revoked = call.state.store.write(lambda s: revoke_key(s, ident))
+    call.state.forget_keys()
+    return revoked.to_dict()

@@ -17,8 +17,7 @@ _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def _snapshot(call: Call) -> Snapshot:
-    with call.state.store.read() as session:
-        return call.state.snapshots.get(session)
+    return call.state.snapshot(call.session)
 
 
 def policy_dict(policy: PolicyInfo, call: Call) -> dict[str, Any]:
@@ -85,8 +84,7 @@ def list_versions(call: Call) -> dict[str, Any]:
 
 
 def _text(call: Call, v: VersionInfo) -> str:
-    with call.state.store.read() as session:
-        text = session.scalar(select(VersionRow.text).where(VersionRow.id == v.id))
+    text = call.session.scalar(select(VersionRow.text).where(VersionRow.id == v.id))
     return text or ""
 
 
@@ -125,8 +123,7 @@ def get_changes(call: Call) -> dict[str, Any]:
 
 def get_stats(call: Call) -> dict[str, Any]:
     """How many users accepted, declined, and still need to accept a version."""
-    with call.state.store.read() as session:
-        snap = call.state.snapshots.get(session)
-        policy = snap.policy(call.params["slug"])
-        v = policy.version(_version_number(call))
-        return version_stats(session, policy, v)
+    snap = call.state.snapshot(call.session)
+    policy = snap.policy(call.params["slug"])
+    v = policy.version(_version_number(call))
+    return version_stats(call.session, policy, v)

@@ -16,10 +16,10 @@ def user_status(call: Call) -> dict[str, Any]:
     user = v.user_id(call.params["user_id"])
     slug = call.query.get("policy")
     state = call.state
-    with state.store.read() as session:
-        snap = state.snapshots.get(session)
-        policy = snap.policy(slug) if slug is not None else None
-        return user_statuses(session, snap, [user], state.today(), policy)[0]
+    session = call.session
+    snap = state.snapshot(session)
+    policy = snap.policy(slug) if slug is not None else None
+    return user_statuses(session, snap, [user], state.today(), policy)[0]
 
 
 def batch_status(call: Call) -> dict[str, Any]:
@@ -36,10 +36,10 @@ def batch_status(call: Call) -> dict[str, Any]:
     users = [v.user_id(u, f"user_ids[{i}]") for i, u in enumerate(ids)]
     slug = v.text(data, "policy", required=False, max_len=200)
     state = call.state
-    with state.store.read() as session:
-        snap = state.snapshots.get(session)
-        policy = snap.policy(slug) if slug is not None else None
-        return {"users": user_statuses(session, snap, users, state.today(), policy)}
+    session = call.session
+    snap = state.snapshot(session)
+    policy = snap.policy(slug) if slug is not None else None
+    return {"users": user_statuses(session, snap, users, state.today(), policy)}
 
 
 def _decode_cursor(value: str | None) -> int:
@@ -64,12 +64,10 @@ def events(call: Call) -> dict[str, Any]:
         raise FieldError("limit", "must be a whole number from 1 to 1000")
     slug = call.query.get("policy")
     state = call.state
-    with state.store.read() as session:
-        snap = state.snapshots.get(session)
-        policy = snap.policy(slug) if slug is not None else None
-        page, last = user_events(
-            session, snap, user, after=after, limit=int(raw_limit), policy=policy
-        )
+    session = call.session
+    snap = state.snapshot(session)
+    policy = snap.policy(slug) if slug is not None else None
+    page, last = user_events(session, snap, user, after=after, limit=int(raw_limit), policy=policy)
     return {
         "user_id": user,
         "events": page,

@@ -1,0 +1,85 @@
+"""Benchmark: the status lookup under load, against a bare Starlette endpoint.
+
+Builds a SQLite database with 100,000 users, 5 policies × 10 versions and 300,000 events,
+serves the tracker with uvicorn (one worker) and, in the same run, a bare Starlette
+endpoint returning a fixed JSON body of the same size (also uvicorn, one worker), loads
+both with ``wrk`` (random users) and prints requests/s and p99 side by side.
+
+Targets: status throughput ≥ 0.5 × the bare endpoint's; p99 ≤ 20 ms at the measured rate.
+
+    python benchmarks/status.py            # full size
+    python benchmarks/status.py --quick    # small, a few seconds (run by the tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from tracker_bench import populate, serve, tracker_env, wrk
+
+LUA = """
+local key = "{key}"
+local users = {users}
+math.randomseed(os.time())
+request = function()
+  local path = "/v1/users/user-" .. math.random(0, users - 1) .. "/status"
+  return wrk.format("GET", path, {{["Authorization"] = "Bearer " .. key}})
+end
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data, short runs")
+    parser.add_argument("--users", type=int, default=None)
+    parser.add_argument("--seconds", type=int, default=None)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args(argv)
+    users = args.users or (2_000 if args.quick else 100_000)
+    seconds = args.seconds or (2 if args.quick else 10)
+    console = Console()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+        with console.status(f"populating {users:,} users…"):
+            data = populate(url, users=users)
+        script = tmp / "status.lua"
+        script.write_text(LUA.format(key=data.key, users=users))
+        with serve("tracker.service.serve:app_from_env", tracker_env(url, tmp)) as base:
+            sample = httpx.get(
+                f"{base}/v1/users/user-1/status", headers={"Authorization": f"Bearer {data.key}"}
+            )
+            assert sample.status_code == 200, sample.text
+            wrk(base, script, seconds=1, connections=args.connections)  # warm up
+            tracked = wrk(base, script, seconds=seconds, connections=args.connections)
+        body = tmp / "body.json"
+        body.write_bytes(sample.content)
+        bare_env = {"BENCH_BARE_BODY": str(body)}
+        with serve("tracker_bench:bare_app", bare_env) as base:
+            wrk(base, script, seconds=1, connections=args.connections)
+            bare = wrk(base, script, seconds=seconds, connections=args.connections)
+    ratio = tracked.rps / bare.rps
+    table = Table(
+        title=f"GET /v1/users/{{id}}/status — {data.users:,} users, {data.policies} policies × "
+        f"{data.versions} versions, {data.events:,} events, {args.connections} connections, "
+        f"{len(sample.content)} B body"
+    )
+    for col in ("", "requests/s", "p99 (ms)", "errors"):
+        table.add_column(col, justify="right")
+    table.add_row("tracker status", f"{tracked.rps:,.0f}", f"{tracked.p99_ms:.1f}", str(tracked.errors))
+    table.add_row("bare Starlette (baseline)", f"{bare.rps:,.0f}", f"{bare.p99_ms:.1f}", str(bare.errors))
+    table.add_row("ratio (target ≥ 0.50)", f"{ratio:.2f}", "target ≤ 20", "")
+    console.print(table)
+    print(json.dumps({"status_rps": tracked.rps, "bare_rps": bare.rps, "ratio": ratio,
+                      "status_p99_ms": tracked.p99_ms, "bare_p99_ms": bare.p99_ms}))
+    return 0 if tracked.errors == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

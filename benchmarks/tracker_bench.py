@@ -1,0 +1,230 @@
+"""Shared pieces of the tracker benchmarks: a populated database, servers, wrk.
+
+Not a benchmark itself: ``status.py``, ``batch_status.py`` and ``acceptances.py`` use it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tracker import migrations
+from tracker.policy import normalise_text, sha256_text
+from tracker.service.api.admin import parse_policies
+from tracker.settings import Settings
+from tracker.store import Store, publish
+from tracker.store.keys import create_key
+
+HERE = Path(__file__).resolve().parent
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+SIGNIFICANCE = ["major", "minor", "patch", "minor", "major", "patch", "minor", "patch", "major", "minor"]
+
+
+@dataclass
+class Dataset:
+    url: str
+    key: str
+    users: int
+    policies: int
+    versions: int
+    events: int
+
+
+def _payload(policies: int, versions: int) -> dict[str, Any]:
+    out = []
+    for p in range(policies):
+        vs = []
+        for n in range(1, versions + 1):
+            published = T0 + timedelta(days=10 * n)
+            text = normalise_text(f"Policy {p}", f"Version {n} of policy {p}.\n" * 20)
+            vs.append(
+                {
+                    "number": n,
+                    "commit": f"{p:02x}{n:038x}",
+                    "published": published.isoformat(),
+                    "effective": published.date().isoformat(),
+                    "significance": SIGNIFICANCE[(n - 1) % len(SIGNIFICANCE)] if n > 1 else "major",
+                    "summary": f"v{n}",
+                    "sha256": sha256_text(text),
+                    "text": text,
+                }
+            )
+        out.append({"slug": f"policy-{p}", "title": f"Policy {p}", "versions": vs})
+    return {"policies": out}
+
+
+def populate(
+    url: str, *, users: int, policies: int = 5, versions: int = 10, events_per_user: int = 3
+) -> Dataset:
+    """A migrated database with published versions, users' events and their consents."""
+    store = Store.open(Settings(database_url=url))
+    migrations.downgrade(store.engine, "base")
+    migrations.upgrade(store.engine)
+    parsed = parse_policies(_payload(policies, versions))
+    store.write(lambda s: publish(s, parsed))
+    key, _ = store.write(lambda s: create_key(s, "bench", frozenset({"read", "write", "admin"})))
+    rng = random.Random(7)
+    events: list[tuple[Any, ...]] = []
+    consents: list[tuple[Any, ...]] = []
+    now = datetime.now(UTC).replace(tzinfo=None)
+    event_id = 0
+    for u in range(users):
+        user = f"user-{u}"
+        for p in rng.sample(range(policies), min(events_per_user, policies)):
+            event_id += 1
+            number = rng.randint(1, versions)
+            version_id = p * versions + number
+            kind = "accepted" if rng.random() < 0.9 else "declined"
+            events.append((event_id, user, p + 1, version_id, kind, "api", 1, now))
+            consents.append(
+                (
+                    user,
+                    p + 1,
+                    event_id,
+                    kind,
+                    version_id,
+                    version_id if kind == "accepted" else None,
+                    now if kind == "accepted" else None,
+                )
+            )
+    with store.engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cur = raw.cursor()
+        marks = "?" if store.dialect == "sqlite" else "%s"
+        cur.executemany(
+            "INSERT INTO events (id, user_id, policy_id, version_id, kind, method, api_key_id, "
+            f"created_at) VALUES ({', '.join([marks] * 8)})",
+            events,
+        )
+        cur.executemany(
+            "INSERT INTO consents (user_id, policy_id, last_event_id, last_kind, "
+            "last_version_id, accepted_version_id, accepted_at) "
+            f"VALUES ({', '.join([marks] * 7)})",
+            consents,
+        )
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    store.dispose()
+    return Dataset(url, key, users, policies, versions, len(events))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(app: str, env: dict[str, str], *, factory: bool = True) -> Iterator[str]:
+    """Run ``app`` (an import string) with uvicorn, one worker, no access log."""
+    port = free_port()
+    args = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
+    args += ["--log-level", "warning", "--app-dir", str(HERE)]
+    if factory:
+        args.append("--factory")
+    proc = subprocess.Popen(args, env={**os.environ, **env})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{app} exited with {proc.returncode}")
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{app} did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bare_app() -> Any:
+    """A bare Starlette app answering a fixed JSON body (the baseline), in async endpoints."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    body = Path(os.environ["BENCH_BARE_BODY"]).read_bytes()
+    status = int(os.environ.get("BENCH_BARE_STATUS", "200"))
+
+    async def fixed(request: Any) -> Response:
+        await request.body()
+        return Response(body, status_code=status, media_type="application/json")
+
+    async def healthz(request: Any) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/{path:path}", fixed, methods=["GET", "POST"]),
+        ]
+    )
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p99_ms: float
+    errors: int
+
+
+def _ms(value: str) -> float:
+    number = float(re.match(r"[\d.]+", value).group(0))  # type: ignore[union-attr]
+    unit = value[len(re.match(r"[\d.]+", value).group(0)) :]  # type: ignore[union-attr]
+    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(url: str, script: Path, *, seconds: int, connections: int, threads: int = 1) -> WrkResult:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if socket_errors:
+        errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    return WrkResult(rps, p99, errors)
+
+
+def tracker_env(url: str, tmp: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": url,
+        "POLICY_TRACKER_REPOSITORY": str(tmp),
+        "POLICY_TRACKER_SITE_DIR": str(tmp / "no-site"),
+    }

@@ -18,7 +18,8 @@ LINES = st.sampled_from(
         "2) item", "10. item", "  continued", "    indented code", "\tTabbed", "> quoted",
         ">", "| a | b |", "| --- | --- |", "| c | d |", "---", "===", "***", "___", "```",
         "~~~", "[ref]: https://r.example", "see [ref]", "<div>", "   - nested", "Setext",
-        "-", "* * *", "1.", "_x_ y", "![img](https://i.example/x.png)",
+        "-", "* * *", "1.", "_x_ y", "![img](https://i.example/x.png)", "Plain words.",
+        "Plain, (quoted) 'words': \"here\"?  ", "Two  spaces  inside", "a/b-c 1.5;",
     ]
 )  # fmt: skip
 DOCUMENTS = st.lists(LINES, max_size=30).map(lambda lines: "\n".join(lines) + "\n")

@@ -118,6 +118,8 @@ class _Item:
 # indented (code, list continuation), not a list item, quote, fence, reference or HTML.
 _SPLIT = re.compile(r"\n\n+(?=[^\s\-+*>0-9`~<\[])")
 _Headings = tuple[tuple[int, str], ...]  # (level, text) of the headings in force
+# One line of plain words: a paragraph whatever the parser, and its own text.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.;:'\"?()/-]*\n?")
 
 
 def parse_blocks(markdown: str) -> list[Block]:
@@ -160,6 +162,10 @@ def _piece(
     markdown: str, headings: _Headings, groups: int
 ) -> tuple[tuple[Block, ...], _Headings, int]:
     """The blocks of one piece of a text, and the headings and the list and table count after it."""
+    if _PLAIN.fullmatch(markdown):  # most pieces: spare the parser
+        section = tuple(text for _, text in headings)
+        source = markdown.strip()
+        return (Block("paragraph", collapse(source), source, section),), headings, groups
     stack = list(headings)
     blocks, groups = _walk(_parser().parse(markdown), stack, groups)
     return tuple(blocks), tuple(stack), groups

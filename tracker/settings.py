@@ -32,6 +32,14 @@ class Settings:
     max_context_bytes: int = 4096
     #: Most user ids in one ``POST /v1/status/batch``.
     max_batch_users: int = 10_000
+    #: The tracker's public base URL for hosted acceptance links (empty: the request's own).
+    public_url: str = ""
+    #: Seconds an acceptance link stays valid.
+    acceptance_link_seconds: int = 900
+    #: Secret that signs acceptance links; empty: one is generated and kept in the database.
+    link_secret: str = ""
+    #: Comma-separated proxy addresses or CIDR ranges whose ``X-Forwarded-For`` is believed.
+    trusted_proxies: str = ""
     #: Seconds a SQLite writer waits for the lock before the store retries.
     sqlite_busy_timeout: float = 30.0
     #: ``PRAGMA synchronous`` for SQLite; FULL keeps every 2xx durable through power loss.

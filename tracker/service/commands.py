@@ -12,11 +12,13 @@ from dataclasses import replace
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from tracker import migrations
 from tracker.settings import Settings
 from tracker.store import Store
-from tracker.store.keys import create_key, list_keys, parse_scopes, revoke_key
+from tracker.store.keys import KeyInfo, create_key, list_keys, parse_scopes, revoke_key
+from tracker.store.links import check_color, check_return_url_entry, set_key_app
 
 database_option = click.option(
     "--database-url",
@@ -154,16 +156,49 @@ def keys() -> None:
 @click.option(
     "--scopes", default="read", show_default=True, help="Comma-separated: read, write, admin."
 )
+@click.option(
+    "--return-url",
+    "return_urls",
+    multiple=True,
+    metavar="URL",
+    help="Where the hosted acceptance page may send users back to (repeatable): this URL "
+    "and the paths below it; a loopback URL without a port allows any port.",
+)
+@click.option("--app-name", help="The app's name on the hosted acceptance page.")
+@click.option("--color", help="The app's colour on the hosted acceptance page, as #rrggbb.")
 @database_option
-def keys_create(name: str, scopes: str, database_url: str | None) -> None:
+def keys_create(
+    name: str,
+    scopes: str,
+    return_urls: tuple[str, ...],
+    app_name: str | None,
+    color: str | None,
+    database_url: str | None,
+) -> None:
     """Create a key and print it once; only its hash is stored.
+
+    An app that sends users to the hosted acceptance page names where they may come back
+    to (--return-url, repeatable) and how the page shows it (--app-name, --color).
 
     Example: policy-tracker keys create --name checkout --scopes read,write
     """
     wanted = parse_scopes(scopes)
+    for value in return_urls:
+        check_return_url_entry(value)
+    if color is not None:
+        check_color(color)
+
+    def create(session: Session) -> tuple[str, KeyInfo]:
+        key, info = create_key(session, name, wanted)
+        if return_urls or app_name or color:
+            set_key_app(
+                session, info.id, app_name=app_name, brand_color=color, return_urls=return_urls
+            )
+        return key, info
+
     with _store(database_url) as store:
         migrations.upgrade(store.engine)
-        key, info = store.write(lambda s: create_key(s, name, wanted))
+        key, info = store.write(create)
     click.echo(key)
     click.echo(
         f"created key {info.id} ({info.name}, scopes {','.join(sorted(info.scopes))}); "

@@ -566,6 +566,64 @@ PATHS["/v1/admin/versions"]["post"]["responses"]["200"] = {
     "description": "nothing new: every version was already stored",
     "content": _json(_ref("PublishResult")),
 }
+# The hosted acceptance page (tracker.service.hosted).
+SCHEMAS["AcceptanceLinkRequest"] = _obj(
+    {
+        "user_id": USER_ID,
+        "return_url": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 2048,
+            "pattern": NO_NUL,
+            "description": "where the page sends the user back, with "
+            "`policy_tracker=accepted|declined` added; must be on the key's allow-list",
+        },
+        "policies": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 200},
+            "minItems": 1,
+            "maxItems": 100,
+            "description": "only these policies (default: every policy the user must accept)",
+        },
+        "locale": {
+            "type": "string",
+            "maxLength": 64,
+            "pattern": "^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$",
+            "description": "the user's language, recorded with the events",
+        },
+    },
+    ["user_id", "return_url"],
+    additionalProperties=False,
+)
+SCHEMAS["AcceptanceLink"] = _obj(
+    {
+        "url": {"type": "string", "description": "send the user's browser here"},
+        "expires_at": {"type": "string", "format": "date-time"},
+    }
+)
+PATHS["/v1/acceptance-links"] = {
+    "post": _op(
+        "A link to the hosted acceptance page for one user",
+        _ref("AcceptanceLink"),
+        status="201",
+        params=[IDEMPOTENCY],
+        body="AcceptanceLinkRequest",
+        errors={
+            "403": _problem(
+                "the API key lacks the scope, or `return_url` is not on its "
+                "allow-list (`return_url_not_allowed`)"
+            ),
+            "404": _problem("unknown policy"),
+            "409": _problem("Idempotency-Key reused with another body"),
+        },
+        scope="write",
+        description="The link is signed, single-use and short-lived "
+        "(`POLICY_TRACKER_ACCEPTANCE_LINK_SECONDS`); it does not reveal the user id. "
+        "The page shows what changed since the version the user accepted, records a "
+        "`clickwrap` acceptance or decline with the browser's address and user agent, and "
+        "redirects to `return_url`. See docs/hosted.md.",
+    )
+}
 SCHEMAS["NewApiKeyRequest"] = _obj(
     {
         "name": {"type": "string", "minLength": 1, "maxLength": 200},

@@ -12,6 +12,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tracker.service.api import admin, events, policies, status
+from tracker.service.hosted import PAGE_ROUTES
+from tracker.service.hosted import api as links
 from tracker.service.http import api
 from tracker.service.openapi import openapi_document
 
@@ -41,6 +43,7 @@ API_ROUTES: list[BaseRoute] = [
     Route("/v1/acceptances", api(events.accept, "write", body=True), methods=["POST"]),
     Route("/v1/declines", api(events.decline, "write", body=True), methods=["POST"]),
     Route("/v1/withdrawals", api(events.withdraw, "write", body=True), methods=["POST"]),
+    Route("/v1/acceptance-links", api(links.create, "write", body=True), methods=["POST"]),
     Route(U + "/status", api(status.user_status, "read", quick=True), methods=["GET"]),
     Route(U + "/events", api(status.events, "read"), methods=["GET"]),
     Route("/v1/status/batch", api(status.batch_status, "read", body=True), methods=["POST"]),
@@ -52,8 +55,8 @@ API_ROUTES: list[BaseRoute] = [
 
 
 def routes(site: Path | None) -> list[BaseRoute]:
-    """The API, then the built site at ``/`` when there is one."""
-    found: list[BaseRoute] = list(API_ROUTES)
+    """The API, the hosted acceptance page, then the built site at ``/`` when there is one."""
+    found: list[BaseRoute] = [*API_ROUTES, *PAGE_ROUTES]
     if site is not None and site.is_dir():
         found.append(Mount("/", app=StaticFiles(directory=site, html=True), name="site"))
     return found

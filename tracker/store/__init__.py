@@ -4,6 +4,7 @@ Writes go through ``Store.write(fn)`` (one transaction, retried whole on transie
 conflicts); reads through ``with store.read() as session``.
 """
 
+from tracker.store import links  # the hosted page's tables, on Base like the rest
 from tracker.store.catalog import PolicyInfo, Snapshot, SnapshotCache, VersionInfo, load_snapshot
 from tracker.store.engine import Store, make_engine, normalise_url
 from tracker.store.models import Base, EventKind, Method
@@ -22,6 +23,7 @@ __all__ = [
     "SnapshotCache",
     "Store",
     "VersionInfo",
+    "links",
     "load_snapshot",
     "make_engine",
     "normalise_url",

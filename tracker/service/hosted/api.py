@@ -1,0 +1,114 @@
+"""``POST /v1/acceptance-links``: a signed, short-lived, single-use link to the hosted page."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker.errors import Conflict
+from tracker.service import validate as v
+from tracker.service.hosted import tokens
+from tracker.service.hosted.secret import link_secret
+from tracker.service.http import Call, Reply
+from tracker.service.problems import FieldError, Forbidden
+from tracker.store.links import RETURN_URL_MAX, create_link, key_app, return_url_allowed
+from tracker.store.models import IdempotencyRow
+
+FIELDS = {"user_id", "policies", "return_url", "locale"}
+MAX_POLICIES = 100
+
+
+def _policies(data: Any) -> list[str] | None:
+    value = data.get("policies")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        raise FieldError("policies", "must be a list of policy slugs")
+    if not 1 <= len(value) <= MAX_POLICIES:
+        raise FieldError("policies", f"must name 1 to {MAX_POLICIES} policies (or be left out)")
+    return value
+
+
+def _base_url(call: Call) -> str:
+    public = call.state.settings.public_url
+    return (public or str(call.request.base_url)).rstrip("/")
+
+
+def create(call: Call) -> Reply:
+    """Make a link for ``user_id`` that returns to ``return_url`` (on the key's allow-list)."""
+    body = call.json()
+    data = v.obj(body, allowed=FIELDS)
+    if "user_id" not in data:
+        raise FieldError("user_id", "is required")
+    user = v.user_id(data.get("user_id"))
+    slugs = _policies(data)
+    return_url = v.req_text(data, "return_url", max_len=RETURN_URL_MAX)
+    locale = v.locale(data)
+    idem = call.header("idempotency-key")
+    if idem is not None and not 1 <= len(idem) <= 255:
+        raise FieldError("Idempotency-Key", "must be 1 to 255 characters")
+    request_hash = hashlib.sha256(
+        json.dumps([call.request.url.path, body], sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    state = call.state
+    secret = link_secret(call.request, state)
+    base = _base_url(call)
+    now = state.now()
+    ttl = timedelta(seconds=state.settings.acceptance_link_seconds)
+
+    def work(session: Session) -> tuple[int, dict[str, Any], bool]:
+        if idem is not None:
+            stored = session.get(IdempotencyRow, (call.key.id, idem))
+            if stored is not None:
+                if stored.request_hash != request_hash:
+                    raise Conflict(
+                        "this Idempotency-Key was used with a different request; "
+                        "use a new key for a new request",
+                        code="idempotency_key_reused",
+                    )
+                return stored.status, stored.response, True
+        app = key_app(session, call.key.id)
+        if app is None or not return_url_allowed(return_url, app.return_urls):
+            raise Forbidden(
+                f"return_url {return_url!r} is not on this API key's allow-list; add it with "
+                "policy-tracker keys create --return-url URL",
+                code="return_url_not_allowed",
+            )
+        canonical = None
+        if slugs is not None:
+            snapshot = state.snapshots.get(session)
+            canonical = list(dict.fromkeys(snapshot.policy(s).slug for s in slugs))
+        link = create_link(
+            session,
+            api_key_id=call.key.id,
+            user_id=user,
+            policies=canonical,
+            return_url=return_url,
+            locale=locale,
+            now=now,
+            ttl=ttl,
+        )
+        result = {
+            "url": f"{base}/accept/{tokens.sign(secret, link.id)}",
+            "expires_at": link.expires_at.isoformat(),
+        }
+        if idem is not None:
+            session.add(
+                IdempotencyRow(
+                    api_key_id=call.key.id,
+                    key=idem,
+                    request_hash=request_hash,
+                    status=201,
+                    response=result,
+                    created_at=now,
+                )
+            )
+            session.flush()
+        return 201, result, False
+
+    status, result, replayed = state.store.write(work)
+    return Reply(result, status, {"Idempotent-Replayed": "true"} if replayed else None)

@@ -1,0 +1,322 @@
+"""``GET /accept/{token}`` shows what the user must accept; ``POST`` records the decision.
+
+The decision is recorded only when all of these hold, in the transaction that records it:
+the token's signature is right, the form secret matches the cookie set with the page
+(double submit, ``SameSite=Strict``), the link is unused and unexpired, its key is not
+revoked, and the policies, versions and SHA-256 hashes in the form are exactly what the user
+must accept now. A version published in between shows the page again with it (409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from tracker.errors import TrackerError
+from tracker.service.hosted import tokens
+from tracker.service.hosted.clientip import client_ip, parse_proxies
+from tracker.service.hosted.secret import link_secret
+from tracker.service.hosted.view import Item, bodies, branding, pending, render
+from tracker.service.http import read_body
+from tracker.service.state import AppState
+from tracker.store.events import NewEvent, record
+from tracker.store.links import KeyApp, Link, consume, get_link, key_app
+from tracker.store.models import Method
+
+COOKIE = "pt_form"
+FORM_LIMIT = 64 * 1024
+OUTCOME_PARAM = "policy_tracker"
+DECISIONS = {"accept": "accepted", "decline": "declined"}
+
+
+@dataclass(frozen=True)
+class Gone:
+    """Why a link cannot be used (what the user is told), and where to go back."""
+
+    status: int
+    heading: str
+    message: str
+    back_url: str | None = None
+    app: KeyApp | None = None
+
+
+INVALID = Gone(
+    404,
+    "This link is not valid",
+    "The link may be mistyped or incomplete. Go back to the app you came from and try again.",
+)
+
+
+def _used(link: Link, app: KeyApp | None) -> Gone:
+    return Gone(
+        410,
+        "This link has already been used",
+        "Your answer was recorded when you first used it; nothing more was recorded now.",
+        link.return_url,
+        app,
+    )
+
+
+def _expired(link: Link, app: KeyApp | None) -> Gone:
+    return Gone(
+        410,
+        "This link has expired",
+        "Nothing was recorded. Go back to the app and it will send you a new link.",
+        link.return_url,
+        app,
+    )
+
+
+@dataclass(frozen=True)
+class Stale:
+    """The form no longer matches what the user must accept: show the page again."""
+
+    notice: str
+
+
+@dataclass(frozen=True)
+class Done:
+    outcome: str
+    return_url: str
+
+
+def _headers(link_url_origin: str | None = None) -> dict[str, str]:
+    form_action = "'self'" + (f" {link_url_origin}" if link_url_origin else "")
+    return {
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        # Chrome applies form-action to the redirect after the post: allow the app's origin.
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+            f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+        ),
+    }
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _context(app: KeyApp | None, link: Link | None) -> dict[str, Any]:
+    return {
+        "app_name": app.display_name if app else "policy-tracker",
+        "colors": branding(app),
+        "lang": (link.locale if link and link.locale else "en").replace("_", "-"),
+    }
+
+
+def _gone_page(gone: Gone, link: Link | None = None) -> Response:
+    back = "Back to " + (gone.app.display_name if gone.app else "the app")
+    html = render(
+        "message.html",
+        heading=gone.heading,
+        message=gone.message,
+        kind="error" if gone.status == 404 else "warning",
+        back_url=gone.back_url,
+        back_label=back,
+        **_context(gone.app, link),
+    )
+    return HTMLResponse(html, status_code=gone.status, headers=_headers())
+
+
+def _link_state(
+    session: Session, state: AppState, link_id: str, *, lock: bool = False
+) -> tuple[Link, KeyApp] | Gone:
+    # The lock serialises two posts of one link on PostgreSQL (SQLite serialises writers).
+    link = get_link(session, link_id, lock=lock)
+    if link is None:
+        return INVALID
+    app = key_app(session, link.api_key_id)
+    if app is None or app.revoked:
+        return INVALID
+    if link.used_at is not None:
+        return _used(link, app)
+    if link.expired(state.now()):
+        return _expired(link, app)
+    return link, app
+
+
+def _page(
+    request: Request,
+    state: AppState,
+    secret: str,
+    link_id: str,
+    *,
+    status: int = 200,
+    notice: str | None = None,
+) -> Response:
+    with state.store.read() as session:
+        found = _link_state(session, state, link_id)
+        if isinstance(found, Gone):
+            return _gone_page(found)
+        link, app = found
+        snapshot = state.snapshots.get(session)
+        items = pending(session, snapshot, link, state.today())
+        html_bodies = bodies(session, items)
+    form_secret = tokens.form_secret(secret, link_id)
+    html = render(
+        "accept.html",
+        items=items,
+        bodies=html_bodies,
+        any_changed=any(i.accepted is not None for i in items),
+        notice=notice,
+        form_secret=form_secret,
+        expires_at=link.expires_at.astimezone(UTC).strftime("%H:%M on %d %B %Y"),
+        back_url=link.return_url,
+        **_context(app, link),
+    )
+    response = HTMLResponse(html, status_code=status, headers=_headers(_origin(link.return_url)))
+    response.set_cookie(
+        COOKIE,
+        form_secret,
+        max_age=max(60, int((link.expires_at - state.now()).total_seconds()) + 60),
+        path=request.url.path,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+def _submitted(form: dict[str, list[str]]) -> list[tuple[str, int, str]] | None:
+    slugs, numbers, hashes = form.get("policy", []), form.get("version", []), form.get("sha256", [])
+    if not len(slugs) == len(numbers) == len(hashes) or len(slugs) > 1000:
+        return None
+    out = []
+    for slug, number, sha in zip(slugs, numbers, hashes, strict=True):
+        if not number.isascii() or not number.isdigit() or len(number) > 9:
+            return None
+        out.append((slug, int(number), sha))
+    return out
+
+
+def _stale_notice(items: Sequence[Item], submitted: Sequence[tuple[str, int, str]]) -> str:
+    shown = {slug: number for slug, number, _ in submitted}
+    for item in items:
+        old = shown.get(item.policy.slug)
+        if old is not None and old != item.version.number:
+            return (
+                f"{item.policy.title} changed while you were reading: version "
+                f"{item.version.number} replaces version {old}. Nothing was recorded; "
+                "please review the new version below."
+            )
+    return (
+        "What you need to accept changed while you were reading. Nothing was recorded; "
+        "please review the page again."
+    )
+
+
+def _with_outcome(url: str, outcome: str) -> str:
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != OUTCOME_PARAM
+    ]
+    query.append((OUTCOME_PARAM, outcome))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _decide(
+    state: AppState,
+    link_id: str,
+    kind: str,
+    submitted: list[tuple[str, int, str]],
+    ip: str | None,
+    user_agent: str | None,
+) -> Gone | Stale | Done:
+    now = state.now()
+
+    def work(session: Session) -> Gone | Stale | Done:
+        found = _link_state(session, state, link_id, lock=True)
+        if isinstance(found, Gone):
+            return found
+        link, app = found
+        snapshot = state.snapshots.get(session)
+        items = pending(session, snapshot, link, state.today())
+        if [i.key for i in items] != submitted:
+            return Stale(_stale_notice(items, submitted))
+        if not consume(session, link_id, kind, now):
+            return _used(link, app)
+        for item in items:
+            event = NewEvent(
+                user_id=link.user_id,
+                kind=kind,
+                method=Method.CLICKWRAP.value,
+                api_key_id=link.api_key_id,
+                ip=ip,
+                user_agent=user_agent,
+                locale=link.locale,
+                context={"acceptance_link": link_id[:12]},
+            )
+            record(session, snapshot, item.policy, item.version, event, now)
+        return Done(kind, link.return_url)
+
+    return state.store.write(work)
+
+
+async def accept_page(request: Request) -> Response:
+    """The hosted page: no key needed, the signed token is the credential."""
+    state: AppState = request.app.state.tracker
+    token = str(request.path_params["token"])
+    secret = await run_in_threadpool(link_secret, request, state)
+    link_id = tokens.verify(secret, token)
+    if link_id is None:
+        return _gone_page(INVALID)
+    if request.method != "POST":
+        return await run_in_threadpool(_page, request, state, secret, link_id)
+
+    try:
+        raw = await read_body(request, min(FORM_LIMIT, state.settings.max_body_bytes))
+    except TrackerError:
+        return _gone_page(Gone(413, "The form is too large", "Nothing was recorded."))
+    form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    expected = tokens.form_secret(secret, link_id)
+    sent = form.get("form_secret", [None])[0]
+    if not tokens.same(request.cookies.get(COOKIE), expected) or not tokens.same(sent, expected):
+        # A post from another site, or from a browser that never loaded the page.
+        return await run_in_threadpool(
+            _page,
+            request,
+            state,
+            secret,
+            link_id,
+            status=403,
+            notice="We could not confirm that this answer came from this page. Nothing was "
+            "recorded; please answer again below.",
+        )
+    decision = DECISIONS.get(form.get("decision", [""])[0])
+    submitted = _submitted(form)
+    if decision is None or submitted is None:
+        return _gone_page(
+            Gone(400, "The form could not be read", "Nothing was recorded. Reload the page.")
+        )
+    peer = request.client.host if request.client else None
+    ip = client_ip(
+        peer,
+        request.headers.getlist("x-forwarded-for"),
+        parse_proxies(state.settings.trusted_proxies),
+    )
+    agent = request.headers.get("user-agent")
+    result = await run_in_threadpool(
+        _decide, state, link_id, decision, submitted, ip, agent[:1024] if agent else None
+    )
+    if isinstance(result, Gone):
+        return _gone_page(result)
+    if isinstance(result, Stale):
+        return await run_in_threadpool(
+            _page, request, state, secret, link_id, status=409, notice=result.notice
+        )
+    response = RedirectResponse(_with_outcome(result.return_url, result.outcome), 303)
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    response.delete_cookie(COOKIE, path=request.url.path)
+    return response

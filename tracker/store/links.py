@@ -1,0 +1,332 @@
+"""Hosted acceptance links: the app settings of an API key, the links, the server secret.
+
+A link is stored server-side under a random id; the URL carries only that id and an HMAC
+of it (``tracker.service.hosted.tokens``), so the user id is neither readable nor forgeable.
+A link is single-use: ``consume`` marks it used in the transaction that records the events,
+and only if it is still unused and unexpired.
+
+``api_key_apps`` holds what the hosted page needs of the app behind a key (one row per key,
+absent for keys that never send users to the page): its display name, brand colour and the
+``return_url`` allow-list.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from sqlalchemy import JSON, ForeignKey, Index, String, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tracker.errors import InvalidInput
+from tracker.store.models import USER_ID_MAX, ApiKeyRow, Base, UTCDateTime
+
+RETURN_URL_MAX = 2048
+#: Links expired longer ago than this are deleted when new links are made.
+KEEP_EXPIRED = timedelta(days=1)
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_LOOPBACK_NAMES = {"localhost"}
+
+
+class KeyAppRow(Base):
+    """The app behind an API key, as the hosted page shows it."""
+
+    __tablename__ = "api_key_apps"
+
+    api_key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    app_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    brand_color: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    return_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class AcceptanceLinkRow(Base):
+    __tablename__ = "acceptance_links"
+    __table_args__ = (Index("ix_acceptance_links_expires_at", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(USER_ID_MAX))
+    policies: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    return_url: Mapped[str] = mapped_column(String(RETURN_URL_MAX))
+    locale: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class ServiceSecretRow(Base):
+    """Secrets the service generates once and shares between its processes."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------------------
+# The app behind a key
+
+
+@dataclass(frozen=True)
+class KeyApp:
+    key_id: int
+    key_name: str
+    app_name: str | None
+    brand_color: str | None
+    return_urls: tuple[str, ...]
+    revoked: bool
+
+    @property
+    def display_name(self) -> str:
+        return self.app_name or self.key_name
+
+
+def check_color(value: str) -> str:
+    if not _COLOR.match(value):
+        raise InvalidInput(f"color: {value!r} is not a colour like #1a73e8")
+    return value.lower()
+
+
+def check_return_url_entry(value: str) -> str:
+    """An allow-list entry: an absolute http(s) URL with no query, fragment or user info."""
+    parts = _split(value)
+    if parts is None or parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise InvalidInput(
+            f"return URL {value!r}: give an absolute http(s) URL such as "
+            "https://app.example.com/ (no query, fragment or user info)"
+        )
+    return value
+
+
+def set_key_app(
+    session: Session,
+    key_id: int,
+    *,
+    app_name: str | None = None,
+    brand_color: str | None = None,
+    return_urls: Sequence[str] = (),
+) -> None:
+    """Set (replace) the app settings of a key."""
+    name = app_name.strip() if app_name else None
+    if name is not None and not 1 <= len(name) <= 200:
+        raise InvalidInput("app name: give 1 to 200 characters")
+    values: dict[str, Any] = {
+        "api_key_id": key_id,
+        "app_name": name,
+        "brand_color": check_color(brand_color) if brand_color else None,
+        "return_urls": [check_return_url_entry(u) for u in return_urls],
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(KeyAppRow).values(values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["api_key_id"],
+            set_={k: stmt.excluded[k] for k in ("app_name", "brand_color", "return_urls")},
+        )
+    )
+
+
+def key_app(session: Session, key_id: int) -> KeyApp | None:
+    row = session.execute(
+        select(
+            ApiKeyRow.id,
+            ApiKeyRow.name,
+            ApiKeyRow.revoked_at,
+            KeyAppRow.app_name,
+            KeyAppRow.brand_color,
+            KeyAppRow.return_urls,
+        )
+        .outerjoin(KeyAppRow, KeyAppRow.api_key_id == ApiKeyRow.id)
+        .where(ApiKeyRow.id == key_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return KeyApp(
+        row.id,
+        row.name,
+        row.app_name,
+        row.brand_color,
+        tuple(row.return_urls or ()),
+        row.revoked_at is not None,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Return URLs
+
+
+def _split(url: str) -> SplitResult | None:
+    """The parts of an absolute http(s) URL, or None for anything browsers might read
+    differently from us (whitespace, backslashes, control characters, user info)."""
+    if not url or len(url) > RETURN_URL_MAX or not url.isascii():
+        return None
+    if any(c in url for c in "\\ \t\r\n") or any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    return parts
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def return_url_allowed(url: str, allowed: Sequence[str]) -> bool:
+    """Whether ``url`` is within one of the ``allowed`` entries.
+
+    An entry matches URLs with the same scheme, host and port whose path is the entry's
+    path or below it (``/app`` covers ``/app``, ``/app/x`` and ``/app?q``, not ``/apple``).
+    As for OAuth native apps (RFC 8252 §7.3), a loopback entry without a port allows any port.
+    """
+    parts = _split(url)
+    if parts is None:
+        return False
+    host = (parts.hostname or "").lower()
+    for entry in allowed:
+        want = _split(entry)
+        if want is None or want.scheme != parts.scheme or (want.hostname or "").lower() != host:
+            continue
+        if not (want.port is None and _is_loopback(host)) and _port(want) != _port(parts):
+            continue
+        base = want.path or "/"
+        path = parts.path or "/"
+        if base.endswith("/") and path.startswith(base):
+            return True
+        if path == base or path.startswith(base + "/"):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# Links
+
+
+@dataclass(frozen=True)
+class Link:
+    id: str
+    api_key_id: int
+    user_id: str
+    policies: tuple[str, ...] | None
+    return_url: str
+    locale: str | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    outcome: str | None
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+def _link(row: AcceptanceLinkRow) -> Link:
+    return Link(
+        row.id,
+        row.api_key_id,
+        row.user_id,
+        tuple(row.policies) if row.policies is not None else None,
+        row.return_url,
+        row.locale,
+        row.created_at,
+        row.expires_at,
+        row.used_at,
+        row.outcome,
+    )
+
+
+def create_link(
+    session: Session,
+    *,
+    api_key_id: int,
+    user_id: str,
+    policies: Sequence[str] | None,
+    return_url: str,
+    locale: str | None,
+    now: datetime,
+    ttl: timedelta,
+) -> Link:
+    """Store a new link under a random id (and prune links long expired)."""
+    session.execute(
+        delete(AcceptanceLinkRow).where(AcceptanceLinkRow.expires_at < now - KEEP_EXPIRED)
+    )
+    row = AcceptanceLinkRow(
+        id=secrets.token_urlsafe(24),
+        api_key_id=api_key_id,
+        user_id=user_id,
+        policies=list(policies) if policies is not None else None,
+        return_url=return_url,
+        locale=locale,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(row)
+    session.flush()
+    return _link(row)
+
+
+def get_link(session: Session, link_id: str, *, lock: bool = False) -> Link | None:
+    query = select(AcceptanceLinkRow).where(AcceptanceLinkRow.id == link_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = session.scalars(query).one_or_none()
+    return _link(row) if row is not None else None
+
+
+def consume(session: Session, link_id: str, outcome: str, now: datetime) -> bool:
+    """Mark the link used; False when it was already used or has expired."""
+    result = session.execute(
+        update(AcceptanceLinkRow)
+        .where(
+            AcceptanceLinkRow.id == link_id,
+            AcceptanceLinkRow.used_at.is_(None),
+            AcceptanceLinkRow.expires_at > now,
+        )
+        .values(used_at=now, outcome=outcome)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+# ---------------------------------------------------------------------------
+# Secrets
+
+
+def service_secret(session: Session, name: str, now: datetime) -> str:
+    """The named secret, generated and stored by whichever process asks first."""
+    found = session.scalar(select(ServiceSecretRow.value).where(ServiceSecretRow.name == name))
+    if found is not None:
+        return found
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(ServiceSecretRow)
+        .values(name=name, value=secrets.token_urlsafe(48), created_at=now)
+        .on_conflict_do_nothing()
+    )
+    value = session.scalar(select(ServiceSecretRow.value).where(ServiceSecretRow.name == name))
+    assert value is not None
+    return value

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Column, Table, func, or_, select, update
+from sqlalchemy import Column, Table, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import bundle
@@ -293,7 +293,7 @@ def purge(store: Store, settings: Settings, now: datetime) -> PurgeResult:
             result = session.execute(
                 update(EventRow)
                 .where(EventRow.created_at < cutoff, or_(value.is_not(None), salt.is_not(None)))
-                .values({value.key: None, salt.key: None}),
+                .values({value.key: null(), salt.key: None}),  # SQL NULL, not JSON null
                 execution_options={"synchronize_session": False},
             )
             counts[name] = int(getattr(result, "rowcount", 0) or 0)
@@ -326,7 +326,7 @@ def erase(store: Store, user_id: str, now: datetime) -> dict[str, Any]:
                 user_id=pseudonym,
                 ip=None,
                 user_agent=None,
-                context=None,
+                context=null(),
                 user_id_salt=None,
                 ip_salt=None,
                 user_agent_salt=None,

@@ -562,6 +562,123 @@ PATHS: dict[str, Any] = {
         )
     },
 }
+# The audit endpoints (tracker.service.api.audit).
+SCHEMAS["AuditReport"] = _obj(
+    {
+        "ok": {"type": "boolean"},
+        "anchored": {"type": "boolean", "description": "a signed checkpoint pins the chain"},
+        "records": {"type": "integer"},
+        "last_sequence": {"type": "integer"},
+        "head_hash": {"type": "string"},
+        "checkpoint": {"type": ["object", "null"]},
+        "problem": {
+            "oneOf": [
+                {"type": "null"},
+                _obj({"sequence": {"type": "integer"}, "reason": {"type": "string"}}),
+            ]
+        },
+        "message": {"type": "string"},
+    }
+)
+SCHEMAS["Erasure"] = _obj(
+    {
+        "pseudonym": {"type": "string", "description": "replaces the user id everywhere"},
+        "events": {"type": "integer"},
+        "records": {"type": "integer", "description": "other rows that named the user"},
+    }
+)
+_REASON = {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "\\S"}
+_POLICY = {"type": "string", "minLength": 1, "maxLength": 200}
+SCHEMAS["ReacceptanceRequest"] = {
+    "oneOf": [
+        _obj(
+            {
+                "policy": _POLICY,
+                "user_ids": {"type": "array", "items": USER_ID, "minItems": 1, "maxItems": 10000},
+                "reason": _REASON,
+            },
+            additionalProperties=False,
+        ),
+        _obj(
+            {"policy": _POLICY, "all": {"type": "boolean", "const": True}, "reason": _REASON},
+            additionalProperties=False,
+        ),
+    ]
+}
+SCHEMAS["Reacceptance"] = _obj(
+    {
+        "policy": {"type": "string"},
+        "users": {"type": "integer", "description": "users who now need to accept again"},
+        "reason": {"type": "string"},
+        "sequence": {"type": "integer", "description": "the audit record keeping the reason"},
+    }
+)
+_EXPORT_TEXT = {"schema": {"type": "string"}}
+PATHS["/v1/admin/audit/verify"] = {
+    "get": _op(
+        "Verify the audit chain",
+        _ref("AuditReport"),
+        scope="admin",
+        description="Recomputes the hash chain against the stored checkpoints. `ok` is false "
+        "with the first bad record and why; without a checkpoint the message says that "
+        "truncation cannot be ruled out.",
+    )
+}
+PATHS["/v1/admin/export"] = {
+    "get": {
+        **_op(
+            "Export events (streamed JSON Lines or CSV)",
+            {"type": "string"},
+            params=[
+                POLICY_QUERY,
+                {
+                    "name": "since",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "format": "date"},
+                    "description": "only events recorded on or after this day (UTC)",
+                },
+                {"name": "user_id", "in": "query", "required": False, "schema": USER_ID},
+                {
+                    "name": "format",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["jsonl", "csv"], "default": "jsonl"},
+                },
+            ],
+            errors=UNKNOWN_QUERY,
+            scope="admin",
+            description="One event a line, in chain order, with the version's SHA-256, its "
+            "permanent site URL and the chain fields (sequence, prev_hash, hash).",
+        ),
+    }
+}
+PATHS["/v1/admin/export"]["get"]["responses"]["200"] = {
+    "description": "the events, streamed",
+    "content": {"application/x-ndjson": _EXPORT_TEXT, "text/csv": _EXPORT_TEXT},
+}
+PATHS["/v1/admin/users/{user_id}"] = {
+    "delete": _op(
+        "Erase a user: personal data removed, id replaced by a pseudonym",
+        _ref("Erasure"),
+        params=[USER],
+        errors={"404": _problem("no data for this user")},
+        scope="admin",
+        description="Counts and the audit chain stay verifiable; the erasure is recorded "
+        "in the chain without the id. Afterwards no endpoint returns the old id.",
+    )
+}
+PATHS["/v1/admin/reacceptance"] = {
+    "post": _op(
+        "Force re-acceptance of a policy",
+        _ref("Reacceptance"),
+        body="ReacceptanceRequest",
+        errors={"404": _problem("unknown policy")},
+        scope="admin",
+        description="The named users (or, with `all`, every user whose latest event accepted "
+        "the policy) need to accept again; the reason is kept in the audit chain.",
+    )
+}
 PATHS["/v1/admin/versions"]["post"]["responses"]["200"] = {
     "description": "nothing new: every version was already stored",
     "content": _json(_ref("PublishResult")),

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from tracker.service.api import admin, events, policies, status
 from tracker.service.hosted import PAGE_ROUTES
 from tracker.service.hosted import api as links
+from tracker.service.api import audit
 from tracker.service.http import api
 from tracker.service.openapi import openapi_document
 
@@ -51,6 +52,12 @@ API_ROUTES: list[BaseRoute] = [
     Route("/v1/admin/keys", api(admin.keys_list, "admin"), methods=["GET"]),
     Route("/v1/admin/keys", api(admin.keys_create, "admin", body=True), methods=["POST"]),
     Route("/v1/admin/keys/{key_id}", api(admin.keys_revoke, "admin"), methods=["DELETE"]),
+    Route("/v1/admin/audit/verify", api(audit.audit_verify, "admin"), methods=["GET"]),
+    Route("/v1/admin/export", audit.export, methods=["GET"]),
+    Route("/v1/admin/users/{user_id:path}", api(audit.erase_user, "admin"), methods=["DELETE"]),
+    Route(
+        "/v1/admin/reacceptance", api(audit.reacceptance, "admin", body=True), methods=["POST"]
+    ),
 ]
 
 

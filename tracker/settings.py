@@ -52,6 +52,21 @@ class Settings:
     #: Seconds a process trusts an API key it has checked; a key revoked through another
     #: process stops working within this time (at once in the process that revoked it).
     auth_cache_seconds: float = 2.0
+    #: Seconds a webhook POST may take before it counts as failed.
+    webhook_timeout: float = 15.0
+    #: Comma-separated hosts or CIDR ranges webhooks may reach over plain http or on
+    #: private/loopback addresses (e.g. ``127.0.0.1``); everything else must be public https.
+    webhook_allowed_hosts: str = ""
+    #: Hours the previous secret keeps signing beside the new one after a rotation.
+    webhook_rotation_overlap_hours: float = 24.0
+    #: Waits before each retry of a failed delivery (jittered ±20%); dead after the last.
+    webhook_retry_schedule: str = "5s,1m,5m,30m,2h,6h,12h,24h,24h"
+    #: Seconds a dispatcher holds the deliveries it claimed before others may take them.
+    webhook_lease_seconds: float = 60.0
+    #: Deliveries a dispatcher claims at once.
+    dispatch_batch_size: int = 50
+    #: Seconds an idle dispatcher waits before looking for due deliveries again.
+    dispatch_poll_seconds: float = 1.0
     #: Ed25519 key that signs audit checkpoints: a PEM file path or a base64 32-byte seed.
     audit_signing_key: str = ""
     #: Days an event's IP address is kept before ``purge`` blanks it (0: forever).

@@ -753,6 +753,229 @@ SCHEMAS["NewApiKeyRequest"] = _obj(
     additionalProperties=False,
 )
 
+# Notices and webhooks (tracker.service.api.notices, tracker.service.api.webhooks).
+BIG_ID = {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}
+NOTICE_STATES = ["pending", "acknowledged", "superseded", "accepted"]
+WEBHOOK_EVENTS = ["policy.version_published", "acceptance.recorded", "notice.created"]
+SCHEMAS["Notice"] = _obj(
+    {
+        "id": {"type": "integer"},
+        "user_id": {"type": "string"},
+        "policy": {"type": "string"},
+        "title": {"type": "string"},
+        "from_version": {"type": "integer", "description": "the version the user accepted"},
+        "to_version": {"type": "integer"},
+        "significance": {"type": "string", "enum": ["minor", "major"]},
+        "summary": {"type": "string"},
+        "effective": {"type": "string", "format": "date"},
+        "acceptance_required": {"type": "boolean"},
+        "redline_url": {"type": "string", "description": "from_version → to_version on the site"},
+        "state": {"type": "string", "enum": NOTICE_STATES},
+        "created_at": {"type": "string", "format": "date-time"},
+        "acknowledged_at": {"type": ["string", "null"], "format": "date-time"},
+        "acknowledged_by": {**NULLABLE_INT, "description": "the API key that acknowledged it"},
+    }
+)
+SCHEMAS["PolicyStatus"]["properties"]["notices"] = {
+    "type": "array",
+    "items": _ref("Notice"),
+    "description": "the user's pending notices for the policy (status answers only)",
+}
+SCHEMAS["NoticeStats"] = _obj(
+    {
+        "policy": {"type": "string"},
+        "version": {"type": "integer"},
+        "created": {"type": "integer"},
+        "acknowledged": {"type": "integer"},
+        "pending": {"type": "integer"},
+        "superseded": {"type": "integer", "description": "covered by a later version's notice"},
+        "accepted": {"type": "integer", "description": "closed by an acceptance"},
+    }
+)
+SCHEMAS["Webhook"] = _obj(
+    {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "description": {"type": "string"},
+        "events": {"type": "array", "items": {"type": "string", "enum": WEBHOOK_EVENTS}},
+        "enabled": {"type": "boolean"},
+        "disabled_reason": NULLABLE_STR,
+        "created_at": {"type": "string", "format": "date-time"},
+        "removed_at": {"type": ["string", "null"], "format": "date-time"},
+        "previous_secret_until": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "after a rotation, the old secret signs too until then",
+        },
+    }
+)
+SCHEMAS["NewWebhook"] = {
+    "allOf": [
+        _ref("Webhook"),
+        _obj({"secret": {"type": "string", "description": "whsec_…; shown once"}}),
+    ]
+}
+SCHEMAS["WebhookRequest"] = _obj(
+    {
+        "url": {
+            "type": "string",
+            "maxLength": 2000,
+            "pattern": "^https://[a-z]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/[!-~]*)?$",
+            "description": "a public https URL; plain http or an address such as 127.0.0.1 "
+            "only for hosts in webhook_allowed_hosts",
+        },
+        "events": {
+            "type": "array",
+            "items": {"type": "string", "enum": WEBHOOK_EVENTS},
+            "minItems": 1,
+        },
+        "description": {"type": "string", "maxLength": 500},
+    },
+    ["url"],
+    additionalProperties=False,
+)
+SCHEMAS["Delivery"] = _obj(
+    {
+        "id": {"type": "integer"},
+        "webhook_id": {"type": "string", "description": "the message's webhook-id header"},
+        "event_type": {"type": "string", "enum": WEBHOOK_EVENTS},
+        "endpoint_id": {"type": "integer"},
+        "state": {"type": "string", "enum": ["pending", "delivered", "dead", "cancelled"]},
+        "attempts": {"type": "integer"},
+        "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+        "last_status": NULLABLE_INT,
+        "last_error": NULLABLE_STR,
+        "created_at": {"type": "string", "format": "date-time"},
+        "finished_at": {"type": ["string", "null"], "format": "date-time"},
+    }
+)
+WEBHOOK_ID = {"name": "webhook_id", "in": "path", "required": True, "schema": {"type": "string"}}
+PATHS["/v1/users/{user_id}/notices"] = {
+    "get": _op(
+        "The user's notices (pending by default)",
+        _obj(
+            {"user_id": {"type": "string"}, "notices": {"type": "array", "items": _ref("Notice")}}
+        ),
+        params=[
+            USER,
+            POLICY_QUERY,
+            {
+                "name": "state",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": [*NOTICE_STATES, "all"], "default": "pending"},
+            },
+        ],
+        errors=UNKNOWN_QUERY,
+        scope="read",
+    )
+}
+PATHS["/v1/notices/{notice_id}/ack"] = {
+    "post": _op(
+        "Acknowledge a notice (the app showed it)",
+        _ref("Notice"),
+        status="201",
+        params=[{"name": "notice_id", "in": "path", "required": True, "schema": BIG_ID}],
+        errors={"404": _problem("unknown notice")},
+        scope="write",
+        description="Idempotent: the first acknowledgement (when, which API key) is kept; "
+        "repeating it answers 200.",
+    )
+}
+PATHS["/v1/notices/{notice_id}/ack"]["post"]["responses"]["200"] = {
+    "description": "already acknowledged",
+    "content": _json(_ref("Notice")),
+}
+PATHS["/v1/policies/{slug}/versions/{n}/notices/stats"] = {
+    "get": _op(
+        "Notices a version created: acknowledged, pending, closed",
+        _ref("NoticeStats"),
+        params=[SLUG, VERSION_N],
+        errors=NOT_FOUND,
+        scope="read",
+    )
+}
+PATHS["/v1/admin/webhooks"] = {
+    "get": _op(
+        "List webhook endpoints",
+        _obj({"webhooks": {"type": "array", "items": _ref("Webhook")}}),
+        scope="admin",
+    ),
+    "post": _op(
+        "Subscribe a URL to webhooks (the secret is shown once)",
+        _ref("NewWebhook"),
+        status="201",
+        body="WebhookRequest",
+        scope="admin",
+        description="Only https, and no private or loopback address, unless the host is in "
+        "`webhook_allowed_hosts`. Without `events`, every event type is sent.",
+    ),
+}
+PATHS["/v1/admin/webhooks/{webhook_id}"] = {
+    "delete": _op(
+        "Remove a webhook endpoint (its pending deliveries are cancelled)",
+        _ref("Webhook"),
+        params=[WEBHOOK_ID],
+        errors={"404": _problem("unknown webhook endpoint")},
+        scope="admin",
+    )
+}
+PATHS["/v1/admin/webhooks/{webhook_id}/rotate"] = {
+    "post": _op(
+        "Rotate an endpoint's secret (the new one is shown once)",
+        _ref("NewWebhook"),
+        params=[WEBHOOK_ID],
+        errors={"404": _problem("unknown webhook endpoint")},
+        scope="admin",
+        description="The old secret keeps signing beside the new one for "
+        "`webhook_rotation_overlap_hours`.",
+    )
+}
+PATHS["/v1/admin/deliveries"] = {
+    "get": _op(
+        "Webhook deliveries in a state (dead by default), oldest first",
+        _obj(
+            {
+                "deliveries": {"type": "array", "items": _ref("Delivery")},
+                "next_cursor": NULLABLE_STR,
+            }
+        ),
+        params=[
+            {
+                "name": "state",
+                "in": "query",
+                "required": False,
+                "schema": {
+                    "type": "string",
+                    "enum": ["pending", "delivered", "dead", "cancelled"],
+                    "default": "dead",
+                },
+            },
+            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            },
+        ],
+        errors={"422": _problem("an invalid state, cursor or limit")},
+        scope="admin",
+    )
+}
+PATHS["/v1/admin/deliveries/{delivery_id}/replay"] = {
+    "post": _op(
+        "Send a dead delivery again (same webhook-id, a fresh retry schedule)",
+        _ref("Delivery"),
+        params=[{"name": "delivery_id", "in": "path", "required": True, "schema": BIG_ID}],
+        errors={
+            "404": _problem("unknown delivery"),
+            "409": _problem("the delivery is not dead, or its endpoint is disabled"),
+        },
+        scope="admin",
+    )
+}
+
 
 @cache
 def _document() -> dict[str, Any]:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tracker.service.api import admin, events, policies, status
+from tracker.service.api import admin, events, notices, policies, status, webhooks
 from tracker.service.hosted import PAGE_ROUTES
 from tracker.service.hosted import api as links
 from tracker.service.api import audit
@@ -37,6 +37,7 @@ API_ROUTES: list[BaseRoute] = [
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/v1/policies", api(policies.list_policies, "read", quick=True), methods=["GET"]),
     Route(P + "/versions/{n:int}/stats", api(policies.get_stats, "read"), methods=["GET"]),
+    Route(P + "/versions/{n:int}/notices/stats", api(notices.stats, "read"), methods=["GET"]),
     Route(P + "/versions/{n:int}", api(policies.get_version, "read"), methods=["GET"]),
     Route(P + "/versions", api(policies.list_versions, "read"), methods=["GET"]),
     Route(P + "/changes/{a:int}-{b:int}", api(policies.get_changes, "read"), methods=["GET"]),
@@ -47,11 +48,35 @@ API_ROUTES: list[BaseRoute] = [
     Route("/v1/acceptance-links", api(links.create, "write", body=True), methods=["POST"]),
     Route(U + "/status", api(status.user_status, "read", quick=True), methods=["GET"]),
     Route(U + "/events", api(status.events, "read"), methods=["GET"]),
+    Route(U + "/notices", api(notices.list_notices, "read"), methods=["GET"]),
+    Route("/v1/notices/{notice_id:int}/ack", api(notices.ack, "write"), methods=["POST"]),
     Route("/v1/status/batch", api(status.batch_status, "read", body=True), methods=["POST"]),
     Route("/v1/admin/versions", api(admin.publish_versions, "admin", body=True), methods=["POST"]),
     Route("/v1/admin/keys", api(admin.keys_list, "admin"), methods=["GET"]),
     Route("/v1/admin/keys", api(admin.keys_create, "admin", body=True), methods=["POST"]),
     Route("/v1/admin/keys/{key_id}", api(admin.keys_revoke, "admin"), methods=["DELETE"]),
+    Route("/v1/admin/webhooks", api(webhooks.webhooks_list, "admin"), methods=["GET"]),
+    Route(
+        "/v1/admin/webhooks",
+        api(webhooks.webhooks_create, "admin", body=True),
+        methods=["POST"],
+    ),
+    Route(
+        "/v1/admin/webhooks/{webhook_id}",
+        api(webhooks.webhooks_delete, "admin"),
+        methods=["DELETE"],
+    ),
+    Route(
+        "/v1/admin/webhooks/{webhook_id}/rotate",
+        api(webhooks.webhooks_rotate, "admin"),
+        methods=["POST"],
+    ),
+    Route("/v1/admin/deliveries", api(webhooks.deliveries_list, "admin"), methods=["GET"]),
+    Route(
+        "/v1/admin/deliveries/{delivery_id:int}/replay",
+        api(webhooks.deliveries_replay, "admin"),
+        methods=["POST"],
+    ),
     Route("/v1/admin/audit/verify", api(audit.audit_verify, "admin"), methods=["GET"]),
     Route("/v1/admin/export", audit.export, methods=["GET"]),
     Route("/v1/admin/users/{user_id:path}", api(audit.erase_user, "admin"), methods=["DELETE"]),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker.audit.ledger import chain_event
 from tracker.errors import NotFound
+from tracker.store import notices
 from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
 from tracker.store.models import ConsentRow, EventRow, VersionRow
 from tracker.store.status import Consent
@@ -117,7 +118,12 @@ def record(
         consent.accepted_version_id = version_id
         consent.accepted_at = now
     session.flush()
-    return event_dict(row, snapshot), _consent(consent), True
+    event = event_dict(row, snapshot)
+    if new.kind == "accepted" and version is not None:
+        # Closes the notices it answers and writes the ``acceptance.recorded`` outbox message.
+        answered = [v.id for v in policy.versions if v.number <= version.number]
+        notices.on_acceptance(session, new.user_id, policy.id, answered, event, now)
+    return event, _consent(consent), True
 
 
 def _consent(row: ConsentRow) -> Consent:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, InvalidInput
 from tracker.policy import Policy, Version
+from tracker.store import notices
 from tracker.store.models import MetaRow, PolicyRow, VersionRow
 
 CATALOG_REVISION = "catalog_revision"
@@ -99,6 +100,7 @@ def publish(
                 select(VersionRow.number, VersionRow.sha256).where(VersionRow.policy_id == row.id)
             )
         }
+        new_rows: list[VersionRow] = []
         for version in policy.versions:
             old = stored.get(version.number)
             if old is not None:
@@ -121,7 +123,10 @@ def publish(
             session.flush()
             stored[version.number] = version.sha256
             result.created.append((policy.slug, version.number, vrow.id))
+            new_rows.append(vrow)
             changed = True
+        # Notices and webhook messages, in this transaction (tracker.store.notices).
+        notices.on_versions_created(session, row, new_rows, now)
     if changed:
         bump_revision(session)
     return result

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker.store.catalog import PolicyInfo, Snapshot
 from tracker.store.models import ConsentRow
+from tracker.store.notices import pending_notices
 
 # SQLite allows 32,766 bound parameters; stay well below on every database.
 _CHUNK = 5000
@@ -139,17 +140,25 @@ def user_statuses(
     user_ids: Sequence[str],
     today: date,
     policy: PolicyInfo | None = None,
+    site_url: str = "",
 ) -> list[dict[str, Any]]:
-    """``[{user_id, policies: [status, …]}]`` for each user, in the order given."""
+    """``[{user_id, policies: [status, …]}]`` for each user, in the order given.
+
+    Each policy's status carries the user's pending ``notices`` (``tracker.store.notices``).
+    """
     if not user_ids:
         return []
     consents = consents_for(session, user_ids, policy.id if policy else None)
+    pending = pending_notices(session, snapshot, user_ids, policy.id if policy else None, site_url)
     policies = [policy] if policy else [p for p in snapshot.policies if p.versions]
     return [
         {
             "user_id": uid,
             "policies": [
-                policy_status(p, consents.get((uid, p.id), NO_CONSENT), today, snapshot)
+                {
+                    **policy_status(p, consents.get((uid, p.id), NO_CONSENT), today, snapshot),
+                    "notices": pending.get((uid, p.id), []),
+                }
                 for p in policies
             ],
         }

@@ -1,0 +1,40 @@
+"""Notice tests reuse the service fixtures (SQLite and PostgreSQL) and add a receiver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.notices.receiver import Receiver
+from tests.service.conftest import (  # noqa: F401 - fixtures
+    Api,
+    api,
+    app,
+    clock,
+    db_url,
+    keys,
+    pg_url,
+    store,
+)
+from tracker.settings import Settings
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:  # noqa: F811
+    return Settings(
+        repository=tmp_path,
+        database_url=db_url,
+        site_dir=tmp_path / "no-site",
+        site_url="https://policies.example.com/",
+        webhook_allowed_hosts="127.0.0.1",
+        webhook_timeout=1.0,
+        webhook_retry_schedule="5s,1m,5m,30m,2h,6h,12h,24h,24h",
+    )
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running

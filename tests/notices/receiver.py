@@ -1,0 +1,131 @@
+"""A real HTTP receiver on 127.0.0.1 that verifies every request with ``standardwebhooks``.
+
+Paths choose the answer: ``/ok``, ``/status/<code>`` (with ``?retry_after=N``), ``/slow``
+(sleeps past the client's timeout), ``/close`` (drops the connection), ``/redirect``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from standardwebhooks.webhooks import Webhook
+
+
+@dataclass
+class Received:
+    path: str
+    webhook_id: str
+    timestamp: str
+    signature: str
+    body: bytes
+    verified: bool
+    started: float
+    ended: float = 0.0
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    secrets: list[str] = field(default_factory=list)
+    delay: float = 0.0
+    received: list[Received] = field(default_factory=list)
+    in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    max_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __enter__(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                receiver._handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def url(self, path: str = "/ok") -> str:
+        return self.base + path
+
+    def _verify(self, body: bytes, headers: dict[str, str]) -> bool:
+        for secret in self.secrets:
+            try:
+                Webhook(secret).verify(body, headers)
+                return True
+            except Exception:
+                continue
+        return False
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        body = h.rfile.read(int(h.headers.get("content-length", "0")))
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        wid = headers.get("webhook-id", "")
+        record = Received(
+            urlsplit(h.path).path,
+            wid,
+            headers.get("webhook-timestamp", ""),
+            headers.get("webhook-signature", ""),
+            body,
+            self._verify(body, headers),
+            time.monotonic(),
+        )
+        with self.lock:
+            self.in_flight[wid] += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight[wid])
+        try:
+            self._answer(h, record)
+        finally:
+            record.ended = time.monotonic()
+            with self.lock:
+                self.in_flight[wid] -= 1
+                self.received.append(record)
+
+    def _answer(self, h: BaseHTTPRequestHandler, record: Received) -> None:
+        parts = urlsplit(h.path)
+        query = parse_qs(parts.query)
+        if self.delay:
+            time.sleep(self.delay)
+        if parts.path == "/slow":
+            time.sleep(3)
+        if parts.path == "/close":
+            h.close_connection = True
+            h.connection.close()
+            return
+        status = 200
+        extra: dict[str, str] = {}
+        if parts.path.startswith("/status/"):
+            status = int(parts.path.rsplit("/", 1)[1])
+        if parts.path == "/redirect":
+            status, extra = 307, {"Location": self.url("/ok")}
+        if "retry_after" in query:
+            extra["Retry-After"] = query["retry_after"][0]
+        h.send_response(status)
+        for k, v in extra.items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", "2")
+        h.end_headers()
+        h.wfile.write(b"ok")

@@ -1,0 +1,201 @@
+"""Click commands: ``dispatch`` and ``webhooks add|list|remove|rotate``.
+
+``tracker.cli`` registers ``COMMANDS``; like the service's commands they read the root
+command's settings when there is one, else the environment.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+
+from tracker.settings import Settings
+from tracker.store import Store
+
+database_option = click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    help="sqlite:///file.sqlite3 or postgresql://user@host/db (default: from settings).",
+)
+
+
+def _settings(database_url: str | None = None, **overrides: Any) -> Settings:
+    obj: Any = click.get_current_context().find_root().obj
+    settings = getattr(obj, "settings", None)
+    if not isinstance(settings, Settings):
+        settings = Settings.from_env()
+    if database_url:
+        settings = replace(settings, database_url=database_url)
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    return replace(settings, **overrides) if overrides else settings
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[Store]:
+    store = Store.open(settings)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+@click.command()
+@database_option
+@click.option("--once", is_flag=True, help="Exit when no delivery is due instead of waiting.")
+@click.option("--batch", type=click.IntRange(1, 1000), help="Deliveries claimed at once.")
+@click.option("--lease", type=float, help="Seconds a claim is held (webhook_lease_seconds).")
+@click.option("--poll", type=float, help="Seconds between looks when idle.")
+def dispatch(
+    database_url: str | None,
+    once: bool,
+    batch: int | None,
+    lease: float | None,
+    poll: float | None,
+) -> None:
+    """Send due webhook deliveries, signed, until stopped (SIGTERM or Ctrl-C).
+
+    Run as many as you like on as many machines as share the database: each claims
+    deliveries with a lease, so none is sent by two at once and none is lost when one
+    is killed.
+
+    Example: policy-tracker dispatch --database-url postgresql://tracker@db/tracker
+    """
+    from tracker.notices.dispatch import Dispatcher
+
+    settings = _settings(
+        database_url,
+        dispatch_batch_size=batch,
+        webhook_lease_seconds=lease,
+        dispatch_poll_seconds=poll,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _store(settings) as store:
+        dispatcher = Dispatcher(store, settings)
+        try:
+            total = dispatcher.run(stop, once=once)
+        except KeyboardInterrupt:
+            total = -1
+        finally:
+            dispatcher.close()
+    if total >= 0:
+        click.echo(f"dispatched {total} deliveries", err=True)
+
+
+@click.group()
+def webhooks() -> None:
+    """Manage the URLs that receive signed webhooks.
+
+    Example: policy-tracker webhooks add https://app.example.com/hooks/policy
+    """
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@webhooks.command("add")
+@click.argument("url")
+@click.option(
+    "--events",
+    help="Comma-separated: policy.version_published, acceptance.recorded, notice.created "
+    "(default: all).",
+)
+@click.option("--description", default="", help="Who receives them.")
+@database_option
+def webhooks_add(url: str, events: str | None, description: str, database_url: str | None) -> None:
+    """Subscribe URL and print its signing secret (whsec_…) once.
+
+    Example: policy-tracker webhooks add https://app.example.com/hooks --events notice.created
+    """
+    from tracker import migrations
+    from tracker.notices.urls import AllowList
+    from tracker.notices.webhooks import add_endpoint, parse_events
+
+    settings = _settings(database_url)
+    wanted = parse_events(events)
+    allowed = AllowList(settings.webhook_allowed_hosts)
+    with _store(settings) as store:
+        migrations.upgrade(store.engine)
+        secret, info = store.write(
+            lambda s: add_endpoint(s, url, wanted, allowed, _now(), description)
+        )
+    click.echo(secret)
+    click.echo(
+        f"added webhook {info.id} ({info.url}, events {','.join(info.events)}); "
+        "the secret is shown only this once",
+        err=True,
+    )
+
+
+@webhooks.command("list")
+@database_option
+def webhooks_list(database_url: str | None) -> None:
+    """List endpoints: id, URL, events, state.
+
+    Example: policy-tracker webhooks list
+    """
+    from tracker.notices.webhooks import list_endpoints
+
+    with _store(_settings(database_url)) as store, store.read() as session:
+        found = list_endpoints(session, _now())
+    if not found:
+        click.echo("no webhooks; add one with: policy-tracker webhooks add URL")
+    for e in found:
+        state = "enabled" if e.enabled else f"disabled ({e.disabled_reason})"
+        if e.rotating_until:
+            state += f", old secret signs until {e.rotating_until:%Y-%m-%d %H:%M}Z"
+        click.echo(f"{e.id}\t{e.url}\t{','.join(e.events)}\t{state}")
+
+
+@webhooks.command("remove")
+@click.argument("webhook_id")
+@database_option
+def webhooks_remove(webhook_id: str, database_url: str | None) -> None:
+    """Stop sending to an endpoint; its pending deliveries are cancelled.
+
+    Example: policy-tracker webhooks remove 2
+    """
+    from tracker.notices.webhooks import remove_endpoint
+
+    with _store(_settings(database_url)) as store:
+        info = store.write(lambda s: remove_endpoint(s, webhook_id, _now()))
+    click.echo(f"removed webhook {info.id} ({info.url})")
+
+
+@webhooks.command("rotate")
+@click.argument("webhook_id")
+@click.option(
+    "--overlap-hours",
+    type=float,
+    help="Hours the old secret keeps signing too (default: webhook_rotation_overlap_hours).",
+)
+@database_option
+def webhooks_rotate(webhook_id: str, overlap_hours: float | None, database_url: str | None) -> None:
+    """Print a new secret once; the old one keeps signing beside it for the overlap.
+
+    Example: policy-tracker webhooks rotate 2 --overlap-hours 48
+    """
+    from tracker.notices.webhooks import rotate_secret
+
+    settings = _settings(database_url)
+    hours = settings.webhook_rotation_overlap_hours if overlap_hours is None else overlap_hours
+    overlap = timedelta(hours=hours)
+    with _store(settings) as store:
+        secret, info = store.write(lambda s: rotate_secret(s, webhook_id, overlap, _now()))
+    click.echo(secret)
+    click.echo(
+        f"rotated webhook {info.id}; the old secret signs too until "
+        f"{info.rotating_until:%Y-%m-%d %H:%M}Z",
+        err=True,
+    )
+
+
+COMMANDS = [dispatch, webhooks]

@@ -1,0 +1,597 @@
+"""Notices, webhook endpoints and the transactional outbox: tables and set-based writes.
+
+A *notice* tells one user that a minor or major version affects them. Fan-out is one
+``INSERT … SELECT`` from ``consents`` per earlier version the users accepted (a handful of
+statements, never a loop over users), in the transaction that stores the version.
+
+The *outbox* holds one row per webhook message (``outbox_messages``) and one per message and
+endpoint (``webhook_deliveries``), written in the same transaction as the event they announce.
+Message bodies are rendered when they are sent, from rows that never change, so every retry
+of a message carries the same ``webhook-id`` and the same body. ``notice.created`` messages
+name a range of notice ids of one (version, from-version) pair holding at most 1,000 users.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from tracker.errors import NotFound
+from tracker.store.models import (
+    USER_ID_MAX,
+    Base,
+    BigId,
+    ConsentRow,
+    PolicyRow,
+    UTCDateTime,
+    VersionRow,
+)
+
+if TYPE_CHECKING:  # catalog imports publish, which imports this module
+    from tracker.store.catalog import Snapshot
+
+EVENT_TYPES = ("policy.version_published", "acceptance.recorded", "notice.created")
+#: Most user ids one ``notice.created`` message names.
+NOTICE_BATCH = 1000
+
+
+class NoticeRow(Base):
+    """One user told of one version (covering every version since the one they accepted)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        # Idempotent fan-out, stats per version, superseding earlier versions' notices.
+        UniqueConstraint("to_version_id", "user_id"),
+        # A user's notices (list, status answer, closing on acceptance).
+        Index("ix_notices_user_id_policy_id", "user_id", "policy_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(USER_ID_MAX))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id", ondelete="RESTRICT"))
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="RESTRICT"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="RESTRICT"))
+    #: The largest significance of the versions after ``from`` up to ``to``.
+    significance: Mapped[str] = mapped_column(String(10))
+    acceptance_required: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_by: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="RESTRICT"), nullable=True
+    )
+    #: ``superseded`` (a later version's notice covers it) or ``accepted`` (the user
+    #: accepted this version or a later one).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class EndpointRow(Base):
+    """A subscribed app's webhook URL and its signing secret(s)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    event_types: Mapped[str] = mapped_column(String(200))  # comma-separated, sorted
+    # The secret must be usable to sign, so it cannot be stored as a hash.
+    secret: Mapped[str] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class MessageRow(Base):
+    """One webhook message; ``data`` is what its body is rendered from."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    #: The version a ``notice.created`` or ``policy.version_published`` message is about.
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("versions.id", ondelete="RESTRICT"), nullable=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryRow(Base):
+    """One message to one endpoint. ``pending`` rows are due at ``next_attempt_at``; a claim
+    moves that time to the end of its lease and sets ``lease_token``, which fences writes."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_id_state", "endpoint_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("outbox_messages.id", ondelete="CASCADE")
+    )
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))  # pending, delivered, dead, cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AttemptRow(Base):
+    """The log of every attempt that finished within its lease."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery_id", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("webhook_deliveries.id", ondelete="CASCADE")
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    worker: Mapped[str] = mapped_column(String(100), default="")
+
+
+# ---------------------------------------------------------------------------
+# The outbox
+
+
+def _random_id(dialect: str) -> ColumnElement[str]:
+    """A random ``msg_…`` id computed by the database (for set-based inserts)."""
+    if dialect == "postgresql":
+        return literal("msg_") + func.replace(func.cast(func.gen_random_uuid(), Text), "-", "")
+    return literal("msg_") + func.lower(func.hex(func.randomblob(16)))
+
+
+def subscribers(session: Session, event_type: str) -> list[int]:
+    """Ids of the live endpoints subscribed to ``event_type`` (a small table)."""
+    rows = session.execute(
+        select(EndpointRow.id, EndpointRow.event_types).where(
+            EndpointRow.enabled.is_(True), EndpointRow.removed_at.is_(None)
+        )
+    )
+    return [rid for rid, types in rows if event_type in types.split(",")]
+
+
+def enqueue(
+    session: Session,
+    event_type: str,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    version_id: int | None = None,
+    endpoints: Sequence[int] | None = None,
+) -> int | None:
+    """Write one message and its deliveries; None when no endpoint subscribes."""
+    endpoints = subscribers(session, event_type) if endpoints is None else endpoints
+    if not endpoints:
+        return None
+    message = MessageRow(
+        webhook_id=f"msg_{secrets.token_hex(16)}",
+        event_type=event_type,
+        version_id=version_id,
+        data=data,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    session.execute(
+        insert(DeliveryRow),
+        [
+            {
+                "message_id": message.id,
+                "endpoint_id": e,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for e in endpoints
+        ],
+    )
+    return message.id
+
+
+def _deliveries_for(session: Session, endpoints: Sequence[int], where: Any, now: datetime) -> None:
+    """One delivery per (message matching ``where``, endpoint), set-based."""
+    if not endpoints:
+        return
+    ep = select(EndpointRow.id.label("eid")).where(EndpointRow.id.in_(endpoints)).subquery()
+    session.execute(
+        insert(DeliveryRow).from_select(
+            ["message_id", "endpoint_id", "state", "attempts", "next_attempt_at", "created_at"],
+            select(
+                MessageRow.id,
+                ep.c.eid,
+                literal("pending"),
+                literal(0),
+                bindparam("now_a", now, type_=UTCDateTime),
+                bindparam("now_b", now, type_=UTCDateTime),
+            )
+            .select_from(MessageRow)
+            .join(ep, literal(True))
+            .where(where),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------
+# Fan-out when versions are stored
+
+
+SIGNIFICANT = ("minor", "major")
+
+
+def on_versions_created(
+    session: Session, policy: PolicyRow, created: Sequence[VersionRow], now: datetime
+) -> int:
+    """Notices and webhook messages for versions just stored for one policy.
+
+    Called by ``publish`` in the transaction that stores them. Only the newest minor or
+    major version gets notices: one per user whose latest event is an acceptance of an
+    earlier version, covering every version since (its significance is the largest among
+    them). Their unacknowledged notices of earlier versions are superseded. Returns the
+    number of notices created.
+    """
+    if not created:
+        return 0
+    versions = list(
+        session.execute(
+            select(VersionRow.id, VersionRow.number, VersionRow.significance)
+            .where(VersionRow.policy_id == policy.id)
+            .order_by(VersionRow.number)
+        )
+    )
+    significant = [v for v in created if v.significance in SIGNIFICANT]
+    made = 0
+    target = max(significant, key=lambda v: v.number) if significant else None
+    if target is not None:
+        made = _fan_out(session, policy, target, versions, now)
+    endpoints = subscribers(session, "policy.version_published")
+    for v in sorted(created, key=lambda v: v.number) if endpoints else ():
+        data = {"policy_id": policy.id, "version_id": v.id}
+        data["notices_created"] = made if v is target else 0
+        enqueue(
+            session, "policy.version_published", data, now, version_id=v.id, endpoints=endpoints
+        )
+    return made
+
+
+def _fan_out(
+    session: Session, policy: PolicyRow, target: VersionRow, versions: Sequence[Any], now: datetime
+) -> int:
+    dialect = session.get_bind().dialect.name
+    earlier = [v for v in versions if v.number < target.number]
+    made = 0
+    for start in earlier:
+        covered = [v for v in versions if start.number < v.number <= target.number]
+        significance = "major" if any(v.significance == "major" for v in covered) else "minor"
+        required = significance == "major" and policy.acceptance_required
+        # One statement per earlier version keeps each version's notice ids contiguous,
+        # so ``notice.created`` batches come out (nearly) full.
+        select_users = select(
+            ConsentRow.user_id,
+            literal(policy.id),
+            literal(start.id),
+            literal(target.id),
+            literal(significance),
+            literal(required),
+            bindparam("created", now, type_=UTCDateTime),
+        ).where(
+            ConsentRow.policy_id == policy.id,
+            ConsentRow.accepted_version_id == start.id,
+            ConsentRow.last_kind == "accepted",
+            ~exists().where(
+                NoticeRow.to_version_id == target.id, NoticeRow.user_id == ConsentRow.user_id
+            ),
+        )
+        done = session.execute(
+            insert(NoticeRow).from_select(
+                [
+                    "user_id",
+                    "policy_id",
+                    "from_version_id",
+                    "to_version_id",
+                    "significance",
+                    "acceptance_required",
+                    "created_at",
+                ],
+                select_users,
+            ).execution_options(preserve_rowcount=True)
+        )
+        made += max(int(getattr(done, "rowcount", 0) or 0), 0)
+    if not made:
+        return 0
+    newer = aliased(NoticeRow, name="newer")
+    session.execute(
+        update(NoticeRow)
+        .where(
+            NoticeRow.to_version_id.in_([v.id for v in earlier]),
+            NoticeRow.acknowledged_at.is_(None),
+            NoticeRow.closed_at.is_(None),
+            exists().where(newer.to_version_id == target.id, newer.user_id == NoticeRow.user_id),
+        )
+        .values(closed_at=now, closed_reason="superseded")
+        .execution_options(synchronize_session=False)
+    )
+    endpoints = subscribers(session, "notice.created")
+    if endpoints:
+        _notice_messages(session, dialect, target, endpoints, now)
+    return made
+
+
+def _notice_messages(
+    session: Session, dialect: str, target: VersionRow, endpoints: Sequence[int], now: datetime
+) -> None:
+    """``notice.created`` messages: notices grouped by from-version into id buckets of 1,000
+    (a bucket of 1,000 consecutive ids never holds more than 1,000 users)."""
+    before = session.scalar(select(func.coalesce(func.max(MessageRow.id), 0)))
+    bucket = NoticeRow.id / NOTICE_BATCH
+    if dialect != "postgresql":
+        bucket = func.cast(bucket, Integer)
+    grouped = (
+        select(
+            NoticeRow.from_version_id.label("from_id"),
+            func.min(NoticeRow.id).label("lo"),
+            func.max(NoticeRow.id).label("hi"),
+        )
+        .where(NoticeRow.to_version_id == target.id)
+        .group_by(NoticeRow.from_version_id, bucket)
+        .subquery()
+    )
+    data = _json_object(
+        dialect,
+        {
+            "policy_id": literal(target.policy_id),
+            "version_id": literal(target.id),
+            "from_version_id": grouped.c.from_id,
+            "first_notice_id": grouped.c.lo,
+            "last_notice_id": grouped.c.hi,
+        },
+    )
+    session.execute(
+        insert(MessageRow).from_select(
+            ["webhook_id", "event_type", "version_id", "data", "created_at"],
+            select(
+                _random_id(dialect),
+                literal("notice.created"),
+                literal(target.id),
+                data,
+                bindparam("msg_now", now, type_=UTCDateTime),
+            ).select_from(grouped),
+        )
+    )
+    _deliveries_for(
+        session,
+        endpoints,
+        and_(
+            MessageRow.id > before,
+            MessageRow.event_type == "notice.created",
+            MessageRow.version_id == target.id,
+        ),
+        now,
+    )
+
+
+def _json_object(dialect: str, fields: dict[str, Any]) -> Any:
+    args: list[Any] = []
+    for name, value in fields.items():
+        args += [literal(name), value]
+    fn = func.json_build_object if dialect == "postgresql" else func.json_object
+    return fn(*args)
+
+
+# ---------------------------------------------------------------------------
+# On acceptance
+
+
+def on_acceptance(
+    session: Session,
+    user_id: str,
+    policy_id: int,
+    answered: Sequence[int],
+    event: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Close the user's notices of the versions this acceptance answers (``answered``: the
+    accepted version and every earlier one); announce the acceptance to subscribed apps."""
+    if answered:
+        session.execute(
+            update(NoticeRow)
+            .where(
+                NoticeRow.user_id == user_id,
+                NoticeRow.policy_id == policy_id,
+                NoticeRow.closed_at.is_(None),
+                NoticeRow.to_version_id.in_(list(answered)),
+            )
+            .values(closed_at=now, closed_reason="accepted")
+            .execution_options(synchronize_session=False)
+        )
+    keep = ("id", "user_id", "policy", "version", "sha256", "method", "api_key_id", "recorded_at")
+    enqueue(session, "acceptance.recorded", {k: event.get(k) for k in keep}, now)
+
+
+__all__ = [
+    "EVENT_TYPES",
+    "NOTICE_BATCH",
+    "AttemptRow",
+    "DeliveryRow",
+    "EndpointRow",
+    "MessageRow",
+    "NoticeRow",
+    "enqueue",
+    "on_acceptance",
+    "on_versions_created",
+    "subscribers",
+]
+
+
+# ---------------------------------------------------------------------------
+# Reading notices
+
+
+def redline_url(site_url: str, slug: str, old: int, new: int) -> str:
+    """The site's redline page from version ``old`` to ``new`` (root-relative without a site)."""
+    return f"{site_url.rstrip('/')}/{slug}/changes/{old}-{new}/"
+
+
+def notice_state(row: NoticeRow) -> str:
+    if row.acknowledged_at is not None:
+        return "acknowledged"
+    return row.closed_reason or "pending"
+
+
+def notice_dict(row: NoticeRow, snapshot: Snapshot, site_url: str = "") -> dict[str, Any]:
+    policy = snapshot.by_id[row.policy_id]
+    old = snapshot.versions[row.from_version_id]
+    new = snapshot.versions[row.to_version_id]
+    covered = [
+        v
+        for v in policy.versions
+        if old.number < v.number <= new.number and v.significance in SIGNIFICANT and v.summary
+    ]
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "policy": policy.slug,
+        "title": policy.title,
+        "from_version": old.number,
+        "to_version": new.number,
+        "significance": row.significance,
+        "summary": "; ".join(v.summary for v in covered),
+        "effective": new.effective_on.isoformat(),
+        "acceptance_required": row.acceptance_required,
+        "redline_url": redline_url(site_url, policy.slug, old.number, new.number),
+        "state": notice_state(row),
+        "created_at": row.created_at.isoformat(),
+        "acknowledged_at": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
+        "acknowledged_by": row.acknowledged_by,
+    }
+
+
+_PENDING = (NoticeRow.acknowledged_at.is_(None), NoticeRow.closed_at.is_(None))
+# SQLite allows 32,766 bound parameters; stay well below on every database.
+_CHUNK = 5000
+
+
+def pending_notices(
+    session: Session,
+    snapshot: Snapshot,
+    user_ids: Sequence[str],
+    policy_id: int | None = None,
+    site_url: str = "",
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Pending notices of many users by (user, policy): one indexed query per chunk."""
+    out: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    unique = list(dict.fromkeys(user_ids))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        query = select(NoticeRow).where(NoticeRow.user_id.in_(chunk), *_PENDING)
+        if policy_id is not None:
+            query = query.where(NoticeRow.policy_id == policy_id)
+        for row in session.scalars(query.order_by(NoticeRow.id)):
+            out.setdefault((row.user_id, row.policy_id), []).append(
+                notice_dict(row, snapshot, site_url)
+            )
+    return out
+
+
+NOTICE_STATES = ("pending", "acknowledged", "superseded", "accepted", "all")
+
+
+def user_notices(
+    session: Session,
+    snapshot: Snapshot,
+    user_id: str,
+    *,
+    state: str = "pending",
+    policy_id: int | None = None,
+    site_url: str = "",
+) -> list[dict[str, Any]]:
+    """A user's notices, oldest first: pending ones, those in another state, or all."""
+    query = select(NoticeRow).where(NoticeRow.user_id == user_id)
+    if policy_id is not None:
+        query = query.where(NoticeRow.policy_id == policy_id)
+    if state == "pending":
+        query = query.where(*_PENDING)
+    elif state == "acknowledged":
+        query = query.where(NoticeRow.acknowledged_at.is_not(None))
+    elif state in ("superseded", "accepted"):
+        query = query.where(NoticeRow.acknowledged_at.is_(None), NoticeRow.closed_reason == state)
+    rows = session.scalars(query.order_by(NoticeRow.id))
+    return [notice_dict(r, snapshot, site_url) for r in rows]
+
+
+def acknowledge(
+    session: Session, notice_id: int, api_key_id: int | None, now: datetime
+) -> tuple[NoticeRow, bool]:
+    """Record that an app showed the notice; the first acknowledgement is kept."""
+    row = session.get(NoticeRow, notice_id, with_for_update=True) if notice_id < 2**63 else None
+    if row is None:
+        raise NotFound(f"no notice {notice_id}", code="notice_not_found")
+    if row.acknowledged_at is not None:
+        return row, False
+    row.acknowledged_at = now
+    row.acknowledged_by = api_key_id
+    from tracker.audit.ledger import chain_notice_ack  # the audit chain imports the store
+
+    chain_notice_ack(session, row, api_key_id, now)
+    session.flush()
+    return row, True
+
+
+def notice_stats(session: Session, version_id: int) -> dict[str, int]:
+    """Notices created for a version, and how many are acknowledged, pending or closed."""
+    rows = session.execute(
+        select(
+            func.count(),
+            func.count(NoticeRow.acknowledged_at),
+            func.sum(case((and_(*_PENDING), 1), else_=0)),
+            func.sum(case((NoticeRow.closed_reason == "superseded", 1), else_=0)),
+            func.sum(case((NoticeRow.closed_reason == "accepted", 1), else_=0)),
+        ).where(NoticeRow.to_version_id == version_id)
+    ).one()
+    created, acked, pending, superseded, accepted = (int(x or 0) for x in rows)
+    return {
+        "created": created,
+        "acknowledged": acked,
+        "pending": pending,
+        "superseded": superseded,
+        "accepted": accepted,
+    }

@@ -327,3 +327,12 @@ def test_section_change_aliases(policy: str) -> None:
     new = replace(policy, "We analyze usage trends", "We study usage trends")
     [section] = compare(policy, new).sections
     assert section.path == section.section and section.kind == section.change == "modified"
+
+
+def test_a_deletion_keeps_its_space_from_the_equal_words_before_it() -> None:
+    redline = compare(
+        "# T\n\nWe collect your name and email address.\n",
+        "# T\n\nWe collect your name, email address.\n",
+    )
+    html = render_html(redline)
+    assert "your name <del>and</del> <ins>,</ins> email" in html

@@ -58,9 +58,14 @@ def word_diff(old: str, new: str) -> tuple[tuple[Segment, ...], int, int]:
     matcher = SequenceMatcher(None, [t for t, _ in a], [t for t, _ in b], autojunk=False)
     segments: list[Segment] = []
     inserted = deleted = 0
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    opcodes = matcher.get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
-            segments.append(Segment("equal", "".join(c + s for c, s in b[j1:j2])))
+            # Before a deletion, the old text's spacing keeps the deleted words apart
+            # from the equal words ("name <del>and</del>", not "name<del>and</del>").
+            following = opcodes[index + 1] if index + 1 < len(opcodes) else None
+            source = a[i1:i2] if following and following[2] > following[1] else b[j1:j2]
+            segments.append(Segment("equal", "".join(c + s for c, s in source)))
             continue
         if i2 > i1:
             segments.append(Segment("delete", "".join(c + s for c, s in a[i1:i2])))

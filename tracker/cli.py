@@ -346,14 +346,17 @@ def main() -> None:  # pragma: no cover - console script shim
     cli()
 
 
-def _register_service_commands() -> None:
-    from tracker.service.commands import db, keys, serve, sync
+def _register_commands() -> None:
+    """The tracker's commands live beside the code they drive; the CLI only lists them."""
+    from tracker.audit.commands import COMMANDS as AUDIT
+    from tracker.notices.commands import COMMANDS as NOTICES
+    from tracker.service.commands import COMMANDS as SERVICE
 
-    for command in (serve, sync, db, keys):
+    for command in (*SERVICE, *NOTICES, *AUDIT):
         cli.add_command(command)
 
 
-_register_service_commands()
+_register_commands()
 
 
 @cli.command()

@@ -72,9 +72,14 @@ def _check(value: Any, path: str, floats: bool) -> None:
     raise CanonicalError(f"{path}: {type(value).__name__} cannot be encoded")
 
 
-def canonical_json(value: Any, *, floats: bool = False) -> bytes:
-    """The canonical UTF-8 JSON of ``value`` (see the module docstring)."""
-    _check(value, "$", floats)
+def canonical_json(value: Any, *, floats: bool = False, check: bool = True) -> bytes:
+    """The canonical UTF-8 JSON of ``value`` (see the module docstring).
+
+    ``check=False`` skips the type walk when re-encoding what was checked when written
+    (verification): a value altered since encodes differently, which the hash catches.
+    """
+    if check:
+        _check(value, "$", floats)
     return _encoder.encode(value).encode("utf-8")
 
 
@@ -83,9 +88,9 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-def commit(field: str, value: Any, salt: str) -> str:
+def commit(field: str, value: Any, salt: str, *, check: bool = True) -> str:
     """``HMAC-SHA256(salt, field NUL canonical(value))`` in hex."""
-    message = field.encode() + b"\x00" + canonical_json(value, floats=True)
+    message = field.encode() + b"\x00" + canonical_json(value, floats=True, check=check)
     return hmac.digest(bytes.fromhex(salt), message, "sha256").hex()
 
 
@@ -105,10 +110,18 @@ def commitments(
     return commits, salts
 
 
-def body(seq: int, kind: str, data: Mapping[str, Any], commits: Mapping[str, str | None]) -> bytes:
+def body(
+    seq: int,
+    kind: str,
+    data: Mapping[str, Any],
+    commits: Mapping[str, str | None],
+    *,
+    check: bool = True,
+) -> bytes:
     """The canonical bytes of one record: what its hash covers besides the previous hash."""
     return canonical_json(
-        {"chain": CHAIN_FORMAT, "seq": seq, "type": kind, "data": data, "commitments": commits}
+        {"chain": CHAIN_FORMAT, "seq": seq, "type": kind, "data": data, "commitments": commits},
+        check=check,
     )
 
 

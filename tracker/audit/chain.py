@@ -46,11 +46,11 @@ class ChainRecord:
     personal: dict[str, Any] = field(default_factory=dict)
     salts: dict[str, str] = field(default_factory=dict)
 
-    def body(self) -> bytes:
-        return body(self.seq, self.type, self.data, self.commitments)
+    def body(self, *, check: bool = True) -> bytes:
+        return body(self.seq, self.type, self.data, self.commitments, check=check)
 
-    def body_digest(self) -> bytes:
-        return hashlib.sha256(self.body()).digest()
+    def body_digest(self, *, check: bool = True) -> bytes:
+        return hashlib.sha256(self.body(check=check)).digest()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,7 +92,7 @@ def personal_problem(record: ChainRecord) -> str | None:
                 continue  # erased: the pseudonym replaced the id and its salt
             return f"{name} has a value but its salt is gone"
         try:
-            ok = hmac.compare_digest(commit(name, value, salt), committed)
+            ok = hmac.compare_digest(commit(name, value, salt, check=False), committed)
         except (CanonicalError, ValueError):
             return f"{name} or its salt cannot be encoded"
         if not ok:
@@ -203,7 +203,7 @@ class Verifier:
                 "a record was altered and re-hashed, inserted or removed"
             )
         try:
-            actual = link(self.prev, r.body_digest())
+            actual = link(self.prev, r.body_digest(check=False))
         except (CanonicalError, ValueError) as exc:
             return f"its contents cannot be encoded: {exc}"
         if not hmac.compare_digest(actual, r.hash):

@@ -8,8 +8,11 @@ Run it beside a tracker (``policy-tracker demo`` prints a key):
 then open http://127.0.0.1:8001/login?user=alice. The user id is a cookie, to keep the
 example short; a real app reads it from its session.
 
-Until the tracker serves its hosted acceptance page, the app shows its own at ``/accept``
-(``acceptance_url=``); with the hosted page, drop that argument and the ``/accept`` routes.
+A user who must accept goes to the tracker's hosted acceptance page and comes back to
+``/policy-return``, which sends them on to the page they wanted when they accepted, and
+explains when they declined. The key needs that URL on its allow-list:
+``policy-tracker keys create --name example --scopes read,write --return-url
+http://127.0.0.1/`` (a loopback URL without a port allows any port).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import html
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -44,8 +47,22 @@ def create_app(
 ) -> Starlette:
     tracker = AsyncTrackerClient(tracker_url, api_key, transport=transport)
 
-    async def own_acceptance_page(user_id: str, slugs: tuple[str, ...], return_url: str) -> str:
-        return "/accept?" + urlencode({"policy": slugs, "next": return_url}, doseq=True)
+    async def hosted_page(user_id: str, slugs: tuple[str, ...], return_url: str) -> str:
+        """A link to the tracker's page, coming back through ``/policy-return``."""
+        parts = urlsplit(return_url)
+        back = f"{parts.scheme}://{parts.netloc}/policy-return?" + urlencode({"next": return_url})
+        link = await tracker.acceptance_link(user_id, back, policies=slugs)
+        return link.url
+
+    async def policy_return(request: Request) -> Response:
+        nxt = _local(request.query_params.get("next", "/"))
+        if request.query_params.get("policy_tracker") != "declined":
+            return RedirectResponse(nxt, status_code=303)
+        return HTMLResponse(
+            "<h1>You declined our updated policies</h1>"
+            "<p>You can keep your account, but you cannot use the app until you accept.</p>"
+            f'<p><a href="{html.escape(nxt)}">Review them again</a></p>'
+        )
 
     async def home(request: Request) -> Response:
         user = html.escape(request.cookies.get("user", "stranger"))
@@ -58,39 +75,6 @@ def create_app(
         response = RedirectResponse("/", status_code=303)
         response.set_cookie("user", request.query_params["user"], httponly=True)
         return response
-
-    async def accept_page(request: Request) -> Response:
-        user = request.cookies["user"]
-        status = await tracker.status(user)
-        wanted = set(request.query_params.getlist("policy"))
-        rows = "".join(
-            f"<li>{html.escape(p.title)}, version {p.current_version}"
-            f'<input type="hidden" name="policy" value="{html.escape(p.policy)}">'
-            f'<input type="hidden" name="version" value="{p.current_version}"></li>'
-            for p in status.pending
-            if not wanted or p.policy in wanted
-        )
-        nxt = html.escape(request.query_params.get("next", "/"))
-        return HTMLResponse(
-            f'<form method="post"><p>Please review and accept:</p><ul>{rows}</ul>'
-            f'<input type="hidden" name="next" value="{nxt}">'
-            "<button>Accept</button></form>"
-        )
-
-    async def accept(request: Request) -> Response:
-        form = parse_qs((await request.body()).decode())
-        user = request.cookies["user"]
-        for slug, version in zip(form.get("policy", []), form.get("version", []), strict=True):
-            # Recording through the client also clears the middleware's cache for the user.
-            await tracker.accept(
-                user,
-                slug,
-                int(version),
-                method="clickwrap",
-                ip=request.client.host if request.client else None,
-                user_agent=request.headers.get("user-agent"),
-            )
-        return RedirectResponse(_local(form.get("next", ["/"])[0]), status_code=303)
 
     async def withdraw(request: Request) -> Response:
         result = await tracker.withdraw(request.cookies["user"], request.path_params["policy"])
@@ -106,8 +90,7 @@ def create_app(
             Route("/", home),
             Route("/api/me", me),
             Route("/login", login),
-            Route("/accept", accept_page, methods=["GET"]),
-            Route("/accept", accept, methods=["POST"]),
+            Route("/policy-return", policy_return),
             Route("/api/withdraw/{policy:path}", withdraw, methods=["POST"]),
         ],
         middleware=[
@@ -116,8 +99,8 @@ def create_app(
                 client=tracker,
                 user_id=current_user,
                 policies=policies,
-                exempt=["/login", "/accept", "/api/withdraw"],
-                acceptance_url=own_acceptance_page,
+                exempt=["/login", "/policy-return", "/api/withdraw"],
+                acceptance_url=hosted_page,
             )
         ],
         lifespan=lifespan,

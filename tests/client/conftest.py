@@ -18,7 +18,8 @@ from tracker.client import Retry, TrackerClient
 from tracker.service import create_app
 from tracker.settings import Settings
 from tracker.store import Store
-from tracker.store.keys import create_key
+from tracker.store.keys import create_key, list_keys
+from tracker.store.links import set_key_app
 
 FAST = Retry(attempts=3, backoff=0.01, max_backoff=0.05)
 
@@ -55,6 +56,15 @@ def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracker]:
         keys[name] = store.write(
             partial(create_key, name=name, scopes=frozenset(scopes.split(",")))
         )[0]
+    # The example app sends users to the hosted page and back to 127.0.0.1 (any port).
+    store.write(
+        lambda s: set_key_app(
+            s,
+            next(k.id for k in list_keys(s) if k.name == "app"),
+            app_name="Example app",
+            return_urls=["http://127.0.0.1/"],
+        )
+    )
     clock = Clock()
     try:
         with serve(create_app(settings, store=store, clock=clock)) as url:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -35,15 +36,24 @@ def test_a_user_who_must_accept_is_sent_to_accept_and_back(
     with browser(example, user) as b:
         r = b.get("/?tab=2")
         assert r.status_code == 303
-        target = urlsplit(r.headers["location"])
-        query = parse_qs(target.query)
-        assert target.path == "/accept" and query["policy"] == ["privacy", "terms"]
-        assert query["next"] == [f"{example}/?tab=2"]
-        page = b.get(r.headers["location"])
+        link = r.headers["location"]
+        assert link.startswith(f"{tracker.url}/accept/") and user not in link
+        page = b.get(link)
         assert page.status_code == 200 and "Privacy" in page.text and "Terms" in page.text
-        form = {"policy": ["privacy", "terms"], "version": ["2", "1"], "next": query["next"]}
-        done = b.post("/accept", data=form, headers={"User-Agent": "ExampleBrowser/1.0"})
-        assert done.status_code == 303 and done.headers["location"] == "/?tab=2"
+        form: dict[str, list[str]] = {"decision": ["accept"]}
+        for name, value in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page.text):
+            form.setdefault(name, []).append(value)
+        assert form["policy"] == ["privacy", "terms"] and form["version"] == ["2", "1"]
+        done = b.post(link, data=form, headers={"User-Agent": "ExampleBrowser/1.0"})
+        assert done.status_code == 303
+        back = urlsplit(done.headers["location"])
+        assert f"{back.scheme}://{back.netloc}{back.path}" == f"{example}/policy-return"
+        assert parse_qs(back.query) == {
+            "next": [f"{example}/?tab=2"],
+            "policy_tracker": ["accepted"],
+        }
+        returned = b.get(done.headers["location"])
+        assert returned.status_code == 303 and returned.headers["location"] == "/?tab=2"
         home = b.get("/?tab=2")
         assert home.status_code == 200 and f"Welcome, {user}" in home.text
     with tracker.client() as client:
@@ -89,7 +99,8 @@ def test_anonymous_and_exempt_requests_are_not_checked(example: str, user: str) 
     with browser(example, None) as anonymous:
         assert anonymous.get("/").text == "<h1>Welcome, stranger</h1>"
     with browser(example, user) as b:
-        assert b.get("/accept").status_code == 200
+        declined = b.get("/policy-return?policy_tracker=declined&next=/")
+        assert declined.status_code == 200 and "You declined" in declined.text
 
 
 def test_recording_through_the_client_clears_the_cache(
@@ -102,7 +113,9 @@ def test_recording_through_the_client_clears_the_cache(
         assert b.get("/").status_code == 200  # now cached as up to date
         assert b.post("/api/withdraw/terms").json() == {"state": "withdrawn"}
         r = b.get("/")
-        assert r.status_code == 303 and "policy=terms" in r.headers["location"]
+        assert r.status_code == 303 and r.headers["location"].startswith(tracker.url)
+        page = b.get(r.headers["location"])
+        assert "Terms" in page.text and "Privacy" not in page.text
 
 
 class Recorder:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 BIG = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 UTCDT = sa.DateTime(timezone=True)
-EVENT_COLUMNS = [
+EVENT_COLUMNS: list[tuple[str, Any]] = [
     ("chain_seq", BIG),
     ("chain_prev", sa.String(length=64)),
     ("chain_hash", sa.String(length=64)),
@@ -91,7 +92,7 @@ def _chain_existing_events() -> None:
         sa.column("commitments", sa.JSON()),
         *(sa.column(name) for name, _ in EVENT_COLUMNS if name != "commitments"),
     )
-    versions = dict(bind.execute(sa.text("SELECT id, sha256 FROM versions")).all())
+    versions: dict[Any, Any] = dict(bind.execute(sa.text("SELECT id, sha256 FROM versions")).all())
     prev, seq = GENESIS, 0
     rows = bind.execute(sa.select(events).order_by(events.c.id)).mappings().all()
     for row in rows:

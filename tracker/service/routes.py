@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -94,8 +93,8 @@ def routes(site: Path | None) -> list[BaseRoute]:
     return found
 
 
-MIDDLEWARE: list[Middleware] = [
-    Middleware(GZipMiddleware, minimum_size=4096),
-]
+# No compression here: a 10,000-user batch answer takes longer to gzip in Python than to
+# compute; put the service behind a proxy that compresses if the network needs it.
+MIDDLEWARE: list[Middleware] = []
 
 __all__ = ["MIDDLEWARE", "routes"]

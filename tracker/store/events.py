@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -50,24 +50,55 @@ def event_dict(row: EventRow, snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def _lock_consent(session: Session, user_id: str, policy_id: int) -> ConsentRow:
-    """The user's consent row for the policy, created if needed and locked for this transaction.
+_CONSENT_COLUMNS = (
+    ConsentRow.last_event_id,
+    ConsentRow.last_kind,
+    ConsentRow.last_version_id,
+    ConsentRow.accepted_version_id,
+    ConsentRow.accepted_at,
+)
+_KEY: dict[str, Any] = {"user_id": bindparam("uid"), "policy_id": bindparam("pid")}
+# Built once: recording an event is a hot path, and building statements costs more than
+# running them on SQLite.
+_CREATE_CONSENT = {
+    "postgresql": postgresql.insert(ConsentRow).values(_KEY).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(ConsentRow).values(_KEY).on_conflict_do_nothing(),
+}
+_WHERE_CONSENT = (ConsentRow.user_id == bindparam("uid"), ConsentRow.policy_id == bindparam("pid"))
+_LOCK_CONSENT = select(*_CONSENT_COLUMNS).where(*_WHERE_CONSENT).with_for_update()
+_UPDATE_CONSENT = (
+    update(ConsentRow)
+    .where(*_WHERE_CONSENT)
+    .values(
+        last_event_id=bindparam("last_event_id"),
+        last_kind=bindparam("last_kind"),
+        last_version_id=bindparam("last_version_id"),
+        accepted_version_id=bindparam("accepted_version_id"),
+        accepted_at=bindparam("accepted_at"),
+    )
+)
+
+
+@dataclass
+class LockedConsent:
+    last_event_id: int | None
+    last_kind: str | None
+    last_version_id: int | None
+    accepted_version_id: int | None
+    accepted_at: datetime | None
+
+
+def _lock_consent(session: Session, user_id: str, policy_id: int) -> LockedConsent:
+    """The user's consent for the policy, created if needed and locked for this transaction.
 
     On PostgreSQL, ``FOR UPDATE`` serialises concurrent writers for the same user and policy;
     SQLite writers are already serialised by ``BEGIN IMMEDIATE``.
     """
-    dialect = session.get_bind().dialect.name
-    values = {"user_id": user_id, "policy_id": policy_id}
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(ConsentRow).values(values).on_conflict_do_nothing())
-    else:
-        session.execute(sqlite.insert(ConsentRow).values(values).on_conflict_do_nothing())
-    return session.scalars(
-        select(ConsentRow)
-        .where(ConsentRow.user_id == user_id, ConsentRow.policy_id == policy_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    connection = session.connection()
+    key = {"uid": user_id, "pid": policy_id}
+    connection.execute(_CREATE_CONSENT[connection.dialect.name], key)
+    row = connection.execute(_LOCK_CONSENT, key).one()
+    return LockedConsent(*row)
 
 
 def record(
@@ -117,7 +148,9 @@ def record(
     if new.kind == "accepted":
         consent.accepted_version_id = version_id
         consent.accepted_at = now
-    session.flush()
+    session.connection().execute(
+        _UPDATE_CONSENT, {"uid": new.user_id, "pid": policy.id, **asdict(consent)}
+    )
     event = event_dict(row, snapshot)
     if new.kind == "accepted" and version is not None:
         # Closes the notices it answers and writes the ``acceptance.recorded`` outbox message.
@@ -126,7 +159,7 @@ def record(
     return event, _consent(consent), True
 
 
-def _consent(row: ConsentRow) -> Consent:
+def _consent(row: LockedConsent) -> Consent:
     return Consent(row.last_kind, row.last_version_id, row.accepted_version_id, row.accepted_at)
 
 

@@ -27,6 +27,9 @@ class Consent:
     accepted_version_id: int | None
     accepted_at: datetime | None
 
+    def _replace_at(self, at: datetime | None) -> Consent:
+        return Consent(self.last_kind, self.last_version_id, self.accepted_version_id, at)
+
 
 NO_CONSENT = Consent(None, None, None, None)
 
@@ -120,6 +123,26 @@ def status_query(user_ids: Sequence[str], policy_id: int | None = None) -> Conse
     return statement.params(**params)
 
 
+class StatusMemo:
+    """``policy_status`` for many users: users in the same situation share one answer
+    (only ``accepted_at`` differs), so a batch costs a dict copy per user and policy."""
+
+    def __init__(self, today: date, snapshot: Snapshot):
+        self.today = today
+        self.snapshot = snapshot
+        self.seen: dict[tuple[int, str | None, int | None, int | None], dict[str, Any]] = {}
+
+    def __call__(self, policy: PolicyInfo, consent: Consent) -> dict[str, Any]:
+        key = (policy.id, consent.last_kind, consent.last_version_id, consent.accepted_version_id)
+        base = self.seen.get(key)
+        if base is None:
+            base = policy_status(policy, consent._replace_at(None), self.today, self.snapshot)
+            self.seen[key] = base
+        if consent.accepted_at is None:
+            return base
+        return {**base, "accepted_at": consent.accepted_at.isoformat()}
+
+
 def consents_for(
     session: Session, user_ids: Sequence[str], policy_id: int | None = None
 ) -> dict[tuple[str, int], Consent]:
@@ -151,12 +174,13 @@ def user_statuses(
     consents = consents_for(session, user_ids, policy.id if policy else None)
     pending = pending_notices(session, snapshot, user_ids, policy.id if policy else None, site_url)
     policies = [policy] if policy else [p for p in snapshot.policies if p.versions]
+    memo = StatusMemo(today, snapshot)
     return [
         {
             "user_id": uid,
             "policies": [
                 {
-                    **policy_status(p, consents.get((uid, p.id), NO_CONSENT), today, snapshot),
+                    **memo(p, consents.get((uid, p.id), NO_CONSENT)),
                     "notices": pending.get((uid, p.id), []),
                 }
                 for p in policies

@@ -86,13 +86,24 @@ def main(argv: list[str] | None = None) -> int:
     for col in ("", "acceptances/s", "p99 (ms)", "errors"):
         table.add_column(col, justify="right")
     table.add_row("tracker", f"{tracked.rps:,.0f}", f"{tracked.p99_ms:.1f}", str(tracked.errors))
-    table.add_row("bare Starlette (baseline)", f"{bare.rps:,.0f}", f"{bare.p99_ms:.1f}", str(bare.errors))
+    table.add_row(
+        "bare Starlette (baseline)", f"{bare.rps:,.0f}", f"{bare.p99_ms:.1f}", str(bare.errors)
+    )
     table.add_row("ratio", f"{ratio:.2f}", "", "")
     table.add_row("target", "≥ 1,000", "", "0")
     console.print(table)
     print(f"stored events: {stored_count:,} (wrk completed about {tracked.rps * seconds:,.0f})")
-    print(json.dumps({"acceptances_per_s": tracked.rps, "bare_rps": bare.rps, "ratio": ratio,
-                      "p99_ms": tracked.p99_ms, "stored": stored_count}))
+    print(
+        json.dumps(
+            {
+                "acceptances_per_s": tracked.rps,
+                "bare_rps": bare.rps,
+                "ratio": ratio,
+                "p99_ms": tracked.p99_ms,
+                "stored": stored_count,
+            }
+        )
+    )
     return 0 if tracked.errors == 0 and stored_count > 0 else 1
 
 

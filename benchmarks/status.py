@@ -72,12 +72,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     for col in ("", "requests/s", "p99 (ms)", "errors"):
         table.add_column(col, justify="right")
-    table.add_row("tracker status", f"{tracked.rps:,.0f}", f"{tracked.p99_ms:.1f}", str(tracked.errors))
-    table.add_row("bare Starlette (baseline)", f"{bare.rps:,.0f}", f"{bare.p99_ms:.1f}", str(bare.errors))
+    table.add_row(
+        "tracker status", f"{tracked.rps:,.0f}", f"{tracked.p99_ms:.1f}", str(tracked.errors)
+    )
+    table.add_row(
+        "bare Starlette (baseline)", f"{bare.rps:,.0f}", f"{bare.p99_ms:.1f}", str(bare.errors)
+    )
     table.add_row("ratio (target ≥ 0.50)", f"{ratio:.2f}", "target ≤ 20", "")
     console.print(table)
-    print(json.dumps({"status_rps": tracked.rps, "bare_rps": bare.rps, "ratio": ratio,
-                      "status_p99_ms": tracked.p99_ms, "bare_p99_ms": bare.p99_ms}))
+    print(
+        json.dumps(
+            {
+                "status_rps": tracked.rps,
+                "bare_rps": bare.rps,
+                "ratio": ratio,
+                "status_p99_ms": tracked.p99_ms,
+                "bare_p99_ms": bare.p99_ms,
+            }
+        )
+    )
     return 0 if tracked.errors == 0 else 1
 
 

@@ -31,7 +31,18 @@ from tracker.store.keys import create_key
 
 HERE = Path(__file__).resolve().parent
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-SIGNIFICANCE = ["major", "minor", "patch", "minor", "major", "patch", "minor", "patch", "major", "minor"]
+SIGNIFICANCE = [
+    "major",
+    "minor",
+    "patch",
+    "minor",
+    "major",
+    "patch",
+    "minor",
+    "patch",
+    "major",
+    "minor",
+]
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -143,18 +143,52 @@ class StatusMemo:
         return {**base, "accepted_at": consent.accepted_at.isoformat()}
 
 
+_SQL = (
+    "SELECT user_id, policy_id, last_kind, last_version_id, accepted_version_id, accepted_at "
+    "FROM consents WHERE user_id IN ({marks})"
+)
+
+
+def consents_sql(dialect: str, count: int, with_policy: bool) -> str:
+    """The status lookup as the driver runs it: a primary-key lookup per user."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    sql = _SQL.format(marks=", ".join([mark] * count))
+    return sql + f" AND policy_id = {mark}" if with_policy else sql
+
+
 def consents_for(
     session: Session, user_ids: Sequence[str], policy_id: int | None = None
 ) -> dict[tuple[str, int], Consent]:
-    """Consent rows of many users in one indexed query per chunk (primary key lookups)."""
+    """Consent rows of many users in one indexed query per chunk (primary key lookups).
+
+    The hottest query of the service goes straight to the driver, inside the session's
+    transaction: SQLAlchemy's statement and result machinery costs several times the
+    query itself here. ``consents_sql`` is what the query-plan tests check.
+    """
     out: dict[tuple[str, int], Consent] = {}
     unique = list(dict.fromkeys(user_ids))
-    connection = session.connection()  # Core execution: the ORM adds nothing to tuples
-    for start in range(0, len(unique), _CHUNK):
-        statement, params = _statement(unique[start : start + _CHUNK], policy_id)
-        for uid, pid, kind, last_v, acc_v, acc_at in connection.execute(statement, params):
-            out[(uid, pid)] = Consent(kind, last_v, acc_v, acc_at)
+    connection = session.connection()
+    dialect = connection.dialect.name
+    cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            params: list[Any] = [*chunk, policy_id] if policy_id is not None else chunk
+            cursor.execute(consents_sql(dialect, len(chunk), policy_id is not None), params)
+            for uid, pid, kind, last_v, acc_v, acc_at in cursor.fetchall():
+                out[(uid, pid)] = Consent(kind, last_v, acc_v, _utc(acc_at))
+    finally:
+        cursor.close()
     return out
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """``accepted_at`` as the driver gives it (SQLite: naive UTC text) → aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def user_statuses(

@@ -54,7 +54,11 @@ class Receiver:
             def do_POST(self) -> None:
                 receiver._handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # senders killed mid-request reset their connections
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -81,7 +85,11 @@ class Receiver:
         return False
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
-        body = h.rfile.read(int(h.headers.get("content-length", "0")))
+        length = int(h.headers.get("content-length", "0"))
+        body = h.rfile.read(length)
+        if len(body) < length:  # the sender died mid-request: nothing was delivered
+            h.close_connection = True
+            return
         headers = {k.lower(): v for k, v in h.headers.items()}
         wid = headers.get("webhook-id", "")
         record = Received(

@@ -123,7 +123,9 @@ def test_a_later_version_supersedes_an_unacknowledged_notice(accepted: Api) -> N
     assert (one["from_version"], one["to_version"], one["significance"]) == (1, 4, "major")
     assert one["summary"] == "A; B"
     assert one["redline_url"].endswith("/privacy/changes/1-4/")
-    states = [n["state"] for n in accepted.get("/v1/users/alice/notices?state=all").json()["notices"]]
+    states = [
+        n["state"] for n in accepted.get("/v1/users/alice/notices?state=all").json()["notices"]
+    ]
     assert states == ["superseded", "pending"]
 
 
@@ -144,9 +146,7 @@ def test_bad_notice_queries(accepted: Api) -> None:
 def test_publishing_that_fails_half_way_stores_nothing(
     accepted: Api, store: Store, monkeypatch: pytest.MonkeyPatch, receiver: Any
 ) -> None:
-    hook = accepted.post(
-        "/v1/admin/webhooks", json={"url": receiver.url()}
-    )
+    hook = accepted.post("/v1/admin/webhooks", json={"url": receiver.url()})
     assert hook.status_code == 201, hook.text
     from tracker.store import notices
 
@@ -160,7 +160,9 @@ def test_publishing_that_fails_half_way_stores_nothing(
     monkeypatch.setattr(notices, "on_versions_created", fail_after_fan_out)
     r = accepted.post(
         "/v1/admin/versions",
-        json=payload(policy("privacy", version(1, "major"), version(2, "patch"), version(3, "major"))),
+        json=payload(
+            policy("privacy", version(1, "major"), version(2, "patch"), version(3, "major"))
+        ),
     )
     assert r.status_code == 500
     with store.read() as session:

@@ -362,9 +362,7 @@ def _notice_messages(
     """``notice.created`` messages: notices grouped by from-version into id buckets of 1,000
     (a bucket of 1,000 consecutive ids never holds more than 1,000 users)."""
     before = session.scalar(select(func.coalesce(func.max(MessageRow.id), 0)))
-    bucket = NoticeRow.id / NOTICE_BATCH
-    if dialect != "postgresql":
-        bucket = func.cast(bucket, Integer)
+    bucket = NoticeRow.id // NOTICE_BATCH
     grouped = (
         select(
             NoticeRow.from_version_id.label("from_id"),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -115,3 +118,73 @@ def test_encoded_slash_in_user_id_over_a_socket(server: str, keys: dict[str, str
     )
     assert r.status_code == 200
     assert r.json()["user_id"] == "x%2Fy"
+
+
+WRITER = """
+import sys
+from tracker.settings import Settings
+from tracker.store import Store
+from tracker.store.catalog import SnapshotCache
+from tracker.store.events import NewEvent, record
+from datetime import UTC, datetime
+
+store = Store.open(Settings(database_url=sys.argv[1], sqlite_busy_timeout=5.0))
+cache = SnapshotCache()
+for i in range(int(sys.argv[3])):
+    def work(session, i=i):
+        snap = cache.get(session)
+        policy = snap.policy("privacy")
+        new = NewEvent(f"{sys.argv[2]}-{i}", "accepted", "api", None)
+        return record(session, snap, policy, policy.version(1), new, datetime.now(UTC))
+    store.write(work)
+store.dispose()
+"""
+
+
+def test_writer_processes_on_one_sqlite_file_never_see_locked(tmp_path: Path) -> None:
+    """Several processes (uvicorn workers) writing one SQLite file: every write lands."""
+    from tests.service.helpers import payload as make_payload
+    from tracker import migrations
+    from tracker.service.api.admin import parse_policies
+    from tracker.settings import Settings
+    from tracker.store import publish
+
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    store = Store.open(Settings(database_url=url))
+    migrations.upgrade(store.engine)
+    policies = parse_policies(make_payload(policy("privacy", version(1, "major"))))
+    store.write(lambda s: publish(s, policies))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, url, f"p{n}", "60"], stderr=subprocess.PIPE)
+        for n in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    assert _events(store) == 240
+    store.dispose()
+
+
+def test_store_write_retries_then_reports_busy(tmp_path: Path) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from tracker.settings import Settings
+    from tracker.store.engine import StoreUnavailable
+
+    store = Store.open(Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    store.attempts = 3
+    calls = []
+
+    def locked(session: Any) -> None:
+        calls.append(1)
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    with pytest.raises(StoreUnavailable):
+        store.write(locked)
+    assert len(calls) == 3
+
+    def broken(session: Any) -> None:
+        raise OperationalError("SELECT", {}, Exception("no such table: nope"))
+
+    with pytest.raises(OperationalError):
+        store.write(broken)
+    store.dispose()

@@ -214,8 +214,10 @@ def keys_list(database_url: str | None) -> None:
 
     Example: policy-tracker keys list
     """
-    with _store(database_url) as store, store.read() as session:
-        found = list_keys(session)
+    with _store(database_url) as store:
+        migrations.upgrade(store.engine)
+        with store.read() as session:
+            found = list_keys(session)
     if not found:
         click.echo("no API keys; create one with: policy-tracker keys create --name NAME")
     for k in found:

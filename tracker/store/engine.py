@@ -153,10 +153,12 @@ class Store:
                 with self._write_lock, self.writes.begin() as session:
                     return work(session)
             except DBAPIError as exc:
-                if not _retryable(exc) or attempt == self.attempts - 1:
-                    if isinstance(exc, OperationalError) and not isinstance(exc, IntegrityError):
-                        raise StoreUnavailable("the database is busy; retry the request") from exc
+                if not _retryable(exc):
                     raise
+                if attempt == self.attempts - 1:
+                    if isinstance(exc, IntegrityError):
+                        raise
+                    raise StoreUnavailable("the database is busy; retry the request") from exc
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
         raise AssertionError("unreachable")

@@ -58,6 +58,14 @@ stores nothing new and answers `200` with `created: false` and the stored event.
 `Idempotency-Key` header (per API key), a retry with the same body returns the original
 response (header `Idempotent-Replayed: true`); the same key with another body is a `409`.
 
+## Caching and freshness
+
+A process trusts an API key it has checked for `auth_cache_seconds` (2 s by default): a key
+revoked through another process (`policy-tracker keys revoke`) stops working within that
+time, at once in the process that revoked it. Reads may answer from a copy of the catalog
+up to `catalog_cache_seconds` (1 s) old, so a version published through another process
+shows up within that time; writes always see the latest catalog.
+
 ## Endpoints
 """
 

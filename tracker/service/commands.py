@@ -6,6 +6,7 @@ command's settings (``ctx.obj.settings``) when there is one, else the environmen
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -75,7 +76,11 @@ def serve(
     store, result = prepare(settings, sync_repository=not no_sync)
     store.dispose()
     if result is not None:
-        click.echo(f"synced: {result.summary()}", err=True)
+        message = f"synced: {result.summary()}"
+        click.echo(
+            json.dumps({"level": "info", "message": message}) if log_format == "json" else message,
+            err=True,
+        )
     run(settings, host=host, port=port, workers=workers, log_format=log_format)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests.audit.helpers import publish
 from tracker.audit import operations as ops
 from tracker.audit.ledger import chain_notice_ack  # noqa: F401  (the hook notices call)
+from tracker.audit.sealer import flush
 from tracker.settings import Settings
 from tracker.store import Store, load_snapshot
 from tracker.store.events import NewEvent, record
@@ -41,6 +42,8 @@ def test_concurrent_writers_keep_one_unbroken_chain(
     try:
         with ThreadPoolExecutor(writers) as pool:
             list(pool.map(write, range(writers)))
+        for s in stores:
+            flush(s.engine)
     finally:
         for s in stores:
             s.dispose()

@@ -12,6 +12,7 @@ from tests.audit.helpers import accept, publish
 from tests.service.helpers import Clock
 from tracker.audit import operations as ops
 from tracker.audit.models import AuditHeadRow
+from tracker.audit.sealer import flush
 from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.models import EventRow
@@ -31,6 +32,7 @@ def populated(api: Any, clock: Clock) -> None:
 
 
 def test_events_are_chained_and_verify(populated: None, store: Store, settings: Settings) -> None:
+    flush(store.engine)  # PostgreSQL seals committed events on a thread, a moment later
     with store.read() as session:
         seqs = list(session.scalars(select(EventRow.chain_seq).order_by(EventRow.id)))
     assert seqs == list(range(1, 9))

@@ -114,6 +114,8 @@ class Report:
     anchor: Checkpoint | None
     problem: Problem | None
     latest_checkpoint: int | None = None
+    #: Events committed but not sealed yet: outside what was verified, and not a fault.
+    pending: int = 0
 
     @property
     def ok(self) -> bool:
@@ -125,6 +127,15 @@ class Report:
 
     @property
     def message(self) -> str:
+        text = self._message()
+        if self.problem is None and self.pending:
+            text += (
+                f"; {self.pending} more event(s) are recorded but not yet sealed into the "
+                "chain (pending)"
+            )
+        return text
+
+    def _message(self) -> str:
         if self.problem is not None:
             where = f"record {self.problem.seq}" if self.problem.seq else "the log"
             return f"FAILED at {where}: {self.problem.reason}"
@@ -151,6 +162,7 @@ class Report:
             "records": self.records,
             "last_sequence": self.last_seq,
             "head_hash": self.head_hash,
+            "pending": self.pending,
             "checkpoint": self.anchor.to_json() if self.anchor else None,
             "problem": (
                 {"sequence": self.problem.seq, "reason": self.problem.reason}

@@ -141,11 +141,18 @@ def export(
     """
     from rich.progress import Progress
 
-    from tracker.audit.operations import EXPORT_FIELDS, export_count, export_filters, export_rows
+    from tracker.audit.operations import (
+        EXPORT_FIELDS,
+        export_count,
+        export_filters,
+        export_rows,
+        settle,
+    )
     from tracker.store.catalog import load_snapshot
 
     since_utc = since.replace(tzinfo=UTC) if since else None
     with _store(database_url) as (store, settings), store.read() as session:
+        settle(store)
         snapshot = load_snapshot(session)
         where = export_filters(snapshot, policy, since_utc, user_id)
         total = export_count(session, where)

@@ -570,6 +570,10 @@ SCHEMAS["AuditReport"] = _obj(
         "records": {"type": "integer"},
         "last_sequence": {"type": "integer"},
         "head_hash": {"type": "string"},
+        "pending": {
+            "type": "integer",
+            "description": "events committed but not yet sealed into the chain",
+        },
         "checkpoint": {"type": ["object", "null"]},
         "problem": {
             "oneOf": [

@@ -89,6 +89,8 @@ def _prepare(request: Request, state: AppState) -> tuple[list[Any], str]:
             raise Unauthorized(_AUTH_DETAIL)
         if "admin" not in key.scopes:
             raise Forbidden("this API key lacks the 'admin' scope")
+    ops.settle(state.store)  # events committed a moment ago are exported too
+    with state.store.read() as session:
         snapshot = load_snapshot(session)
         user = query.get("user_id")
         where = ops.export_filters(

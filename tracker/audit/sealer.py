@@ -1,0 +1,210 @@
+"""Sealing: giving committed events their sequence number and hash, in batches.
+
+On PostgreSQL a writer inserts its event *unsealed* (commitments and salts set, no
+sequence) and commits without touching the chain head, so concurrent writers never queue on
+one row while they commit. Its commit wakes the process's sealer thread, which runs
+*passes*: lock the head, seal every committed unsealed event in id order (the events
+committed during one pass share the next), move the head, commit. Passes of different
+processes queue on the head row and each seals whatever is pending then, so the chain
+never forks or gaps. A 2xx is durable once the event row is committed; its event is sealed
+milliseconds later, or, if the process died first, by the next pass of anyone (a write,
+``checkpoint``, ``export``, or the service's periodic task). ``verify`` reports unsealed
+events as pending; it waits for this process's sealer first.
+
+SQLite allows one writer at a time anyway, so there a writer seals its event inline
+(``tracker.audit.ledger.chain_event``); a pass finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, event, select, update
+from sqlalchemy.orm import Session
+
+from tracker.audit.chain import link
+from tracker.audit.models import AuditHeadRow
+from tracker.store.models import EventRow, VersionRow
+
+log = logging.getLogger(__name__)
+
+#: ``session.info`` key: the transaction inserted unsealed events.
+UNSEALED = "tracker_audit_unsealed"
+#: Most events one pass seals in one transaction (a pass loops while more are pending).
+PASS_SIZE = 2000
+#: Longest ``flush`` waits for the sealer.
+WAIT_SECONDS = 10.0
+#: Seconds the sealer thread waits for work before it ends.
+IDLE_SECONDS = 1.0
+
+_PENDING = (EventRow.chain_seq.is_(None), EventRow.commitments.is_not(None))
+_LOCK_HEAD = (
+    select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1).with_for_update()
+)
+_SEAL_EVENT = (
+    update(EventRow)
+    .where(EventRow.id == bindparam("b_id"))
+    .values(
+        chain_seq=bindparam("b_seq"), chain_prev=bindparam("b_prev"), chain_hash=bindparam("b_hash")
+    )
+)
+_MOVE_HEAD = (
+    update(AuditHeadRow)
+    .where(AuditHeadRow.id == 1)
+    .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
+)
+
+
+def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE) -> int:
+    """One pass in the caller's transaction: seal up to ``limit`` pending events in id order.
+
+    Events another transaction holds locked (an erasure rewriting them) are skipped and
+    left for a later pass rather than waited for while holding the head.
+    """
+    from tracker.audit.ledger import _EVENT_COLUMNS, event_record
+
+    head = conn.execute(_LOCK_HEAD).one()
+    seq, prev = int(head.seq), str(head.hash)
+    rows = conn.execute(
+        select(*_EVENT_COLUMNS, EventRow.id)
+        .where(*_PENDING)
+        .order_by(EventRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        return 0
+    missing = {r[6] for r in rows if r[6] is not None and r[6] not in shas}
+    if missing:
+        shas.update(
+            (int(i), str(s))
+            for i, s in conn.execute(
+                select(VersionRow.id, VersionRow.sha256).where(VersionRow.id.in_(missing))
+            )
+        )
+    sealed: list[dict[str, Any]] = []
+    for r in rows:
+        seq += 1
+        record = event_record(r, shas)
+        record.seq = seq
+        digest = link(prev, record.body_digest())
+        sealed.append({"b_id": r[19], "b_seq": seq, "b_prev": prev, "b_hash": digest})
+        prev = digest
+    conn.execute(_SEAL_EVENT, sealed)
+    conn.execute(_MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
+    return len(sealed)
+
+
+def seal_all(engine: Engine, shas: dict[int, str] | None = None) -> int:
+    """Seal every pending event (one transaction per pass); how many were sealed."""
+    shas = {} if shas is None else shas
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            n = seal_pending(conn, shas)
+        total += n
+        if n < PASS_SIZE:
+            return total
+
+
+class _Group:
+    """The sealer thread of one process and engine: it runs passes while writers commit.
+
+    Started by the first commit that needs it and gone after a second without work, so
+    nothing runs at import and a disposed engine is not kept alive.
+    """
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.requested = 0
+        self.done = 0
+        self.running = False
+        self.shas: dict[int, str] = {}
+
+    def request(self, engine: Engine) -> None:
+        with self.cond:
+            self.requested += 1
+            if not self.running:
+                self.running = True
+                threading.Thread(
+                    target=self._run, args=(engine,), name="audit-sealer", daemon=True
+                ).start()
+            self.cond.notify_all()
+
+    def _run(self, engine: Engine) -> None:
+        while True:
+            with self.cond:
+                while self.done >= self.requested:
+                    if not self.cond.wait(IDLE_SECONDS) and self.done >= self.requested:
+                        self.running = False
+                        self.cond.notify_all()
+                        return
+                upto = self.requested  # every commit announced before this pass
+            try:
+                seal_all(engine, self.shas)
+            except Exception:  # the events are committed; a later pass seals them
+                log.warning("sealing audit events failed; a later pass will", exc_info=True)
+            with self.cond:
+                self.done = max(self.done, upto)
+                self.cond.notify_all()
+
+    def flush(self, timeout: float) -> None:
+        """Wait until every commit announced so far has had its pass."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            target = self.requested
+            while self.done < target and self.running:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self.cond.wait(remaining)
+
+
+_groups: weakref.WeakKeyDictionary[Any, _Group] = weakref.WeakKeyDictionary()
+_groups_lock = threading.Lock()
+_listening = False
+
+
+def _group(engine: Engine) -> _Group:
+    with _groups_lock:
+        group = _groups.get(engine.pool)
+        if group is None:
+            group = _groups[engine.pool] = _Group()
+        return group
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(UNSEALED, False):
+        return
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        _group(bind).request(bind)
+
+
+def flush(engine: Engine, timeout: float = WAIT_SECONDS) -> None:
+    """Wait for this process's sealer to seal what its writers committed so far."""
+    with _groups_lock:
+        group = _groups.get(engine.pool)
+    if group is not None:
+        group.flush(timeout)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(UNSEALED, None)
+
+
+def mark_unsealed(session: Session) -> None:
+    """Seal the session's new events right after it commits (see the module docstring)."""
+    global _listening
+    if not _listening:
+        with _groups_lock:
+            if not _listening:
+                # Registered on first use, not at import; the hooks cost a dict lookup.
+                event.listen(Session, "after_commit", _after_commit)
+                event.listen(Session, "after_rollback", _after_rollback)
+                _listening = True
+    session.info[UNSEALED] = True

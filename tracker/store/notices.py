@@ -30,15 +30,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    exists,
     func,
     insert,
     literal,
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.errors import NotFound
 from tracker.store.models import (
@@ -172,13 +170,6 @@ class AttemptRow(Base):
 # The outbox
 
 
-def _random_id(dialect: str) -> ColumnElement[str]:
-    """A random ``msg_…`` id computed by the database (for set-based inserts)."""
-    if dialect == "postgresql":
-        return literal("msg_") + func.replace(func.cast(func.gen_random_uuid(), Text), "-", "")
-    return literal("msg_") + func.lower(func.hex(func.randomblob(16)))
-
-
 def subscribers(session: Session, event_type: str) -> list[int]:
     """Ids of the live endpoints subscribed to ``event_type`` (a small table)."""
     rows = session.execute(
@@ -296,15 +287,16 @@ def on_versions_created(
 def _fan_out(
     session: Session, policy: PolicyRow, target: VersionRow, versions: Sequence[Any], now: datetime
 ) -> int:
-    dialect = session.get_bind().dialect.name
     earlier = [v for v in versions if v.number < target.number]
     made = 0
+    ranges: list[tuple[int, int, int]] = []  # (from-version id, first id, last id)
     for start in earlier:
         covered = [v for v in versions if start.number < v.number <= target.number]
         significance = "major" if any(v.significance == "major" for v in covered) else "minor"
         required = significance == "major" and policy.acceptance_required
         # One statement per earlier version keeps each version's notice ids contiguous,
-        # so ``notice.created`` batches come out (nearly) full.
+        # so ``notice.created`` batches come out (nearly) full. It runs once per version:
+        # only a newly stored version gets here (and notices are unique per user and version).
         select_users = select(
             ConsentRow.user_id,
             literal(policy.id),
@@ -317,12 +309,11 @@ def _fan_out(
             ConsentRow.policy_id == policy.id,
             ConsentRow.accepted_version_id == start.id,
             ConsentRow.last_kind == "accepted",
-            ~exists().where(
-                NoticeRow.to_version_id == target.id, NoticeRow.user_id == ConsentRow.user_id
-            ),
         )
+        first = _max_notice_id(session)
         done = session.execute(
-            insert(NoticeRow).from_select(
+            insert(NoticeRow)
+            .from_select(
                 [
                     "user_id",
                     "policy_id",
@@ -333,68 +324,78 @@ def _fan_out(
                     "created_at",
                 ],
                 select_users,
-            ).execution_options(preserve_rowcount=True)
+            )
+            .execution_options(preserve_rowcount=True)
         )
-        made += max(int(getattr(done, "rowcount", 0) or 0), 0)
+        count = max(int(getattr(done, "rowcount", 0) or 0), 0)
+        if count:
+            ranges.append((start.id, first + 1, _max_notice_id(session)))
+        made += count
     if not made:
         return 0
-    newer = aliased(NoticeRow, name="newer")
+    # Driven by the (few) pending notices of earlier versions; the users just told are those
+    # ``consents`` names (a primary-key probe each).
+    told = (
+        select(ConsentRow.user_id)
+        .where(
+            ConsentRow.user_id == NoticeRow.user_id,
+            ConsentRow.policy_id == policy.id,
+            ConsentRow.accepted_version_id.in_([v.id for v in earlier]),
+            ConsentRow.last_kind == "accepted",
+        )
+        .exists()
+    )
     session.execute(
         update(NoticeRow)
         .where(
             NoticeRow.to_version_id.in_([v.id for v in earlier]),
             NoticeRow.acknowledged_at.is_(None),
             NoticeRow.closed_at.is_(None),
-            exists().where(newer.to_version_id == target.id, newer.user_id == NoticeRow.user_id),
+            told,
         )
         .values(closed_at=now, closed_reason="superseded")
         .execution_options(synchronize_session=False)
     )
     endpoints = subscribers(session, "notice.created")
     if endpoints:
-        _notice_messages(session, dialect, target, endpoints, now)
+        _notice_messages(session, target, ranges, endpoints, now)
     return made
 
 
+def _max_notice_id(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(NoticeRow.id), 0))) or 0)
+
+
 def _notice_messages(
-    session: Session, dialect: str, target: VersionRow, endpoints: Sequence[int], now: datetime
+    session: Session,
+    target: VersionRow,
+    ranges: Sequence[tuple[int, int, int]],
+    endpoints: Sequence[int],
+    now: datetime,
 ) -> None:
-    """``notice.created`` messages: notices grouped by from-version into id buckets of 1,000
-    (a bucket of 1,000 consecutive ids never holds more than 1,000 users)."""
+    """``notice.created`` messages: each names a range of at most 1,000 consecutive notice
+    ids of one from-version (each fan-out statement's ids are consecutive unless another
+    transaction inserted notices meanwhile; rendering filters by version, so a range may hold
+    fewer users, never more). One row per 1,000 users: the loop is over batches."""
     before = session.scalar(select(func.coalesce(func.max(MessageRow.id), 0)))
-    bucket = NoticeRow.id // NOTICE_BATCH
-    grouped = (
-        select(
-            NoticeRow.from_version_id.label("from_id"),
-            func.min(NoticeRow.id).label("lo"),
-            func.max(NoticeRow.id).label("hi"),
-        )
-        .where(NoticeRow.to_version_id == target.id)
-        .group_by(NoticeRow.from_version_id, bucket)
-        .subquery()
-    )
-    data = _json_object(
-        dialect,
+    rows = [
         {
-            "policy_id": literal(target.policy_id),
-            "version_id": literal(target.id),
-            "from_version_id": grouped.c.from_id,
-            "first_notice_id": grouped.c.lo,
-            "last_notice_id": grouped.c.hi,
-        },
-    )
-    session.execute(
-        insert(MessageRow).from_select(
-            ["webhook_id", "event_type", "version_id", "data", "created_at"],
-            select(
-                _random_id(dialect),
-                literal("notice.created"),
-                literal(target.id),
-                data,
-                bindparam("msg_now", now, type_=UTCDateTime),
-            ).select_from(grouped),
-        )
-    )
+            "webhook_id": f"msg_{secrets.token_hex(16)}",
+            "event_type": "notice.created",
+            "version_id": target.id,
+            "data": {
+                "policy_id": target.policy_id,
+                "version_id": target.id,
+                "from_version_id": from_id,
+                "first_notice_id": lo,
+                "last_notice_id": min(lo + NOTICE_BATCH - 1, last),
+            },
+            "created_at": now,
+        }
+        for from_id, first, last in ranges
+        for lo in range(first, last + 1, NOTICE_BATCH)
+    ]
+    session.execute(insert(MessageRow), rows)
     _deliveries_for(
         session,
         endpoints,
@@ -405,14 +406,6 @@ def _notice_messages(
         ),
         now,
     )
-
-
-def _json_object(dialect: str, fields: dict[str, Any]) -> Any:
-    args: list[Any] = []
-    for name, value in fields.items():
-        args += [literal(name), value]
-    fn = func.json_build_object if dialect == "postgresql" else func.json_object
-    return fn(*args)
 
 
 # ---------------------------------------------------------------------------

@@ -10,16 +10,19 @@ so the chain never forks, and a rolled-back transaction gives its number back (n
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tracker.audit import scan
 from tracker.audit.canonical import PERSONAL, body, commitments, digest, rfc3339
 from tracker.audit.chain import ChainRecord, Problem, Report, Verifier, link, make, seal
 from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
@@ -285,14 +288,10 @@ def verify_session(
         return Report(0, 0, "", None, Problem(0, reason))
     # Records committed after this point are not this verification's business.
     last, last_hash = head(session)
-    events = _events(session, version_hashes(session), [EventRow.chain_seq <= last])
     others = _others(session, [AuditRecordRow.seq <= last])
     try:
-        for record in heapq.merge(events, others, key=lambda r: r.seq):
-            if not verifier.feed(record):
-                break
+        _feed_all(verifier, scan.raw_events(session, last), others, version_hashes(session))
     finally:
-        events.close()
         others.close()
     report = verifier.finish()
     if report.ok and (report.last_seq, report.head_hash) != (last, last_hash):
@@ -306,6 +305,40 @@ def verify_session(
             report.records, report.last_seq, report.head_hash, None, Problem(last, reason)
         )
     return replace(report, pending=pending)
+
+
+def _feed_all(
+    verifier: Verifier,
+    batches: Iterator[list[tuple[Any, ...]]],
+    others: Iterator[ChainRecord],
+    shas: dict[int, str],
+) -> None:
+    """Feed raw event batches and the other records, merged by sequence, until a bad one."""
+    nxt = next(others, None)
+    try:
+        for batch in batches:
+            start = 0
+            while nxt is not None and start < len(batch):
+                # Events before the next other record (an event first on a tie, as stored).
+                end = bisect.bisect_right(batch, nxt.seq, lo=start, key=itemgetter(0))
+                if not scan.feed_events(verifier, batch[start:end], shas)[0]:
+                    return
+                start = end
+                if end == len(batch):
+                    break
+                if not verifier.feed(nxt):
+                    return
+                nxt = next(others, None)
+            if start < len(batch) and not scan.feed_events(verifier, batch[start:], shas)[0]:
+                return
+        while nxt is not None:
+            if not verifier.feed(nxt):
+                return
+            nxt = next(others, None)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
 
 
 def _version_problems(session: Session) -> Iterator[str]:

@@ -99,12 +99,12 @@ def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE)
     return len(sealed)
 
 
-def seal_all(engine: Engine, shas: dict[int, str] | None = None) -> int:
-    """Seal every pending event (one transaction per pass); how many were sealed."""
+def seal_all(conn: Connection, shas: dict[int, str] | None = None) -> int:
+    """Seal every pending event, one transaction per pass; how many were sealed."""
     shas = {} if shas is None else shas
     total = 0
     while True:
-        with engine.begin() as conn:
+        with conn.begin():
             n = seal_pending(conn, shas)
         total += n
         if n < PASS_SIZE:
@@ -115,40 +115,56 @@ class _Group:
     """The sealer thread of one process and engine: it runs passes while writers commit.
 
     Started by the first commit that needs it and gone after a second without work, so
-    nothing runs at import and a disposed engine is not kept alive.
+    nothing runs at import and a disposed engine is not kept alive; disposing the engine
+    waits for a pass under way and closes its connection.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # Weak: the groups are found by pool, and a disposed engine's pool must be freed.
+        self.pool = weakref.ref(engine.pool)
         self.cond = threading.Condition()
         self.requested = 0
         self.done = 0
         self.running = False
+        self.sealing = False
         self.shas: dict[int, str] = {}
+        event.listen(engine, "engine_disposed", self._disposed)
 
-    def request(self, engine: Engine) -> None:
+    def request(self) -> None:
         with self.cond:
             self.requested += 1
             if not self.running:
                 self.running = True
-                threading.Thread(
-                    target=self._run, args=(engine,), name="audit-sealer", daemon=True
-                ).start()
+                threading.Thread(target=self._run, name="audit-sealer", daemon=True).start()
             self.cond.notify_all()
 
-    def _run(self, engine: Engine) -> None:
+    def _live(self) -> bool:
+        return self.engine.pool is self.pool()
+
+    def _run(self) -> None:
         while True:
             with self.cond:
-                while self.done >= self.requested:
-                    if not self.cond.wait(IDLE_SECONDS) and self.done >= self.requested:
+                while self.done >= self.requested or not self._live():
+                    if not self._live() or (
+                        not self.cond.wait(IDLE_SECONDS) and self.done >= self.requested
+                    ):
                         self.running = False
                         self.cond.notify_all()
                         return
                 upto = self.requested  # every commit announced before this pass
+                self.sealing = True
             try:
-                seal_all(engine, self.shas)
+                with self.engine.connect() as conn:
+                    try:
+                        seal_all(conn, self.shas)
+                    finally:
+                        if not self._live():
+                            conn.invalidate()  # disposed meanwhile: close, don't pool
             except Exception:  # the events are committed; a later pass seals them
                 log.warning("sealing audit events failed; a later pass will", exc_info=True)
             with self.cond:
+                self.sealing = False
                 self.done = max(self.done, upto)
                 self.cond.notify_all()
 
@@ -157,11 +173,19 @@ class _Group:
         deadline = time.monotonic() + timeout
         with self.cond:
             target = self.requested
-            while self.done < target and self.running:
+            while (self.done < target and self.running) or self.sealing:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
                 self.cond.wait(remaining)
+
+    def _disposed(self, engine: Engine) -> None:
+        with self.cond:
+            self.cond.notify_all()  # an idle thread sees the engine is gone and ends
+        self.flush(WAIT_SECONDS)
+        pool = self.pool()
+        if pool is not None:
+            pool.dispose()  # a connection the last pass gave back late
 
 
 _groups: weakref.WeakKeyDictionary[Any, _Group] = weakref.WeakKeyDictionary()
@@ -169,11 +193,18 @@ _groups_lock = threading.Lock()
 _listening = False
 
 
+def _base(engine: Engine) -> Engine:
+    """The engine itself, not a copy with other execution options (sessions use those)."""
+    proxied = getattr(engine, "_proxied", None)
+    return proxied if isinstance(proxied, Engine) else engine
+
+
 def _group(engine: Engine) -> _Group:
+    engine = _base(engine)
     with _groups_lock:
         group = _groups.get(engine.pool)
         if group is None:
-            group = _groups[engine.pool] = _Group()
+            group = _groups[engine.pool] = _Group(engine)
         return group
 
 
@@ -182,13 +213,13 @@ def _after_commit(session: Session) -> None:
         return
     bind = session.get_bind()
     if isinstance(bind, Engine):
-        _group(bind).request(bind)
+        _group(bind).request()
 
 
 def flush(engine: Engine, timeout: float = WAIT_SECONDS) -> None:
     """Wait for this process's sealer to seal what its writers committed so far."""
     with _groups_lock:
-        group = _groups.get(engine.pool)
+        group = _groups.get(_base(engine).pool)
     if group is not None:
         group.flush(timeout)
 

@@ -591,8 +591,13 @@ SCHEMAS["Erasure"] = _obj(
         "records": {"type": "integer", "description": "other rows that named the user"},
     }
 )
-_REASON = {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "\\S"}
-_POLICY = {"type": "string", "minLength": 1, "maxLength": 200}
+_REASON = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 2000,
+    "pattern": "^[^\\x00]*[^\\x00\\s][^\\x00]*$",
+}
+_POLICY = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL}
 SCHEMAS["ReacceptanceRequest"] = {
     "oneOf": [
         _obj(

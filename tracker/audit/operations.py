@@ -3,6 +3,7 @@ purge, erase and forced re-acceptance. Each is one function over a ``Store``."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Column, Table, func, null, or_, select, update
+from sqlalchemy import Column, Table, Text, cast, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import bundle
@@ -380,6 +381,9 @@ def erase(store: Store, user_id: str, now: datetime) -> dict[str, Any]:
             if _mentions(row.response, user_id):
                 session.delete(row)
                 dropped += 1
+        # Webhook messages name the user in their stored data (bodies are rendered from it
+        # when sent, so a retry after erasure carries the pseudonym).
+        other += _rewrite_outbox(session, user_id, pseudonym)
         if n_events + n_records + other == 0:
             raise NotFound(f"no data for user {user_id!r}", code="user_not_found")
         entry = {
@@ -393,6 +397,34 @@ def erase(store: Store, user_id: str, now: datetime) -> dict[str, Any]:
         return {"pseudonym": pseudonym, "events": n_events, "records": n_records + other}
 
     return store.write(work)
+
+
+def _rewrite_outbox(session: Session, user_id: str, pseudonym: str) -> int:
+    """Replace the id in every outbox message whose data mentions it; how many."""
+    from tracker.store.notices import MessageRow
+
+    text = cast(MessageRow.data, Text)
+    needles = {json.dumps(user_id), json.dumps(user_id, ensure_ascii=False)}
+    found = session.scalars(
+        select(MessageRow).where(or_(*(text.contains(n, autoescape=True) for n in needles)))
+    )
+    n = 0
+    for message in found:
+        if _mentions(message.data, user_id):
+            message.data = _replaced(message.data, user_id, pseudonym)
+            n += 1
+    session.flush()
+    return n
+
+
+def _replaced(value: Any, user_id: str, pseudonym: str) -> Any:
+    if isinstance(value, str):
+        return pseudonym if value == user_id else value
+    if isinstance(value, dict):
+        return {k: _replaced(v, user_id, pseudonym) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replaced(v, user_id, pseudonym) for v in value]
+    return value
 
 
 def _mentions(value: Any, user_id: str) -> bool:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from starlette.applications import Starlette
 
+from tracker.audit import periodic
 from tracker.service.problems import EXCEPTION_HANDLERS
 from tracker.service.routes import MIDDLEWARE, routes
 from tracker.service.state import AppState, utcnow
@@ -29,9 +30,11 @@ def create_app(
         own = store is None
         opened = Store.open(settings) if store is None else store
         app.state.tracker = AppState(settings, opened, clock)
+        audit_tasks = periodic.start(opened, settings, clock)
         try:
             yield
         finally:
+            await periodic.stop(audit_tasks)
             if own:
                 opened.dispose()
 

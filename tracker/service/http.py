@@ -107,6 +107,10 @@ def api(
             key = _key_for(request, state, session)
             if scope not in key.scopes:
                 raise Forbidden(f"this API key lacks the '{scope}' scope")
+            # Give back the connection a key lookup took (a no-op when the key was cached):
+            # a handler that writes must not hold a read connection while it waits for a
+            # write connection, or concurrent writers exhaust the pool.
+            session.close()
             params = dict(request.path_params)
             call = Call(request, state, key, params, request.query_params, session, raw)
             result = handler(call)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -108,14 +109,38 @@ def _retryable(exc: DBAPIError) -> bool:
 
 
 @dataclass
+class _Pending:
+    """One unit of work waiting for a group commit."""
+
+    work: Callable[[Session], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+
+#: Most units of work committed together on SQLite.
+GROUP_LIMIT = 64
+
+
+@dataclass
 class Store:
-    """An engine with a read and a write session factory."""
+    """An engine with a read and a write session factory.
+
+    On SQLite, writes are *group-committed*: SQLite has one writer at a time and each commit
+    costs an fsync, so the writers of this process queue, and whichever takes the write
+    lock runs every queued unit of work in one transaction, each inside its own savepoint
+    (a failing unit rolls back alone), then commits once and hands each caller its own
+    result or error. No caller returns before the commit that holds its work.
+    """
 
     engine: Engine
     reads: sessionmaker[Session]
     writes: sessionmaker[Session]
     attempts: int = 12
-    _write_lock: AbstractContextManager[Any] = field(default_factory=nullcontext)
+    _group: bool = False
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    _queue: deque[_Pending] = field(default_factory=deque)
+    _queue_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, settings: Settings, url: str | None = None) -> Store:
@@ -126,10 +151,7 @@ class Store:
     def from_engine(cls, engine: Engine) -> Store:
         reads = sessionmaker(engine, expire_on_commit=False)
         writes = sessionmaker(engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
-        lock: AbstractContextManager[Any] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
-        )
-        return cls(engine, reads, writes, _write_lock=lock)
+        return cls(engine, reads, writes, _group=engine.dialect.name == "sqlite")
 
     @property
     def dialect(self) -> str:
@@ -141,16 +163,16 @@ class Store:
             yield session
 
     def write(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one write transaction, retrying it whole on transient conflicts.
+        """Run ``work`` in a write transaction, retrying it whole on transient conflicts.
 
         ``work`` must be safe to run again: it sees the database as it is when retried.
         """
         delay = 0.005
         for attempt in range(self.attempts):
             try:
-                # SQLite has one writer at a time anyway; queueing this process's writers on
-                # a lock beats SQLite's busy handler, which sleeps in ever longer steps.
-                with self._write_lock, self.writes.begin() as session:
+                if self._group:
+                    return self._write_grouped(work)
+                with self.writes.begin() as session:
                     return work(session)
             except DBAPIError as exc:
                 if not _retryable(exc):
@@ -162,6 +184,49 @@ class Store:
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
         raise AssertionError("unreachable")
+
+    def _write_grouped(self, work: Callable[[Session], T]) -> T:
+        item = _Pending(work)
+        with self._queue_lock:
+            self._queue.append(item)
+        while not item.done.is_set():
+            # Whoever holds the lock commits for everyone queued; the others wake up often
+            # enough to notice that their work is done or that they must lead.
+            if self._write_lock.acquire(timeout=0.001):
+                try:
+                    while batch := self._take():
+                        self._commit_group(batch)
+                finally:
+                    self._write_lock.release()
+        if item.error is not None:
+            raise item.error
+        return cast(T, item.result)
+
+    def _take(self) -> list[_Pending]:
+        with self._queue_lock:
+            count = min(len(self._queue), GROUP_LIMIT)
+            return [self._queue.popleft() for _ in range(count)]
+
+    def _commit_group(self, batch: list[_Pending]) -> None:
+        outcomes: list[tuple[_Pending, Any, BaseException | None]] = []
+        try:
+            with self.writes.begin() as session:
+                for item in batch:
+                    try:
+                        with session.begin_nested():
+                            outcomes.append((item, item.work(session), None))
+                    except Exception as exc:  # this unit only: its savepoint is rolled back
+                        outcomes.append((item, None, exc))
+        except BaseException as exc:  # nothing was committed: every caller gets the error
+            for item in batch:
+                item.error = exc
+                item.done.set()
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for item, result, error in outcomes:
+            item.result, item.error = result, error
+            item.done.set()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -188,3 +188,37 @@ def test_store_write_retries_then_reports_busy(tmp_path: Path) -> None:
     with pytest.raises(OperationalError):
         store.write(broken)
     store.dispose()
+
+
+def test_group_commit_isolates_a_failing_unit(tmp_path: Path) -> None:
+    """Concurrent SQLite writers share commits; a unit that fails rolls back alone."""
+    from sqlalchemy import text
+
+    from tracker.errors import NotFound
+    from tracker.settings import Settings
+
+    store = Store.open(Settings(database_url=f"sqlite:///{tmp_path / 'g.sqlite3'}"))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+    barrier = threading.Barrier(32)
+
+    def one(n: int) -> str:
+        def work(session: Any) -> int:
+            session.execute(text("INSERT INTO t (n) VALUES (:n)"), {"n": n})
+            if n % 2:
+                raise NotFound(f"odd {n}")
+            return n
+
+        barrier.wait()
+        try:
+            return f"ok {store.write(work)}"
+        except NotFound as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(one, range(32)))
+    assert results == [f"ok {n}" if n % 2 == 0 else f"odd {n}" for n in range(32)]
+    with store.engine.connect() as conn:
+        stored = [n for (n,) in conn.exec_driver_sql("SELECT n FROM t ORDER BY n")]
+    assert stored == list(range(0, 32, 2))
+    store.dispose()

@@ -1,7 +1,7 @@
 """The tracker's store: SQLAlchemy 2 models, engine and session factories, set-based queries.
 
 Writes go through ``Store.write(fn)`` (one transaction, retried whole on transient
-conflicts); reads through ``with store.read() as session``.
+conflicts; group-committed on SQLite); reads through ``with store.read() as session``.
 """
 
 from tracker.store import links  # the hosted page's tables, on Base like the rest
@@ -10,8 +10,10 @@ from tracker.store.engine import Store, make_engine, normalise_url
 from tracker.store.models import Base, EventKind, Method
 from tracker.store.publish import PublishResult, publish
 
-# The audit tables share the store's metadata (migrations and models must agree).
-import tracker.audit.models  # noqa: E402, F401, I001
+# isort: split
+# The audit tables share the store's metadata (migrations and models must agree); imported
+# last because they build on the store's models.
+import tracker.audit.models  # noqa: F401
 
 __all__ = [
     "Base",

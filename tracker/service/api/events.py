@@ -56,9 +56,15 @@ def _record(call: Call, kind: str) -> Reply:
     idem = call.header("idempotency-key")
     if idem is not None and not 1 <= len(idem) <= 255:
         raise FieldError("Idempotency-Key", "must be 1 to 255 characters")
-    request_hash = hashlib.sha256(
-        json.dumps([call.request.url.path, body], sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
+    request_hash = (
+        hashlib.sha256(
+            json.dumps(
+                [call.request.url.path, body], sort_keys=True, separators=(",", ":")
+            ).encode()
+        ).hexdigest()
+        if idem is not None
+        else ""
+    )
     state = call.state
     now = state.now()
 

@@ -194,7 +194,10 @@ class Store:
             # enough to notice that their work is done or that they must lead.
             if self._write_lock.acquire(timeout=0.001):
                 try:
-                    while batch := self._take():
+                    # Lead one group (which holds this caller's work unless another leader
+                    # took it), then let a waiting caller lead the next: a leader that
+                    # stayed on would keep its own caller waiting.
+                    if not item.done.is_set() and (batch := self._take()):
                         self._commit_group(batch)
                 finally:
                     self._write_lock.release()

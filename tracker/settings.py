@@ -67,6 +67,8 @@ class Settings:
     dispatch_batch_size: int = 50
     #: Seconds an idle dispatcher waits before looking for due deliveries again.
     dispatch_poll_seconds: float = 1.0
+    #: Requests a dispatcher has in flight at once (scale further with more dispatchers).
+    dispatch_concurrency: int = 4
     #: Ed25519 key that signs audit checkpoints: a PEM file path or a base64 32-byte seed.
     audit_signing_key: str = ""
     #: Days an event's IP address is kept before ``purge`` blanks it (0: forever).

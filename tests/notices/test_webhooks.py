@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from tracker.notices.dispatch import Dispatcher
 from tracker.notices.payloads import schema
 from tracker.settings import Settings
 from tracker.store import Store
-from tracker.store.notices import DeliveryRow, EndpointRow
+from tracker.store.notices import AttemptRow, DeliveryRow, EndpointRow
 
 
 @pytest.fixture
@@ -241,3 +242,52 @@ def test_removing_an_endpoint_cancels_its_deliveries(
     assert api.get("/v1/admin/webhooks").json()["webhooks"] == []
     assert api.delete(f"/v1/admin/webhooks/{hook['id']}").status_code == 404
     assert api.delete("/v1/admin/webhooks/99999999999999").status_code == 404
+
+
+def test_a_batch_is_sent_concurrently_and_recorded_in_one_fenced_write(
+    api: Api, receiver: Receiver, store: Store, settings: Settings, clock: Clock
+) -> None:
+    subscribe(api, receiver, "/ok", events=["acceptance.recorded"])
+    subscribe(api, receiver, "/status/500", events=["acceptance.recorded"])
+    publish(api, version(1, "major"))
+    for user in ("alice", "bob"):
+        accept(api, user, 1)
+    receiver.delay = 0.2
+    worker = Dispatcher(store, replace(settings, dispatch_concurrency=4), clock=clock, name="w")
+    claims = worker.claim()
+    assert len(claims) == 4
+    outcomes = [f.result() for f in worker.send(claims)]
+    last_start = max(r.started for r in receiver.received)
+    assert last_start < min(r.ended for r in receiver.received)  # all four in flight at once
+    # One outcome comes from a worker that no longer holds the lease: it changes nothing.
+    stolen = replace(outcomes[0], claim=replace(outcomes[0].claim, token="not-the-lease"))
+    assert worker.finish([stolen, *outcomes[1:]]) == 3
+    worker.close()
+    rows = {d.id: d for d in deliveries(store)}
+    first = rows[outcomes[0].claim.delivery_id]
+    assert first.lease_token == claims[0].token and first.last_status is None
+    for o in outcomes[1:]:
+        row = rows[o.claim.delivery_id]
+        assert row.lease_token is None and row.attempts == 1 and row.last_status == o.status
+        if o.status == 200:
+            assert row.state == "delivered" and row.finished_at == clock.now
+        else:
+            assert row.state == "pending" and row.next_attempt_at > clock.now
+    with store.read() as session:
+        logged = session.scalars(select(AttemptRow.delivery_id)).all()
+    assert sorted(logged) == sorted(o.claim.delivery_id for o in outcomes[1:])
+
+
+def test_a_claim_given_back_unsent_keeps_its_attempt_count(
+    api: Api, receiver: Receiver, store: Store, dispatcher: Dispatcher, clock: Clock
+) -> None:
+    subscribe(api, receiver, events=["policy.version_published"])
+    publish(api, version(1, "major"))
+    (claim,) = dispatcher.claim()
+    clock.now = claim.lease_until - timedelta(seconds=0.5)  # too late to send within the lease
+    outcome = dispatcher.attempt(claim)
+    assert not outcome.sent and dispatcher.finish([outcome]) == 1
+    (d,) = deliveries(store)
+    assert (d.state, d.attempts, d.lease_token) == ("pending", 0, None)
+    assert d.next_attempt_at == clock.now
+    assert receiver.received == []

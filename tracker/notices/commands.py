@@ -52,12 +52,18 @@ def _store(settings: Settings) -> Iterator[Store]:
 @click.option("--batch", type=click.IntRange(1, 1000), help="Deliveries claimed at once.")
 @click.option("--lease", type=float, help="Seconds a claim is held (webhook_lease_seconds).")
 @click.option("--poll", type=float, help="Seconds between looks when idle.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 100),
+    help="Requests in flight at once (dispatch_concurrency).",
+)
 def dispatch(
     database_url: str | None,
     once: bool,
     batch: int | None,
     lease: float | None,
     poll: float | None,
+    concurrency: int | None,
 ) -> None:
     """Send due webhook deliveries, signed, until stopped (SIGTERM or Ctrl-C).
 
@@ -74,6 +80,7 @@ def dispatch(
         dispatch_batch_size=batch,
         webhook_lease_seconds=lease,
         dispatch_poll_seconds=poll,
+        dispatch_concurrency=concurrency,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

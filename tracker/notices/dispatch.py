@@ -13,6 +13,10 @@ cancelled); anything else (3xx: redirects are not followed; 4xx; 5xx; timeouts; 
 connections) is retried after the next wait of ``webhook_retry_schedule`` with ±20% jitter,
 or after ``Retry-After`` when the receiver sends one; after the last wait the delivery is
 dead, listed by ``GET /v1/admin/deliveries?state=dead`` and replayable.
+
+Throughput: a dispatcher sends a batch ``dispatch_concurrency`` requests at a time over one
+keep-alive client, claims the next batch while the current one is in flight, and records a
+batch's outcomes in one fenced statement (``UPDATE … FROM (VALUES …)`` on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -25,13 +29,30 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    case,
+    column,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from tracker.errors import TrackerError
@@ -40,7 +61,8 @@ from tracker.notices.signing import headers as signed_headers
 from tracker.notices.urls import AllowList, check_destination
 from tracker.notices.webhooks import cancel_pending
 from tracker.settings import Settings
-from tracker.store import SnapshotCache, Store
+from tracker.store import Snapshot, SnapshotCache, Store
+from tracker.store.models import UTCDateTime
 from tracker.store.notices import AttemptRow, DeliveryRow, EndpointRow, MessageRow
 
 log = logging.getLogger("tracker.dispatch")
@@ -137,20 +159,29 @@ class Dispatcher:
         self.schedule = parse_schedule(settings.webhook_retry_schedule)
         self.allowed = AllowList(settings.webhook_allowed_hosts)
         self.lease = timedelta(seconds=settings.webhook_lease_seconds)
+        self.concurrency = max(1, settings.dispatch_concurrency)
         self.snapshots = SnapshotCache()
         self.rng = rng or random.Random()
         self._own_client = client is None
+        # Enough connections that no request waits for one (that wait would eat the lease).
         self.client = client or httpx.Client(
             follow_redirects=False,
             headers={"user-agent": "policy-tracker-webhooks/1"},
-            limits=httpx.Limits(max_keepalive_connections=20),
+            limits=httpx.Limits(
+                max_connections=max(100, self.concurrency),
+                max_keepalive_connections=max(20, self.concurrency),
+            ),
         )
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def max_attempts(self) -> int:
         return len(self.schedule) + 1
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         if self._own_client:
             self.client.close()
 
@@ -162,30 +193,31 @@ class Dispatcher:
         now = self.clock()
         until = now + self.lease
         token = secrets.token_hex(16)
+        due = (
+            select(DeliveryRow.id)
+            .where(DeliveryRow.state == "pending", DeliveryRow.next_attempt_at <= now)
+            .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
 
         def work(session: Session) -> list[Claim]:
             ids = list(
                 session.scalars(
-                    select(DeliveryRow.id)
-                    .where(DeliveryRow.state == "pending", DeliveryRow.next_attempt_at <= now)
-                    .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id.in_(due))
+                    .values(
+                        lease_token=token,
+                        lease_expires_at=until,
+                        next_attempt_at=until,
+                        attempts=DeliveryRow.attempts + 1,
+                    )
+                    .returning(DeliveryRow.id)
+                    .execution_options(synchronize_session=False)
                 )
             )
             if not ids:
                 return []
-            session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id.in_(ids))
-                .values(
-                    lease_token=token,
-                    lease_expires_at=until,
-                    next_attempt_at=until,
-                    attempts=DeliveryRow.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
             rows = session.execute(
                 select(
                     DeliveryRow.id,
@@ -205,13 +237,15 @@ class Dispatcher:
                 .where(DeliveryRow.id.in_(ids))
                 .order_by(DeliveryRow.id)
             ).all()
-            snapshot = self.snapshots.get(session)
+            snapshot: Snapshot | None = None
             bodies: dict[str, bytes] = {}
             claims = []
             for r in rows:
                 did, attempts, eid, url, secret, old, old_until, wid, etype, data, created = r
                 body = bodies.get(wid)
                 if body is None:
+                    if snapshot is None and etype in payloads.NEEDS_CATALOG:
+                        snapshot = self.snapshots.get(session)
                     body = payloads.render(
                         session, snapshot, etype, data, created, self.settings.site_url
                     )
@@ -257,6 +291,12 @@ class Dispatcher:
             error=None if 200 <= response.status_code < 300 else _excerpt(response),
         )
 
+    def send(self, claims: Sequence[Claim]) -> list[Future[Outcome]]:
+        """Start sending ``claims``, ``dispatch_concurrency`` requests at a time."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="dispatch")
+        return [self._pool.submit(self.attempt, c) for c in claims]
+
     # -- recording --------------------------------------------------------------------
 
     def finish(self, outcomes: Sequence[Outcome]) -> int:
@@ -264,60 +304,96 @@ class Dispatcher:
         if not outcomes:
             return 0
         now = self.clock()
+        rows = [self._next_state(o, now) for o in outcomes]
 
         def work(session: Session) -> int:
-            applied = 0
+            held = self._apply(session, rows, now)
             for o in outcomes:
-                values = self._next_state(o, now)
-                done = session.execute(
-                    update(DeliveryRow)
-                    .where(
-                        DeliveryRow.id == o.claim.delivery_id,
-                        DeliveryRow.lease_token == o.claim.token,
-                        DeliveryRow.state == "pending",
-                        DeliveryRow.lease_expires_at >= now,
-                    )
-                    .values(lease_token=None, lease_expires_at=None, **values)
-                    .execution_options(synchronize_session=False)
-                )
-                if getattr(done, "rowcount", 0) != 1:
+                if o.claim.delivery_id not in held:
                     log.warning("delivery %s: lease lost; outcome dropped", o.claim.delivery_id)
-                    continue
-                applied += 1
-                if not o.sent:
-                    continue
-                session.add(
-                    AttemptRow(
-                        delivery_id=o.claim.delivery_id,
-                        attempt=o.claim.attempt,
-                        started_at=o.started_at,
-                        duration_ms=o.duration_ms,
-                        status=o.status,
-                        error=o.error,
-                        worker=self.name[:100],
-                    )
+            recorded = [o for o in outcomes if o.sent and o.claim.delivery_id in held]
+            if recorded:
+                session.execute(
+                    insert(AttemptRow.metadata.tables[AttemptRow.__tablename__]),
+                    [
+                        {
+                            "delivery_id": o.claim.delivery_id,
+                            "attempt": o.claim.attempt,
+                            "started_at": o.started_at,
+                            "duration_ms": o.duration_ms,
+                            "status": o.status,
+                            "error": o.error,
+                            "worker": self.name[:100],
+                        }
+                        for o in recorded
+                    ],
                 )
-                if o.status == 410:
-                    self._disable(session, o.claim.endpoint_id, now)
-            session.flush()
-            return applied
+            for endpoint_id in sorted({o.claim.endpoint_id for o in recorded if o.status == 410}):
+                self._disable(session, endpoint_id, now)
+            return len(held)
 
         return self.store.write(work)
 
-    def _next_state(self, o: Outcome, now: datetime) -> dict[str, object]:
+    def _next_state(self, o: Outcome, now: datetime) -> _Change:
+        c = o.claim
         if not o.sent:  # give the claim back untouched
-            return {"next_attempt_at": now, "attempts": DeliveryRow.attempts - 1}
-        common: dict[str, object] = {"last_status": o.status, "last_error": o.error}
-        if o.ok:
-            return {**common, "state": "delivered", "finished_at": now}
-        if o.status == 410:
-            return {**common, "state": "dead", "finished_at": now}
-        if o.claim.attempt >= self.max_attempts:
-            return {**common, "state": "dead", "finished_at": now}
-        wait = self.schedule[o.claim.attempt - 1] * self.rng.uniform(0.8, 1.2)
+            return _Change(c.delivery_id, c.token, False, "pending", now, None, None, None)
+        if o.ok or o.status == 410 or c.attempt >= self.max_attempts:
+            state = "delivered" if o.ok else "dead"
+            return _Change(c.delivery_id, c.token, True, state, None, now, o.status, o.error)
+        wait = self.schedule[c.attempt - 1] * self.rng.uniform(0.8, 1.2)
         if o.retry_after is not None:
             wait = o.retry_after
-        return {**common, "next_attempt_at": now + wait}
+        return _Change(c.delivery_id, c.token, True, "pending", now + wait, None, o.status, o.error)
+
+    def _apply(self, session: Session, rows: Sequence[_Change], now: datetime) -> set[int]:
+        """Write every row whose lease still holds; returns their ids."""
+        fence = (
+            DeliveryRow.state == "pending",
+            DeliveryRow.lease_expires_at.is_not(None),
+            DeliveryRow.lease_expires_at >= now,
+        )
+        if session.get_bind().dialect.name != "postgresql":
+            # SQLite: one short statement per row in the same (local) transaction.
+            held = set()
+            for row in rows:
+                done = session.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id == row.id, DeliveryRow.lease_token == row.token, *fence)
+                    .values(_changes(row))
+                    .execution_options(synchronize_session=False)
+                )
+                if getattr(done, "rowcount", 0) == 1:
+                    held.add(row.id)
+            return held
+        # One statement whose text never changes (compiled once): a column of arrays.
+        o = (
+            func.unnest(*(bindparam(f"o_{n}", type_=ARRAY(k)) for n, k in _COLUMNS))
+            .table_valued(*(column(name, kind) for name, kind in _COLUMNS))
+            .render_derived(name="outcome")
+        )
+        c = o.c
+        changes = {
+            "state": c.state,
+            "next_attempt_at": func.coalesce(c.next_at, DeliveryRow.next_attempt_at),
+            "finished_at": c.finished,
+            "attempts": DeliveryRow.attempts - case((c.sent, 0), else_=1),
+            "last_status": case((c.sent, c.status), else_=DeliveryRow.last_status),
+            "last_error": case((c.sent, c.error), else_=DeliveryRow.last_error),
+            "lease_token": None,
+            "lease_expires_at": None,
+        }
+        arrays = {f"o_{n}": [getattr(r, n) for r in rows] for n, _ in _COLUMNS}
+        return set(
+            session.scalars(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == c.id, DeliveryRow.lease_token == c.token, *fence)
+                .values(changes)
+                .returning(DeliveryRow.id)
+                .execution_options(synchronize_session=False),
+                arrays,
+            )
+        )
 
     def _disable(self, session: Session, endpoint_id: int, now: datetime) -> None:
         session.execute(
@@ -333,22 +409,76 @@ class Dispatcher:
     def run_once(self, limit: int | None = None) -> int:
         """Claim one batch, send it, record it; returns the number claimed."""
         claims = self.claim(limit)
-        outcomes = [self.attempt(c) for c in claims]
-        self.finish(outcomes)
+        self.finish(_results(self.send(claims)))
         return len(claims)
 
     def run(self, stop: threading.Event | None = None, *, once: bool = False) -> int:
-        """Dispatch until ``stop`` is set (or, with ``once``, until nothing is due)."""
+        """Dispatch until ``stop`` is set (or, with ``once``, until nothing is due).
+
+        The next batch is claimed (and queued behind the current one's requests) while
+        the current batch is in flight, so the requests never wait for the database.
+        """
         stop = stop or threading.Event()
         total = 0
-        while not stop.is_set():
-            claimed = self.run_once()
-            total += claimed
-            if claimed == 0:
-                if once:
+        sending: deque[list[Future[Outcome]]] = deque()
+        while True:
+            claims = [] if stop.is_set() else self.claim()
+            total += len(claims)
+            if claims:
+                sending.append(self.send(claims))
+            if sending and (len(sending) > 1 or not claims):
+                self.finish(_results(sending.popleft()))
+                continue
+            if not claims:
+                if once or stop.is_set():
                     break
                 stop.wait(self.settings.dispatch_poll_seconds)
         return total
+
+
+class _Change(NamedTuple):
+    """What one outcome writes to its delivery (``next_at`` None: unchanged)."""
+
+    id: int
+    token: str
+    sent: bool
+    state: str
+    next_at: datetime | None
+    finished: datetime | None
+    status: int | None
+    error: str | None
+
+
+_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("id", BigInteger),
+    ("token", String),
+    ("sent", Boolean),
+    ("state", String),
+    ("next_at", UTCDateTime),
+    ("finished", UTCDateTime),
+    ("status", Integer),
+    ("error", Text),
+)
+
+
+def _changes(row: _Change) -> dict[str, object]:
+    changes: dict[str, object] = {
+        "state": row.state,
+        "finished_at": row.finished,
+        "lease_token": None,
+        "lease_expires_at": None,
+    }
+    if row.next_at is not None:
+        changes["next_attempt_at"] = row.next_at
+    if row.sent:
+        changes.update(last_status=row.status, last_error=row.error)
+    else:
+        changes["attempts"] = DeliveryRow.attempts - 1
+    return changes
+
+
+def _results(futures: Iterable[Future[Outcome]]) -> list[Outcome]:
+    return [f.result() for f in futures]
 
 
 def _ms(t0: float) -> int:

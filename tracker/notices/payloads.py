@@ -30,24 +30,31 @@ def schema(event_type: str) -> dict[str, Any]:
     return loaded
 
 
+#: Event types whose bodies are rendered from the catalog snapshot.
+NEEDS_CATALOG = frozenset({"policy.version_published", "notice.created"})
+
+
 def _iso(when: datetime) -> str:
     return when.isoformat().replace("+00:00", "Z")
 
 
 def render(
     session: Session,
-    snapshot: Snapshot,
+    snapshot: Snapshot | None,
     event_type: str,
     data: dict[str, Any],
     created_at: datetime,
     site_url: str,
 ) -> bytes:
-    if event_type == "policy.version_published":
-        body = _version_published(snapshot, data, site_url)
-    elif event_type == "notice.created":
-        body = _notice_created(session, snapshot, data, site_url)
-    else:
+    """The body of one message; ``snapshot`` may be None unless the type is NEEDS_CATALOG."""
+    if event_type not in NEEDS_CATALOG:
         body = dict(data)
+    elif snapshot is None:
+        raise ValueError(f"{event_type} bodies are rendered from the catalog snapshot")
+    elif event_type == "policy.version_published":
+        body = _version_published(snapshot, data, site_url)
+    else:
+        body = _notice_created(session, snapshot, data, site_url)
     envelope = {"type": event_type, "timestamp": _iso(created_at), "data": body}
     return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
 

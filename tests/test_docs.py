@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import fields
@@ -68,7 +69,9 @@ def test_the_quick_start_demo_command_runs(tmp_path: Path) -> None:
     # The working tree under test, not only what is committed.
     for path in ("tracker", "pyproject.toml", "mkdocs.yml", "docs", "policy"):
         subprocess.run(["cp", "-r", str(ROOT / path), str(clone / Path(path).parent)], check=True)
-    port = "8765"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
     command = _block("demo-command") + f" --port {port}"
     log = tmp_path / "demo.log"
     out = log.open("w")

@@ -109,6 +109,7 @@ def test_the_quick_start_demo_command_runs(tmp_path: Path) -> None:
         assert status.status_code == 200
         assert status.json()["policies"][0]["state"] == "never_accepted"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         out.close()

@@ -752,7 +752,12 @@ PATHS["/v1/acceptance-links"] = {
 }
 SCHEMAS["NewApiKeyRequest"] = _obj(
     {
-        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$",
+        },
         "scopes": {
             "type": "array",
             "items": {"type": "string", "enum": ["read", "write", "admin"]},
@@ -761,6 +766,7 @@ SCHEMAS["NewApiKeyRequest"] = _obj(
     },
     additionalProperties=False,
 )
+
 
 # Notices and webhooks (tracker.service.api.notices, tracker.service.api.webhooks).
 BIG_ID = {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}
@@ -960,7 +966,13 @@ PATHS["/v1/admin/deliveries"] = {
                     "default": "dead",
                 },
             },
-            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                "description": "next_cursor of the previous page (opaque)",
+            },
             {
                 "name": "limit",
                 "in": "query",

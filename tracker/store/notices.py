@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -469,36 +469,73 @@ def notice_state(row: NoticeRow) -> str:
 
 
 def notice_dict(row: NoticeRow, snapshot: Snapshot, site_url: str = "") -> dict[str, Any]:
-    policy = snapshot.by_id[row.policy_id]
-    old = snapshot.versions[row.from_version_id]
-    new = snapshot.versions[row.to_version_id]
+    return _notice_dict(
+        snapshot,
+        site_url,
+        (row.id, row.user_id, row.policy_id, row.from_version_id, row.to_version_id),
+        row.significance,
+        row.acceptance_required,
+        notice_state(row),
+        row.created_at,
+        row.acknowledged_at,
+        row.acknowledged_by,
+    )
+
+
+def _notice_dict(
+    snapshot: Snapshot,
+    site_url: str,
+    ids: tuple[int, str, int, int, int],
+    significance: str,
+    acceptance_required: bool,
+    state: str,
+    created_at: datetime,
+    acknowledged_at: datetime | None = None,
+    acknowledged_by: int | None = None,
+) -> dict[str, Any]:
+    notice_id, user_id, policy_id, from_version_id, to_version_id = ids
+    policy = snapshot.by_id[policy_id]
+    old = snapshot.versions[from_version_id]
+    new = snapshot.versions[to_version_id]
     covered = [
         v
         for v in policy.versions
         if old.number < v.number <= new.number and v.significance in SIGNIFICANT and v.summary
     ]
     return {
-        "id": row.id,
-        "user_id": row.user_id,
+        "id": notice_id,
+        "user_id": user_id,
         "policy": policy.slug,
         "title": policy.title,
         "from_version": old.number,
         "to_version": new.number,
-        "significance": row.significance,
+        "significance": significance,
         "summary": "; ".join(v.summary for v in covered),
         "effective": new.effective_on.isoformat(),
-        "acceptance_required": row.acceptance_required,
+        "acceptance_required": acceptance_required,
         "redline_url": redline_url(site_url, policy.slug, old.number, new.number),
-        "state": notice_state(row),
-        "created_at": row.created_at.isoformat(),
-        "acknowledged_at": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
-        "acknowledged_by": row.acknowledged_by,
+        "state": state,
+        "created_at": created_at.isoformat(),
+        "acknowledged_at": acknowledged_at.isoformat() if acknowledged_at else None,
+        "acknowledged_by": acknowledged_by,
     }
 
 
 _PENDING = (NoticeRow.acknowledged_at.is_(None), NoticeRow.closed_at.is_(None))
 # SQLite allows 32,766 bound parameters; stay well below on every database.
 _CHUNK = 5000
+_PENDING_SQL = (
+    "SELECT id, user_id, policy_id, from_version_id, to_version_id, significance, "
+    "acceptance_required, created_at FROM notices "
+    "WHERE user_id IN ({marks}) AND acknowledged_at IS NULL AND closed_at IS NULL"
+)
+
+
+def pending_sql(dialect: str, count: int, with_policy: bool) -> str:
+    """The pending-notices lookup as the driver runs it (``ix_notices_user_id_policy_id``)."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    sql = _PENDING_SQL.format(marks=", ".join([mark] * count))
+    return sql + (f" AND policy_id = {mark}" if with_policy else "") + " ORDER BY id"
 
 
 def pending_notices(
@@ -508,19 +545,44 @@ def pending_notices(
     policy_id: int | None = None,
     site_url: str = "",
 ) -> dict[tuple[str, int], list[dict[str, Any]]]:
-    """Pending notices of many users by (user, policy): one indexed query per chunk."""
+    """Pending notices of many users by (user, policy): one indexed query per chunk.
+
+    Part of every status answer, so it goes straight to the driver inside the session's
+    transaction, as ``tracker.store.status.consents_for`` does: loading ORM objects cost
+    half of a status request.
+    """
     out: dict[tuple[str, int], list[dict[str, Any]]] = {}
     unique = list(dict.fromkeys(user_ids))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        query = select(NoticeRow).where(NoticeRow.user_id.in_(chunk), *_PENDING)
-        if policy_id is not None:
-            query = query.where(NoticeRow.policy_id == policy_id)
-        for row in session.scalars(query.order_by(NoticeRow.id)):
-            out.setdefault((row.user_id, row.policy_id), []).append(
-                notice_dict(row, snapshot, site_url)
-            )
+    connection = session.connection()
+    dialect = connection.dialect.name
+    cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            params: list[Any] = [*chunk, policy_id] if policy_id is not None else chunk
+            cursor.execute(pending_sql(dialect, len(chunk), policy_id is not None), params)
+            for nid, uid, pid, from_v, to_v, sig, required, created in cursor.fetchall():
+                out.setdefault((uid, pid), []).append(
+                    _notice_dict(
+                        snapshot,
+                        site_url,
+                        (nid, uid, pid, from_v, to_v),
+                        sig,
+                        bool(required),
+                        "pending",
+                        _utc(created),
+                    )
+                )
+    finally:
+        cursor.close()
     return out
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A timestamp as the driver gives it (SQLite: naive UTC text) → aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 NOTICE_STATES = ("pending", "acknowledged", "superseded", "accepted", "all")

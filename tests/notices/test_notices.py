@@ -86,6 +86,8 @@ def test_status_shows_pending_notices(accepted: Api) -> None:
     assert [n["to_version"] for n in status["notices"]] == [3]
     assert status["notices"][0]["significance"] == "minor"
     assert status["notices"][0]["acceptance_required"] is False
+    # The status answer carries the same notice object as the notices listing.
+    assert status["notices"] == accepted.get("/v1/users/alice/notices").json()["notices"]
     batch = accepted.post("/v1/status/batch", json={"user_ids": ["alice", "zed"]}).json()
     assert [len(u["policies"][0]["notices"]) for u in batch["users"]] == [1, 0]
 

@@ -35,6 +35,7 @@ def create_app(
             yield
         finally:
             await periodic.stop(audit_tasks)
+            app.state.tracker.close()
             if own:
                 opened.dispose()
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
@@ -59,6 +60,15 @@ class Reply:
 Handler = Callable[[Call], Reply | dict[str, Any]]
 
 
+class JSONReply(JSONResponse):
+    """Compact JSON encoded by orjson: several times faster than ``json`` on large answers
+    (a 10,000-user batch status is 12 MB), and it passes ``orjson.Fragment`` (JSON a
+    handler encoded itself) through as it is."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
@@ -99,23 +109,24 @@ def api(
         state: AppState = request.app.state.tracker
         raw = await read_body(request, state.settings.max_body_bytes) if body else b""
         if quick and state.inline_reads:
-            return _run(request, state, raw)
+            return _run(request, state, raw, inline=True)
         return await run_in_threadpool(_run, request, state, raw)
 
-    def _run(request: Request, state: AppState, raw: bytes) -> Response:
-        with state.store.read() as session:
+    def _run(request: Request, state: AppState, raw: bytes, inline: bool = False) -> Response:
+        with state.inline_read() if inline else state.store.read() as session:
             key = _key_for(request, state, session)
             if scope not in key.scopes:
                 raise Forbidden(f"this API key lacks the '{scope}' scope")
-            # Give back the connection a key lookup took (a no-op when the key was cached):
-            # a handler that writes must not hold a read connection while it waits for a
-            # write connection, or concurrent writers exhaust the pool.
-            session.close()
+            if not inline:
+                # Give back the connection a key lookup took (a no-op when the key was
+                # cached): a handler that writes must not hold a read connection while it
+                # waits for a write connection, or concurrent writers exhaust the pool.
+                session.close()
             params = dict(request.path_params)
             call = Call(request, state, key, params, request.query_params, session, raw)
             result = handler(call)
         reply = result if isinstance(result, Reply) else Reply(result)
-        return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
+        return JSONReply(reply.body, status_code=reply.status, headers=reply.headers)
 
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from tracker.settings import Settings
@@ -30,9 +33,31 @@ class AppState:
 
     #: API keys checked recently, by the SHA-256 of the key: (checked at, key).
     keys: dict[str, tuple[float, KeyInfo]] = field(default_factory=dict)
+    #: The connection each thread keeps for inline reads, and all of them (to close).
+    _kept: threading.local = field(default_factory=threading.local)
+    _kept_all: list[Connection] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.inline_reads = self.store.dialect == "sqlite"
+
+    @contextmanager
+    def inline_read(self) -> Iterator[Session]:
+        """A read session on a connection this thread keeps between reads, for the quick
+        reads run on the event loop: a pool checkout and return costs more than a status
+        query. Each read is still its own transaction (the session's)."""
+        conn: Connection | None = getattr(self._kept, "connection", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.store.engine.connect()
+            self._kept.connection = conn
+            self._kept_all.append(conn)
+        with self.store.reads(bind=conn) as session:
+            yield session
+
+    def close(self) -> None:
+        """Give back the connections kept for inline reads (at shutdown)."""
+        for conn in self._kept_all:
+            conn.close()
+        self._kept_all.clear()
 
     def snapshot(self, session: Session) -> Snapshot:
         """The catalog for a read (at most ``catalog_cache_seconds`` old)."""

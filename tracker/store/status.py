@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -26,9 +27,6 @@ class Consent:
     last_version_id: int | None
     accepted_version_id: int | None
     accepted_at: datetime | None
-
-    def _replace_at(self, at: datetime | None) -> Consent:
-        return Consent(self.last_kind, self.last_version_id, self.accepted_version_id, at)
 
 
 NO_CONSENT = Consent(None, None, None, None)
@@ -123,26 +121,6 @@ def status_query(user_ids: Sequence[str], policy_id: int | None = None) -> Conse
     return statement.params(**params)
 
 
-class StatusMemo:
-    """``policy_status`` for many users: users in the same situation share one answer
-    (only ``accepted_at`` differs), so a batch costs a dict copy per user and policy."""
-
-    def __init__(self, today: date, snapshot: Snapshot):
-        self.today = today
-        self.snapshot = snapshot
-        self.seen: dict[tuple[int, str | None, int | None, int | None], dict[str, Any]] = {}
-
-    def __call__(self, policy: PolicyInfo, consent: Consent) -> dict[str, Any]:
-        key = (policy.id, consent.last_kind, consent.last_version_id, consent.accepted_version_id)
-        base = self.seen.get(key)
-        if base is None:
-            base = policy_status(policy, consent._replace_at(None), self.today, self.snapshot)
-            self.seen[key] = base
-        if consent.accepted_at is None:
-            return base
-        return {**base, "accepted_at": consent.accepted_at.isoformat()}
-
-
 _SQL = (
     "SELECT user_id, policy_id, last_kind, last_version_id, accepted_version_id, accepted_at "
     "FROM consents WHERE user_id IN ({marks})"
@@ -159,13 +137,27 @@ def consents_sql(dialect: str, count: int, with_policy: bool) -> str:
 def consents_for(
     session: Session, user_ids: Sequence[str], policy_id: int | None = None
 ) -> dict[tuple[str, int], Consent]:
-    """Consent rows of many users in one indexed query per chunk (primary key lookups).
+    """Consent rows of many users in one indexed query per chunk (primary key lookups)."""
+    return {
+        key: Consent(kind, last_v, acc_v, _utc(acc_at))
+        for key, (kind, last_v, acc_v, acc_at) in consent_rows(session, user_ids, policy_id).items()
+    }
+
+
+ConsentTuple = tuple[str | None, int | None, int | None, Any]
+
+
+def consent_rows(
+    session: Session, user_ids: Sequence[str], policy_id: int | None = None
+) -> dict[tuple[str, int], ConsentTuple]:
+    """``(last_kind, last_version_id, accepted_version_id, accepted_at)`` by (user, policy),
+    as the driver gives them (``accepted_at``: naive UTC text on SQLite).
 
     The hottest query of the service goes straight to the driver, inside the session's
     transaction: SQLAlchemy's statement and result machinery costs several times the
     query itself here. ``consents_sql`` is what the query-plan tests check.
     """
-    out: dict[tuple[str, int], Consent] = {}
+    out: dict[tuple[str, int], ConsentTuple] = {}
     unique = list(dict.fromkeys(user_ids))
     connection = session.connection()
     dialect = connection.dialect.name
@@ -175,8 +167,8 @@ def consents_for(
             chunk = unique[start : start + _CHUNK]
             params: list[Any] = [*chunk, policy_id] if policy_id is not None else chunk
             cursor.execute(consents_sql(dialect, len(chunk), policy_id is not None), params)
-            for uid, pid, kind, last_v, acc_v, acc_at in cursor.fetchall():
-                out[(uid, pid)] = Consent(kind, last_v, acc_v, _utc(acc_at))
+            for uid, pid, *rest in cursor.fetchall():
+                out[(uid, pid)] = tuple(rest)
     finally:
         cursor.close()
     return out
@@ -191,6 +183,97 @@ def _utc(value: datetime | str | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def iso_utc(value: datetime | str | None) -> str | None:
+    """``accepted_at`` as the driver gives it → ``datetime.isoformat()`` of it in UTC.
+
+    SQLite's text (SQLAlchemy's storage format, naive UTC, microseconds always written) is
+    rewritten without a ``datetime``: a batch formats tens of thousands of them.
+    """
+    if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[19] == ".":
+        fraction = "" if value.endswith("000000") else value[19:]
+        return f"{value[:10]}T{value[11:19]}{fraction}+00:00"
+    at = _utc(value)
+    return at.isoformat() if at is not None else None
+
+
+_Parts = tuple[bytes, bytes]
+
+
+class StatusEncoder:
+    """Status answers as JSON (what the API sends), for one catalog snapshot and day.
+
+    Users in the same situation share one answer but for ``accepted_at`` and ``notices``,
+    so each (policy, situation) is encoded once, as the bytes before and after
+    ``accepted_at``; an answer costs a few byte-string joins per user and policy. Only the
+    catalog is memoised here: consents and notices are read for every answer.
+    """
+
+    def __init__(self, snapshot: Snapshot, today: date, site_url: str = ""):
+        self.snapshot = snapshot
+        self.today = today
+        self.site_url = site_url
+        self.seen: dict[tuple[int, str | None, int | None, int | None], _Parts] = {}
+
+    def parts(
+        self, policy: PolicyInfo, kind: str | None, last: int | None, acc: int | None
+    ) -> _Parts:
+        key = (policy.id, kind, last, acc)
+        found = self.seen.get(key)
+        if found is None:
+            answer = policy_status(
+                policy, Consent(kind, last, acc, None), self.today, self.snapshot
+            )
+            keys = list(answer)
+            cut = keys.index("accepted_at")
+            head = orjson.dumps({k: answer[k] for k in keys[:cut]})
+            tail = orjson.dumps({k: answer[k] for k in keys[cut + 1 :]})
+            found = (head[:-1] + b',"accepted_at":', b"," + tail[1:-1] + b',"notices":')
+            self.seen[key] = found
+        return found
+
+    def user(
+        self,
+        user_id: str,
+        policies: Sequence[PolicyInfo],
+        consents: dict[tuple[str, int], ConsentTuple],
+        pending: dict[tuple[str, int], list[dict[str, Any]]],
+    ) -> bytes:
+        """``{"user_id": …, "policies": [status, …]}`` of one user."""
+        out = [b'{"user_id":', orjson.dumps(user_id), b',"policies":[']
+        for i, p in enumerate(policies):
+            row = consents.get((user_id, p.id))
+            if row is None:
+                head, tail = self.parts(p, None, None, None)
+                at = b"null"
+            else:
+                kind, last, acc, accepted_at = row
+                head, tail = self.parts(p, kind, last, acc)
+                text = iso_utc(accepted_at)
+                at = b"null" if text is None else f'"{text}"'.encode()
+            notices = pending.get((user_id, p.id))
+            out += (b"," if i else b"", head, at, tail)
+            out.append(orjson.dumps(notices) + b"}" if notices else b"[]}")
+        out.append(b"]}")
+        return b"".join(out)
+
+
+_encoder: StatusEncoder | None = None
+
+
+def encoder_for(snapshot: Snapshot, today: date, site_url: str = "") -> StatusEncoder:
+    """The encoder of this snapshot and day, kept until either changes."""
+    global _encoder
+    found = _encoder
+    if (
+        found is None
+        or found.snapshot is not snapshot
+        or found.today != today
+        or found.site_url != site_url
+    ):
+        found = _encoder = StatusEncoder(snapshot, today, site_url)
+    return found
+
+
 def user_statuses(
     session: Session,
     snapshot: Snapshot,
@@ -198,27 +281,17 @@ def user_statuses(
     today: date,
     policy: PolicyInfo | None = None,
     site_url: str = "",
-) -> list[dict[str, Any]]:
-    """``[{user_id, policies: [status, …]}]`` for each user, in the order given.
+) -> list[bytes]:
+    """``{user_id, policies: [status, …]}`` for each user, in the order given, as JSON.
 
     Each policy's status carries the user's pending ``notices`` (``tracker.store.notices``).
+    Both are read in the session's transaction, so they agree with each other.
     """
     if not user_ids:
         return []
-    consents = consents_for(session, user_ids, policy.id if policy else None)
-    pending = pending_notices(session, snapshot, user_ids, policy.id if policy else None, site_url)
+    policy_id = policy.id if policy else None
+    consents = consent_rows(session, user_ids, policy_id)
+    pending = pending_notices(session, snapshot, user_ids, policy_id, site_url)
     policies = [policy] if policy else [p for p in snapshot.policies if p.versions]
-    memo = StatusMemo(today, snapshot)
-    return [
-        {
-            "user_id": uid,
-            "policies": [
-                {
-                    **memo(p, consents.get((uid, p.id), NO_CONSENT)),
-                    "notices": pending.get((uid, p.id), []),
-                }
-                for p in policies
-            ],
-        }
-        for uid in user_ids
-    ]
+    encoder = encoder_for(snapshot, today, site_url)
+    return [encoder.user(uid, policies, consents, pending) for uid in user_ids]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from tracker.service import validate as v
-from tracker.service.http import Call
+from tracker.service.http import Call, Reply
 from tracker.service.problems import FieldError
 from tracker.store.events import user_events
 from tracker.store.status import user_statuses
 
 
-def user_status(call: Call) -> dict[str, Any]:
+def user_status(call: Call) -> Reply:
     """The user's status for every policy, or for ``?policy=slug``."""
     user = v.user_id(call.params["user_id"])
     slug = call.query.get("policy")
@@ -19,10 +21,13 @@ def user_status(call: Call) -> dict[str, Any]:
     session = call.session
     snap = state.snapshot(session)
     policy = snap.policy(slug) if slug is not None else None
-    return user_statuses(session, snap, [user], state.today(), policy)[0]
+    site = state.settings.site_url
+    return Reply(
+        orjson.Fragment(user_statuses(session, snap, [user], state.today(), policy, site)[0])
+    )
 
 
-def batch_status(call: Call) -> dict[str, Any]:
+def batch_status(call: Call) -> Reply:
     """``{user_ids: [...], policy?}`` → the status of each user."""
     data = v.obj(call.json(), allowed={"user_ids", "policy"})
     ids = data.get("user_ids")
@@ -39,7 +44,9 @@ def batch_status(call: Call) -> dict[str, Any]:
     session = call.session
     snap = state.snapshot(session)
     policy = snap.policy(slug) if slug is not None else None
-    return {"users": user_statuses(session, snap, users, state.today(), policy)}
+    site = state.settings.site_url
+    answers = user_statuses(session, snap, users, state.today(), policy, site)
+    return Reply(orjson.Fragment(b'{"users":[' + b",".join(answers) + b"]}"))
 
 
 def _decode_cursor(value: str | None) -> int:

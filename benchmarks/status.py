@@ -1,13 +1,14 @@
 """Benchmark: the status lookup under load, against a bare Starlette endpoint.
 
 Builds a SQLite database with 100,000 users, 5 policies × 10 versions and 300,000 events,
-serves the tracker with uvicorn (one worker) and, in the same run, a bare Starlette
-endpoint returning a fixed JSON body of the same size (also uvicorn, one worker), loads
+serves the tracker with uvicorn (one worker, uvloop and httptools) and, in the same run, a
+bare Starlette endpoint returning a fixed JSON body of the same size (the same server), loads
 both with ``wrk`` (random users) and prints requests/s and p99 side by side.
 
 Targets: status throughput ≥ 0.5 × the bare endpoint's; p99 ≤ 20 ms at the measured rate.
 
     python benchmarks/status.py            # full size
+    python benchmarks/status.py --plain    # both on asyncio and h11 instead
     python benchmarks/status.py --quick    # small, a few seconds (run by the tests)
 """
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=None)
     parser.add_argument("--seconds", type=int, default=None)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--plain", action="store_true", help="asyncio and h11 for both servers")
     args = parser.parse_args(argv)
     users = args.users or (2_000 if args.quick else 100_000)
     seconds = args.seconds or (2 if args.quick else 10)
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             data = populate(url, users=users)
         script = tmp / "status.lua"
         script.write_text(LUA.format(key=data.key, users=users))
-        with serve("tracker.service.serve:app_from_env", tracker_env(url, tmp)) as base:
+        env = tracker_env(url, tmp)
+        with serve("tracker.service.serve:app_from_env", env, plain=args.plain) as base:
             sample = httpx.get(
                 f"{base}/v1/users/user-1/status", headers={"Authorization": f"Bearer {data.key}"}
             )
@@ -61,14 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         body = tmp / "body.json"
         body.write_bytes(sample.content)
         bare_env = {"BENCH_BARE_BODY": str(body)}
-        with serve("tracker_bench:bare_app", bare_env) as base:
+        with serve("tracker_bench:bare_app", bare_env, plain=args.plain) as base:
             wrk(base, script, seconds=1, connections=args.connections)
             bare = wrk(base, script, seconds=seconds, connections=args.connections)
     ratio = tracked.rps / bare.rps
     table = Table(
         title=f"GET /v1/users/{{id}}/status — {data.users:,} users, {data.policies} policies × "
         f"{data.versions} versions, {data.events:,} events, {args.connections} connections, "
-        f"{len(sample.content)} B body"
+        f"{len(sample.content)} B body, uvicorn on "
+        + ("asyncio and h11" if args.plain else "uvloop and httptools")
     )
     for col in ("", "requests/s", "p99 (ms)", "errors"):
         table.add_column(col, justify="right")
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 "ratio": ratio,
                 "status_p99_ms": tracked.p99_ms,
                 "bare_p99_ms": bare.p99_ms,
+                "server": "asyncio+h11" if args.plain else "uvloop+httptools",
             }
         )
     )

@@ -141,10 +141,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: str, env: dict[str, str], *, factory: bool = True) -> Iterator[str]:
-    """Run ``app`` (an import string) with uvicorn, one worker, no access log."""
+def serve(
+    app: str, env: dict[str, str], *, factory: bool = True, plain: bool = False
+) -> Iterator[str]:
+    """Run ``app`` (an import string) with uvicorn, one worker, no access log, on uvloop and
+    httptools as ``policy-tracker serve`` does, or with ``plain`` on asyncio and h11 (named
+    either way, so that an app and its baseline always run on the same server)."""
     port = free_port()
     args = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
+    loop, http = ("asyncio", "h11") if plain else ("uvloop", "httptools")
+    args += ["--loop", loop, "--http", http]
     args += ["--log-level", "warning", "--app-dir", str(HERE)]
     if factory:
         args.append("--factory")

@@ -120,6 +120,17 @@ class _Pending:
 
 #: Most units of work committed together on SQLite.
 GROUP_LIMIT = 64
+#: Longest a leader waits for writers it expects (the last group was larger than its own):
+#: much less than the fsync a group of their own would cost.
+GATHER_SECONDS = 0.002
+
+
+class _UnitFailed(Exception):
+    """A unit of work failed in a group run without savepoints."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass
@@ -128,9 +139,10 @@ class Store:
 
     On SQLite, writes are *group-committed*: SQLite has one writer at a time and each commit
     costs an fsync, so the writers of this process queue, and whichever takes the write
-    lock runs every queued unit of work in one transaction, each inside its own savepoint
-    (a failing unit rolls back alone), then commits once and hands each caller its own
-    result or error. No caller returns before the commit that holds its work.
+    lock runs every queued unit of work in one transaction (a failing unit rolls back alone:
+    see ``_run_group``), then commits once and hands each caller its own result or error. No
+    caller returns before the commit that holds its work; the synchronous setting (FULL by
+    default) is untouched, so a returned write is as durable as a lone one.
     """
 
     engine: Engine
@@ -138,9 +150,20 @@ class Store:
     writes: sessionmaker[Session]
     attempts: int = 12
     _group: bool = False
-    _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _queue: deque[_Pending] = field(default_factory=deque)
-    _queue_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Guards the queue, ``_leading`` and ``_last_group``.
+    _mutex: threading.RLock = field(default_factory=threading.RLock)
+    #: Notified when a leader is done.
+    _turn: threading.Condition = field(init=False)
+    #: Notified when a writer queues.
+    _arrived: threading.Condition = field(init=False)
+    _leading: bool = False
+    #: How many units the last group held.
+    _last_group: int = 0
+
+    def __post_init__(self) -> None:
+        self._turn = threading.Condition(self._mutex)
+        self._arrived = threading.Condition(self._mutex)
 
     @classmethod
     def open(cls, settings: Settings, url: str | None = None) -> Store:
@@ -187,39 +210,51 @@ class Store:
 
     def _write_grouped(self, work: Callable[[Session], T]) -> T:
         item = _Pending(work)
-        with self._queue_lock:
+        with self._turn:
             self._queue.append(item)
+            self._arrived.notify()
         while not item.done.is_set():
-            # Whoever holds the lock commits for everyone queued; the others wake up often
-            # enough to notice that their work is done or that they must lead.
-            if self._write_lock.acquire(timeout=0.001):
-                try:
-                    # Lead one group (which holds this caller's work unless another leader
-                    # took it), then let a waiting caller lead the next: a leader that
-                    # stayed on would keep its own caller waiting.
-                    if not item.done.is_set() and (batch := self._take()):
-                        self._commit_group(batch)
-                finally:
-                    self._write_lock.release()
+            with self._turn:
+                # Sleep until the leader is done: its commit may carry this work. (Polling
+                # instead costs every waiter a wake-up a millisecond, which on a busy
+                # machine takes the CPU from the leader.)
+                while self._leading and not item.done.is_set():
+                    self._turn.wait()
+                if item.done.is_set():
+                    break
+                self._leading = True
+            try:
+                # Lead one group (which holds this caller's work unless the queue is longer
+                # than a group), then let a waiting caller lead the next: a leader that
+                # stayed on would keep its own caller waiting.
+                self._commit_group()
+            finally:
+                with self._turn:
+                    self._leading = False
+                    self._turn.notify_all()
         if item.error is not None:
             raise item.error
         return cast(T, item.result)
 
-    def _take(self) -> list[_Pending]:
-        with self._queue_lock:
-            count = min(len(self._queue), GROUP_LIMIT)
+    def _take(self, count: int) -> list[_Pending]:
+        with self._turn:
+            count = min(len(self._queue), count)
             return [self._queue.popleft() for _ in range(count)]
 
-    def _commit_group(self, batch: list[_Pending]) -> None:
-        outcomes: list[tuple[_Pending, Any, BaseException | None]] = []
+    def _commit_group(self) -> None:
+        batch = self._take(GROUP_LIMIT)
+        if not batch:
+            return
         try:
-            with self.writes.begin() as session:
-                for item in batch:
-                    try:
-                        with session.begin_nested():
-                            outcomes.append((item, item.work(session), None))
-                    except Exception as exc:  # this unit only: its savepoint is rolled back
-                        outcomes.append((item, None, exc))
+            try:
+                outcomes = self._run_group(batch, isolated=False)
+            except _UnitFailed as failed:
+                # Alone, the unit was its transaction: it has rolled back already.
+                outcomes = (
+                    [(batch[0], None, failed.error)]
+                    if len(batch) == 1
+                    else self._run_group(batch, isolated=True)
+                )
         except BaseException as exc:  # nothing was committed: every caller gets the error
             for item in batch:
                 item.error = exc
@@ -230,6 +265,49 @@ class Store:
         for item, result, error in outcomes:
             item.result, item.error = result, error
             item.done.set()
+
+    def _run_group(
+        self, batch: list[_Pending], *, isolated: bool
+    ) -> list[tuple[_Pending, Any, BaseException | None]]:
+        """Run ``batch`` (and the writers that queue meanwhile, added to it) in one transaction.
+
+        Units rarely fail, and a savepoint around each costs about as much as the unit, so
+        the first run has none: a failing unit raises ``_UnitFailed``, which rolls the whole
+        transaction back, and the group runs again ``isolated``, each unit in its own
+        savepoint (a failing unit rolls back alone).
+        """
+        outcomes: list[tuple[_Pending, Any, BaseException | None]] = []
+        with self.writes.begin() as session:
+            more = list(batch)
+            while more:
+                for item in more:
+                    if not isolated:
+                        try:
+                            outcomes.append((item, item.work(session), None))
+                        except Exception as exc:
+                            raise _UnitFailed(exc) from exc
+                        continue
+                    try:
+                        with session.begin_nested():
+                            outcomes.append((item, item.work(session), None))
+                    except Exception as exc:  # this unit only: its savepoint is rolled back
+                        outcomes.append((item, None, exc))
+                # Writers that queued while this group ran share its commit (one fsync for
+                # all of them) rather than wait for the next. With fewer than the last group
+                # held, the others are likely on their way: wait for them, briefly.
+                more = self._take(GROUP_LIMIT - len(batch))
+                if not more and len(batch) < self._last_group:
+                    more = self._gather(self._last_group - len(batch), GROUP_LIMIT - len(batch))
+                batch += more
+        self._last_group = len(batch)
+        return outcomes
+
+    def _gather(self, expected: int, limit: int) -> list[_Pending]:
+        deadline = time.monotonic() + GATHER_SECONDS
+        with self._mutex:
+            while len(self._queue) < expected and (left := deadline - time.monotonic()) > 0:
+                self._arrived.wait(left)
+            return self._take(limit)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,25 +1,26 @@
 """The chain in the store: appending records in the writer's transaction, reading them back.
 
-``chain_event`` is called by ``tracker.store.events.record`` before the event row is
-inserted: it commits to the personal fields and either seals the event at once (SQLite) or
-leaves it to be sealed right after the commit (``tracker.audit.sealer``). ``chain_record``
-appends a notice acknowledgement or an audit entry inline. Whoever seals takes the next
-sequence number from the single ``audit_head`` row, locked for the rest of its transaction,
-so the chain never forks, and a rolled-back transaction gives its number back (no gaps).
+``chain_event`` is called by ``tracker.store.events.record`` with the values of the event
+row it is about to insert: it commits to the personal fields and either seals the event at
+once (SQLite) or leaves it to be sealed right after the commit (``tracker.audit.sealer``).
+``chain_record`` appends a notice acknowledgement or an audit entry inline. Whoever seals
+takes the next sequence number from the single ``audit_head`` row, locked for the rest of its
+transaction, so the chain never forks, and a rolled-back transaction gives its number back
+(no gaps).
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.audit import scan
@@ -27,8 +28,7 @@ from tracker.audit.canonical import PERSONAL, body, commitments, digest, rfc3339
 from tracker.audit.chain import ChainRecord, Problem, Report, Verifier, link, make, seal
 from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
 from tracker.audit.models import AuditHeadRow, AuditRecordRow, CheckpointRow
-from tracker.audit.sealer import mark_unsealed
-from tracker.store.catalog import Snapshot
+from tracker.audit.sealer import _LOCK_HEAD, _MOVE_HEAD, mark_unsealed
 from tracker.store.models import EventRow, VersionRow
 
 _enabled = True
@@ -46,61 +46,82 @@ def chain_disabled() -> Iterator[None]:
         _enabled = True
 
 
+# Prebuilt statements (``tracker.audit.sealer``) run on the session's connection: an event is
+# chained on every write, where building and ORM-executing statements cost more than running
+# them.
+
+
 def _advance(session: Session) -> tuple[int, str]:
     """The next sequence number and the previous hash; locks the head until commit."""
-    row = session.execute(
-        select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1).with_for_update()
-    ).one()
-    return int(row.seq) + 1, str(row.hash)
+    seq, hash_ = session.connection().execute(_LOCK_HEAD).one()
+    return int(seq) + 1, str(hash_)
 
 
 def _move_head(session: Session, seq: int, hash_: str) -> None:
-    session.execute(
-        update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=seq, hash=hash_),
-        execution_options={"synchronize_session": False},
-    )
+    session.connection().execute(_MOVE_HEAD, {"b_seq": seq, "b_hash": hash_})
 
 
-def event_data(row: EventRow, sha256: str | None) -> dict[str, Any]:
-    """What of an event is hashed in clear (personal fields are committed to instead)."""
+def event_data(values: Mapping[str, Any], sha256: str | None) -> dict[str, Any]:
+    """What of an event (its row's columns by name) is hashed in clear (personal fields are
+    committed to instead)."""
     return {
-        "kind": row.kind,
-        "policy_id": row.policy_id,
-        "version_id": row.version_id,
+        "kind": values["kind"],
+        "policy_id": values["policy_id"],
+        "version_id": values["version_id"],
         "version_sha256": sha256,
-        "method": row.method,
-        "api_key_id": row.api_key_id,
-        "locale": row.locale,
-        "recorded_at": rfc3339(row.created_at),
+        "method": values["method"],
+        "api_key_id": values["api_key_id"],
+        "locale": values["locale"],
+        "recorded_at": rfc3339(values["created_at"]),
     }
 
 
-def chain_event(session: Session, row: EventRow, snapshot: Snapshot) -> None:
-    """Give a new (not yet inserted) event its commitments, and its place in the chain.
+def chain_event(session: Session, values: dict[str, Any], sha256: str | None) -> None:
+    """Give a new event (the column values of its row, not yet inserted) its commitments,
+    and its place in the chain; ``sha256`` is its version's.
 
     On SQLite (one writer at a time) the event is sealed here. Elsewhere it is inserted
     unsealed and sealed right after the commit (``tracker.audit.sealer``), so that writers
-    do not hold the chain head while they commit.
+    do not hold the chain head while they commit. With the chain disabled (the benchmark's
+    baseline) the chain columns are still set, to ``None``, so that the insert is the same.
     """
     if not _enabled:
+        values.update(dict.fromkeys(_CHAIN_COLUMNS))
         return
-    personal = {k: getattr(row, k) for k in EVENT_PERSONAL}
-    commits, salts = commitments("event", personal)
-    row.commitments = commits
-    row.user_id_salt = salts.get("user_id")
-    row.ip_salt = salts.get("ip")
-    row.user_agent_salt = salts.get("user_agent")
-    row.context_salt = salts.get("context")
+    commits, salts = commitments("event", {k: values[k] for k in EVENT_PERSONAL})
+    values["commitments"] = commits
+    values["user_id_salt"] = salts.get("user_id")
+    values["ip_salt"] = salts.get("ip")
+    values["user_agent_salt"] = salts.get("user_agent")
+    values["context_salt"] = salts.get("context")
     if session.get_bind().dialect.name != "sqlite":
+        values.update(chain_seq=None, chain_prev=None, chain_hash=None)
         mark_unsealed(session)
         return
-    version = snapshot.versions.get(row.version_id) if row.version_id is not None else None
-    seq, prev = _advance(session)
-    data = event_data(row, version.sha256 if version else None)
-    row.chain_seq = seq
-    row.chain_prev = prev
-    row.chain_hash = link(prev, digest(body(seq, "event", data, commits)))
-    _move_head(session, seq, row.chain_hash)
+    # Straight to the driver, as ``record`` does on SQLite (the head is locked by BEGIN
+    # IMMEDIATE): this runs for every event while the write lock is held.
+    driver: Any = session.connection().connection.driver_connection
+    last, prev = driver.execute(_SQLITE_HEAD).fetchone()
+    seq = int(last) + 1
+    hash_ = link(prev, digest(body(seq, "event", event_data(values, sha256), commits)))
+    values.update(chain_seq=seq, chain_prev=prev, chain_hash=hash_)
+    driver.execute(_SQLITE_MOVE_HEAD, (seq, hash_))
+
+
+_SQLITE_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
+_SQLITE_MOVE_HEAD = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"
+
+
+_CHAIN_COLUMNS = (
+    "commitments",
+    "user_id_salt",
+    "ip_salt",
+    "user_agent_salt",
+    "context_salt",
+    "chain_seq",
+    "chain_prev",
+    "chain_hash",
+)
 
 
 def chain_record(

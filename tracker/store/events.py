@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from tracker.audit.ledger import chain_event
@@ -58,25 +60,21 @@ _CONSENT_COLUMNS = (
     ConsentRow.accepted_at,
 )
 _KEY: dict[str, Any] = {"user_id": bindparam("uid"), "policy_id": bindparam("pid")}
-# Built once: recording an event is a hot path, and building statements costs more than
-# running them on SQLite.
-_CREATE_CONSENT = {
-    "postgresql": postgresql.insert(ConsentRow).values(_KEY).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(ConsentRow).values(_KEY).on_conflict_do_nothing(),
+_SAVED: dict[str, Any] = {
+    "last_event_id": bindparam("last_event_id"),
+    "last_kind": bindparam("last_kind"),
+    "last_version_id": bindparam("last_version_id"),
+    "accepted_version_id": bindparam("accepted_version_id"),
+    "accepted_at": bindparam("accepted_at"),
 }
+# Built once, run on the session's connection: recording an event is the hot path of writes,
+# and building statements (or going through the ORM's unit of work) costs more than running
+# them on SQLite.
+_CREATE_CONSENT = postgresql.insert(ConsentRow).values(_KEY).on_conflict_do_nothing()
 _WHERE_CONSENT = (ConsentRow.user_id == bindparam("uid"), ConsentRow.policy_id == bindparam("pid"))
 _LOCK_CONSENT = select(*_CONSENT_COLUMNS).where(*_WHERE_CONSENT).with_for_update()
-_UPDATE_CONSENT = (
-    update(ConsentRow)
-    .where(*_WHERE_CONSENT)
-    .values(
-        last_event_id=bindparam("last_event_id"),
-        last_kind=bindparam("last_kind"),
-        last_version_id=bindparam("last_version_id"),
-        accepted_version_id=bindparam("accepted_version_id"),
-        accepted_at=bindparam("accepted_at"),
-    )
-)
+_UPDATE_CONSENT = update(ConsentRow).where(*_WHERE_CONSENT).values(_SAVED)
+_INSERT_EVENT = insert(EventRow).returning(EventRow.id)
 
 
 @dataclass
@@ -86,19 +84,64 @@ class LockedConsent:
     last_version_id: int | None
     accepted_version_id: int | None
     accepted_at: datetime | None
+    #: No row yet (SQLite only): saving it inserts one.
+    new: bool = False
 
 
-def _lock_consent(session: Session, user_id: str, policy_id: int) -> LockedConsent:
-    """The user's consent for the policy, created if needed and locked for this transaction.
+# On SQLite the statements of a recording go straight to the driver, inside the session's
+# transaction (as the status lookup does): SQLAlchemy's execution machinery costs several
+# times the statements themselves, and it runs while the write lock is held. Values are stored
+# as SQLAlchemy stores them: datetimes as naive UTC text, JSON as ``json.dumps`` text.
+_SQLITE_READ_CONSENT = (
+    "SELECT last_event_id, last_kind, last_version_id, accepted_version_id, accepted_at "
+    "FROM consents WHERE user_id = ? AND policy_id = ?"
+)
+_SQLITE_SAVE_CONSENT = {
+    True: "INSERT INTO consents (last_event_id, last_kind, last_version_id, accepted_version_id, "
+    "accepted_at, user_id, policy_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    False: "UPDATE consents SET last_event_id = ?, last_kind = ?, last_version_id = ?, "
+    "accepted_version_id = ?, accepted_at = ? WHERE user_id = ? AND policy_id = ?",
+}
+_JSON_COLUMNS = frozenset({"context", "commitments"})
 
-    On PostgreSQL, ``FOR UPDATE`` serialises concurrent writers for the same user and policy;
-    SQLite writers are already serialised by ``BEGIN IMMEDIATE``.
+
+def sqlite_time(value: datetime) -> str:
+    """A datetime as SQLAlchemy stores it in SQLite (naive UTC, always microseconds)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_value(column: str, value: Any) -> Any:
+    if column in _JSON_COLUMNS:
+        return json.dumps(value)  # None too: SQLAlchemy's JSON stores it as 'null'
+    return sqlite_time(value) if isinstance(value, datetime) else value
+
+
+@cache
+def _sqlite_insert_event(columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT INTO events ({', '.join(columns)}) VALUES ({marks}) RETURNING id"
+
+
+def _driver(connection: Connection) -> Any:
+    return connection.connection.driver_connection
+
+
+def _lock_consent(connection: Connection, user_id: str, policy_id: int) -> LockedConsent:
+    """The user's consent for the policy, locked for this transaction.
+
+    On PostgreSQL the row is created if needed and ``FOR UPDATE`` serialises concurrent
+    writers for the same user and policy. SQLite writers are already serialised by
+    ``BEGIN IMMEDIATE``, so there a missing row is simply inserted when it is saved.
     """
-    connection = session.connection()
     key = {"uid": user_id, "pid": policy_id}
-    connection.execute(_CREATE_CONSENT[connection.dialect.name], key)
-    row = connection.execute(_LOCK_CONSENT, key).one()
-    return LockedConsent(*row)
+    if connection.dialect.name == "sqlite":
+        row = _driver(connection).execute(_SQLITE_READ_CONSENT, (user_id, policy_id)).fetchone()
+        if row is None:
+            return LockedConsent(None, None, None, None, None, new=True)
+        event_id, kind, version_id, accepted_version_id, accepted_at = row
+        return LockedConsent(event_id, kind, version_id, accepted_version_id, _utc(accepted_at))
+    connection.execute(_CREATE_CONSENT, key)
+    return LockedConsent(*connection.execute(_LOCK_CONSENT, key).one())
 
 
 def record(
@@ -114,7 +157,8 @@ def record(
     Returns (event, the user's consent afterwards, whether a new event was stored).
     Recording the same acceptance (decline, withdrawal) twice in a row stores it once.
     """
-    consent = _lock_consent(session, new.user_id, policy.id)
+    connection = session.connection()
+    consent = _lock_consent(connection, new.user_id, policy.id)
     version_id = version.id if version else None
     if new.kind == "withdrawn" and version_id is None:
         version_id = consent.accepted_version_id
@@ -126,37 +170,90 @@ def record(
         existing = session.get(EventRow, consent.last_event_id)
         assert existing is not None
         return event_dict(existing, snapshot), _consent(consent), False
-    row = EventRow(
-        user_id=new.user_id,
-        policy_id=policy.id,
-        version_id=version_id,
-        kind=new.kind,
-        method=new.method,
-        api_key_id=new.api_key_id,
-        ip=new.ip,
-        user_agent=new.user_agent,
-        locale=new.locale,
-        context=new.context,
-        created_at=now,
-    )
-    chain_event(session, row, snapshot)
-    session.add(row)
-    session.flush()
-    consent.last_event_id = row.id
+    stored = snapshot.versions.get(version_id) if version_id is not None else None
+    values: dict[str, Any] = {
+        "user_id": new.user_id,
+        "policy_id": policy.id,
+        "version_id": version_id,
+        "kind": new.kind,
+        "method": new.method,
+        "api_key_id": new.api_key_id,
+        "ip": new.ip,
+        "user_agent": new.user_agent,
+        "locale": new.locale,
+        "context": new.context,
+        "created_at": now,
+    }
+    chain_event(session, values, stored.sha256 if stored else None)
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        sql = _sqlite_insert_event(tuple(values))
+        params = [_sqlite_value(k, v) for k, v in values.items()]
+        event_id = _driver(connection).execute(sql, params).fetchone()[0]
+    else:
+        event_id = connection.execute(_INSERT_EVENT, values).scalar_one()
+    consent.last_event_id = event_id
     consent.last_kind = new.kind
     consent.last_version_id = version_id
     if new.kind == "accepted":
         consent.accepted_version_id = version_id
         consent.accepted_at = now
-    session.connection().execute(
-        _UPDATE_CONSENT, {"uid": new.user_id, "pid": policy.id, **asdict(consent)}
-    )
-    event = event_dict(row, snapshot)
+    if sqlite:
+        accepted_at = consent.accepted_at
+        _driver(connection).execute(
+            _SQLITE_SAVE_CONSENT[consent.new],
+            (
+                event_id,
+                consent.last_kind,
+                consent.last_version_id,
+                consent.accepted_version_id,
+                sqlite_time(accepted_at) if accepted_at is not None else None,
+                new.user_id,
+                policy.id,
+            ),
+        )
+    else:
+        connection.execute(
+            _UPDATE_CONSENT,
+            {
+                "uid": new.user_id,
+                "pid": policy.id,
+                "last_event_id": event_id,
+                "last_kind": consent.last_kind,
+                "last_version_id": consent.last_version_id,
+                "accepted_version_id": consent.accepted_version_id,
+                "accepted_at": consent.accepted_at,
+            },
+        )
+    event = {
+        "id": event_id,
+        "type": new.kind,
+        "user_id": new.user_id,
+        "policy": policy.slug,
+        "version": stored.number if stored else None,
+        "sha256": stored.sha256 if stored else None,
+        "method": new.method,
+        "api_key_id": new.api_key_id,
+        "ip": new.ip,
+        "user_agent": new.user_agent,
+        "locale": new.locale,
+        "context": new.context,
+        "recorded_at": now.isoformat(),
+    }
     if new.kind == "accepted" and version is not None:
         # Closes the notices it answers and writes the ``acceptance.recorded`` outbox message.
         answered = [v.id for v in policy.versions if v.number <= version.number]
         notices.on_acceptance(session, new.user_id, policy.id, answered, event, now)
     return event, _consent(consent), True
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A datetime as the driver gives it (SQLite: naive UTC text) → aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _consent(row: LockedConsent) -> Consent:

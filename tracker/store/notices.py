@@ -412,6 +412,82 @@ def _notice_messages(
 # On acceptance
 
 
+# Built once: they run on every acceptance.
+_CLOSE_ANSWERED = (
+    update(NoticeRow)
+    .where(
+        NoticeRow.user_id == bindparam("b_uid"),
+        NoticeRow.policy_id == bindparam("b_pid"),
+        NoticeRow.closed_at.is_(None),
+        NoticeRow.to_version_id.in_(bindparam("b_answered", expanding=True)),
+    )
+    .values(closed_at=bindparam("b_now"), closed_reason="accepted")
+)
+_SUBSCRIBED = (
+    EndpointRow.enabled.is_(True),
+    EndpointRow.removed_at.is_(None),
+    (literal(",") + EndpointRow.event_types + literal(",")).like(bindparam("b_like"), escape="/"),
+)
+_ANNOUNCE = (
+    insert(MessageRow)
+    .from_select(
+        ["webhook_id", "event_type", "version_id", "data", "created_at"],
+        select(
+            bindparam("b_webhook_id", type_=MessageRow.webhook_id.type),
+            bindparam("b_event_type", type_=MessageRow.event_type.type),
+            bindparam("b_version_id", type_=Integer),
+            bindparam("b_data", type_=MessageRow.data.type),
+            bindparam("b_now", type_=UTCDateTime),
+        ).where(select(EndpointRow.id).where(*_SUBSCRIBED).exists()),
+    )
+    .returning(MessageRow.id)
+)
+_DELIVER = insert(DeliveryRow).from_select(
+    ["message_id", "endpoint_id", "state", "attempts", "next_attempt_at", "created_at"],
+    select(
+        bindparam("b_message_id", type_=BigId),
+        EndpointRow.id,
+        literal("pending"),
+        literal(0),
+        bindparam("b_now", type_=UTCDateTime),
+        bindparam("b_now", type_=UTCDateTime),
+    ).where(*_SUBSCRIBED),
+)
+
+
+def announce(
+    session: Session,
+    event_type: str,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    version_id: int | None = None,
+) -> int | None:
+    """Write one message and its deliveries to the endpoints subscribed to ``event_type`` as
+    this transaction sees them; None when none subscribes.
+
+    Set-based (``INSERT … SELECT`` from the endpoints), so no list of subscribers is read
+    or cached: an endpoint another process added is subscribed from its commit on. One
+    statement when nobody subscribes, two otherwise.
+    """
+    escaped = event_type.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    params = {"b_like": f"%,{escaped},%", "b_now": now}
+    connection = session.connection()
+    message_id = connection.execute(
+        _ANNOUNCE,
+        {
+            **params,
+            "b_webhook_id": f"msg_{secrets.token_hex(16)}",
+            "b_event_type": event_type,
+            "b_version_id": version_id,
+            "b_data": data,
+        },
+    ).scalar()
+    if message_id is not None:
+        connection.execute(_DELIVER, {**params, "b_message_id": message_id})
+    return message_id
+
+
 def on_acceptance(
     session: Session,
     user_id: str,
@@ -423,19 +499,12 @@ def on_acceptance(
     """Close the user's notices of the versions this acceptance answers (``answered``: the
     accepted version and every earlier one); announce the acceptance to subscribed apps."""
     if answered:
-        session.execute(
-            update(NoticeRow)
-            .where(
-                NoticeRow.user_id == user_id,
-                NoticeRow.policy_id == policy_id,
-                NoticeRow.closed_at.is_(None),
-                NoticeRow.to_version_id.in_(list(answered)),
-            )
-            .values(closed_at=now, closed_reason="accepted")
-            .execution_options(synchronize_session=False)
+        session.connection().execute(
+            _CLOSE_ANSWERED,
+            {"b_uid": user_id, "b_pid": policy_id, "b_answered": list(answered), "b_now": now},
         )
     keep = ("id", "user_id", "policy", "version", "sha256", "method", "api_key_id", "recorded_at")
-    enqueue(session, "acceptance.recorded", {k: event.get(k) for k in keep}, now)
+    announce(session, "acceptance.recorded", {k: event.get(k) for k in keep}, now)
 
 
 __all__ = [
@@ -446,6 +515,7 @@ __all__ = [
     "EndpointRow",
     "MessageRow",
     "NoticeRow",
+    "announce",
     "enqueue",
     "on_acceptance",
     "on_versions_created",

@@ -123,7 +123,7 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         wait = timedelta(seconds=int(value))
     else:
         try:

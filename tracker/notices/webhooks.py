@@ -110,7 +110,8 @@ def list_endpoints(session: Session, now: datetime, *, removed: bool = False) ->
 
 
 def _endpoint(session: Session, ident: int | str) -> EndpointRow:
-    key = int(ident) if str(ident).isdigit() and len(str(ident)) <= 9 else -1
+    text = str(ident)
+    key = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1
     row = session.get(EndpointRow, key, with_for_update=True)
     if row is None or row.removed_at is not None:
         raise NotFound(f"no webhook endpoint {ident}", code="webhook_not_found")

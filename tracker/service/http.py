@@ -71,7 +71,7 @@ class JSONReply(JSONResponse):
 
 async def read_body(request: Request, limit: int) -> bytes:
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
+    if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
         raise TooLarge(f"the request body is larger than {limit} bytes")
     chunks = []
     size = 0

@@ -95,7 +95,8 @@ def list_keys(session: Session) -> list[KeyInfo]:
 
 def revoke_key(session: Session, ident: str) -> KeyInfo:
     """Revoke by id or prefix; revoking twice is harmless."""
-    where = ApiKeyRow.id == int(ident) if ident.isdigit() else ApiKeyRow.prefix == ident
+    numeric = ident.isascii() and ident.isdigit()
+    where = ApiKeyRow.id == int(ident) if numeric else ApiKeyRow.prefix == ident
     row = session.scalars(select(ApiKeyRow).where(where)).one_or_none()
     if row is None:
         raise NotFound(f"no API key with id or prefix {ident!r}")

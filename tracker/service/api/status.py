@@ -67,7 +67,7 @@ def events(call: Call) -> dict[str, Any]:
     user = v.user_id(call.params["user_id"])
     after = _decode_cursor(call.query.get("cursor"))
     raw_limit = call.query.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 1000:
         raise FieldError("limit", "must be a whole number from 1 to 1000")
     slug = call.query.get("policy")
     state = call.state

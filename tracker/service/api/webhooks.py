@@ -70,7 +70,7 @@ def _cursor(value: str | None) -> int:
     """Cursors are the last delivery id of the previous page, as the events API does."""
     if value is None:
         return 0
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise FieldError("cursor", "is not a cursor this API returned")
     return int(value)
 
@@ -81,7 +81,7 @@ def deliveries_list(call: Call) -> dict[str, Any]:
     if state not in DELIVERY_STATES:
         raise FieldError("state", f"must be one of {', '.join(DELIVERY_STATES)}")
     raw_limit = call.query.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 1000:
         raise FieldError("limit", "must be a whole number from 1 to 1000")
     after = _cursor(call.query.get("cursor"))
     with call.state.store.read() as session:

@@ -10,10 +10,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tracker.service.api import admin, events, notices, policies, status, webhooks
+from tracker.service.api import admin, audit, events, notices, policies, status, webhooks
 from tracker.service.hosted import PAGE_ROUTES
 from tracker.service.hosted import api as links
-from tracker.service.api import audit
 from tracker.service.http import api
 from tracker.service.openapi import openapi_document
 
@@ -79,9 +78,7 @@ API_ROUTES: list[BaseRoute] = [
     Route("/v1/admin/audit/verify", api(audit.audit_verify, "admin"), methods=["GET"]),
     Route("/v1/admin/export", audit.export, methods=["GET"]),
     Route("/v1/admin/users/{user_id:path}", api(audit.erase_user, "admin"), methods=["DELETE"]),
-    Route(
-        "/v1/admin/reacceptance", api(audit.reacceptance, "admin", body=True), methods=["POST"]
-    ),
+    Route("/v1/admin/reacceptance", api(audit.reacceptance, "admin", body=True), methods=["POST"]),
 ]
 
 

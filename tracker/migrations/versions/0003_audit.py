@@ -83,10 +83,19 @@ def _chain_existing_events() -> None:
         "events",
         *(
             sa.column(c)
-            for c in (
-                "id user_id policy_id version_id kind method api_key_id ip user_agent locale "
-                "created_at"
-            ).split()
+            for c in [
+                "id",
+                "user_id",
+                "policy_id",
+                "version_id",
+                "kind",
+                "method",
+                "api_key_id",
+                "ip",
+                "user_agent",
+                "locale",
+                "created_at",
+            ]
         ),
         sa.column("context", sa.JSON()),
         sa.column("commitments", sa.JSON()),

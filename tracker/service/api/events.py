@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Any
-
 from sqlalchemy.orm import Session
 
-from tracker.errors import Conflict
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
+from tracker.service.idempotency import Idempotency, Outcome, reply
 from tracker.service.problems import FieldError
 from tracker.store.events import NewEvent, record
-from tracker.store.models import IdempotencyRow, Method
+from tracker.store.models import Method
 from tracker.store.status import policy_status
 
 FIELDS = {"user_id", "policy", "version", "method", "ip", "user_agent", "locale", "context"}
@@ -53,32 +49,14 @@ def _record(call: Call, kind: str) -> Reply:
         locale=v.locale(data),
         context=v.context(data, call.state.settings.max_context_bytes),
     )
-    idem = call.header("idempotency-key")
-    if idem is not None and not 1 <= len(idem) <= 255:
-        raise FieldError("Idempotency-Key", "must be 1 to 255 characters")
-    request_hash = (
-        hashlib.sha256(
-            json.dumps(
-                [call.request.url.path, body], sort_keys=True, separators=(",", ":")
-            ).encode()
-        ).hexdigest()
-        if idem is not None
-        else ""
-    )
+    idem = Idempotency.from_call(call, body)
     state = call.state
     now = state.now()
 
-    def work(session: Session) -> tuple[int, dict[str, Any], bool]:
-        if idem is not None:
-            stored = session.get(IdempotencyRow, (call.key.id, idem))
-            if stored is not None:
-                if stored.request_hash != request_hash:
-                    raise Conflict(
-                        "this Idempotency-Key was used with a different request; "
-                        "use a new key for a new request",
-                        code="idempotency_key_reused",
-                    )
-                return stored.status, stored.response, True
+    def work(session: Session) -> Outcome:
+        replayed = idem.replay(session)
+        if replayed is not None:
+            return replayed
         snapshot = state.snapshots.get(session)
         policy = snapshot.policy(slug)
         version = policy.version(number) if number is not None else None
@@ -88,21 +66,6 @@ def _record(call: Call, kind: str) -> Reply:
             "created": created,
             "status": policy_status(policy, consent, state.today(), snapshot),
         }
-        status = 201 if created else 200
-        if idem is not None:
-            session.add(
-                IdempotencyRow(
-                    api_key_id=call.key.id,
-                    key=idem,
-                    request_hash=request_hash,
-                    status=status,
-                    response=result,
-                    created_at=now,
-                )
-            )
-            session.flush()
-        return status, result, False
+        return idem.remember(session, 201 if created else 200, result, now)
 
-    status, result, replayed = state.store.write(work)
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return Reply(result, status, headers)
+    return reply(state.store.write(work))

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tracker.errors import Conflict
 from tracker.service import validate as v
 from tracker.service.hosted import tokens
 from tracker.service.hosted.secret import link_secret
 from tracker.service.http import Call, Reply
+from tracker.service.idempotency import Idempotency, Outcome, reply
 from tracker.service.problems import FieldError, Forbidden
 from tracker.store.links import RETURN_URL_MAX, create_link, key_app, return_url_allowed
-from tracker.store.models import IdempotencyRow
 
 FIELDS = {"user_id", "policies", "return_url", "locale"}
 MAX_POLICIES = 100
@@ -48,29 +45,17 @@ def create(call: Call) -> Reply:
     slugs = _policies(data)
     return_url = v.req_text(data, "return_url", max_len=RETURN_URL_MAX)
     locale = v.locale(data)
-    idem = call.header("idempotency-key")
-    if idem is not None and not 1 <= len(idem) <= 255:
-        raise FieldError("Idempotency-Key", "must be 1 to 255 characters")
-    request_hash = hashlib.sha256(
-        json.dumps([call.request.url.path, body], sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
+    idem = Idempotency.from_call(call, body)
     state = call.state
     secret = link_secret(call.request, state)
     base = _base_url(call)
     now = state.now()
     ttl = timedelta(seconds=state.settings.acceptance_link_seconds)
 
-    def work(session: Session) -> tuple[int, dict[str, Any], bool]:
-        if idem is not None:
-            stored = session.get(IdempotencyRow, (call.key.id, idem))
-            if stored is not None:
-                if stored.request_hash != request_hash:
-                    raise Conflict(
-                        "this Idempotency-Key was used with a different request; "
-                        "use a new key for a new request",
-                        code="idempotency_key_reused",
-                    )
-                return stored.status, stored.response, True
+    def work(session: Session) -> Outcome:
+        replayed = idem.replay(session)
+        if replayed is not None:
+            return replayed
         app = key_app(session, call.key.id)
         if app is None or not return_url_allowed(return_url, app.return_urls):
             raise Forbidden(
@@ -96,19 +81,6 @@ def create(call: Call) -> Reply:
             "url": f"{base}/accept/{tokens.sign(secret, link.id)}",
             "expires_at": link.expires_at.isoformat(),
         }
-        if idem is not None:
-            session.add(
-                IdempotencyRow(
-                    api_key_id=call.key.id,
-                    key=idem,
-                    request_hash=request_hash,
-                    status=201,
-                    response=result,
-                    created_at=now,
-                )
-            )
-            session.flush()
-        return 201, result, False
+        return idem.remember(session, 201, result, now)
 
-    status, result, replayed = state.store.write(work)
-    return Reply(result, status, {"Idempotent-Replayed": "true"} if replayed else None)
+    return reply(state.store.write(work))

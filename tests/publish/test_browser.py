@@ -69,7 +69,7 @@ def test_reader_journey(served: str, page: Page) -> None:
     page.screenshot(path=str(ARTIFACTS / "policy-current.png"), full_page=True)
 
     page.get_by_role("link", name="All versions and changes").first.click()
-    expect(page).to_have_url(served + "privacy/history/")
+    page.wait_for_url(served + "privacy/history/")  # loaded, not only addressed
     rows = page.locator("tr.pt-history__row")
     expect(rows).to_have_count(3)
 
@@ -81,12 +81,12 @@ def test_reader_journey(served: str, page: Page) -> None:
         assert response.ok, href
 
     page.get_by_role("link", name="Version 1", exact=True).click()
-    expect(page).to_have_url(served + "privacy/v1/")
+    page.wait_for_url(served + "privacy/v1/")  # loaded, not only addressed
     expect(page.locator(".pt-banner--archived")).to_contain_text("Archived version")
 
     page.goto(served + "privacy/history/")
     page.locator("tr.pt-history__row").first.get_by_role("link", name="from 2").click()
-    expect(page).to_have_url(served + "privacy/changes/2-3/")
+    page.wait_for_url(served + "privacy/changes/2-3/")  # loaded, not only addressed
     redline = page.locator(".pt-redline")
     expect(redline.locator("ins").first).to_be_visible()
     expect(redline.locator("del").first).to_be_visible()

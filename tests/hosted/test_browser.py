@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from examples.app import create_app as create_example
+from tests.browser import ARTIFACTS, launch
 from tests.client.servers import serve
 from tests.hosted.conftest import catalog
 from tracker.service import create_app
@@ -26,18 +26,6 @@ from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.keys import create_key
 from tracker.store.links import set_key_app
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclass
@@ -89,9 +77,8 @@ def servers(settings: Settings, store: Store) -> Iterator[Servers]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "chromium is missing: apt-get install -y chromium"
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        launched = launch(playwright)
         try:
             yield launched
         finally:

@@ -9,24 +9,12 @@ import functools
 import http.server
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from tests.browser import ARTIFACTS, launch
 from tests.publish.conftest import Site
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -49,9 +37,8 @@ def served(built: Site) -> Iterator[str]:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    assert CHROMIUM.exists(), "chromium is missing: apt-get install -y chromium"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         try:
             yield browser.new_page(viewport={"width": 1280, "height": 900})
         finally:

@@ -134,6 +134,9 @@ def flaky(upstream: str, *script: str) -> Iterator[FlakyProxy]:
     proxy = FlakyProxy(upstream, list(script))
     with httpx.Client(base_url=upstream, timeout=10) as http:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy, http))
+        # Closing waits for every handler, a slow one included, so that what it forwards
+        # has reached the tracker before the test looks.
+        server.daemon_threads = False
         server.block_on_close = True
         proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
         thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)

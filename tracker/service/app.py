@@ -9,6 +9,7 @@ from datetime import datetime
 from starlette.applications import Starlette
 
 from tracker.audit import periodic
+from tracker.service.fast import TrackerApp
 from tracker.service.problems import EXCEPTION_HANDLERS
 from tracker.service.routes import MIDDLEWARE, routes
 from tracker.service.state import AppState, utcnow
@@ -39,7 +40,7 @@ def create_app(
             if own:
                 opened.dispose()
 
-    return Starlette(
+    return TrackerApp(
         routes=routes(settings.site_path),
         middleware=MIDDLEWARE,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -30,6 +31,8 @@ class AppState:
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)
     #: Quick reads run on the event loop (SQLite in WAL mode: readers never block).
     inline_reads: bool = False
+    #: Status answers sent by ``tracker.service.fast`` (in front of the router).
+    fast_answers: int = 0
 
     #: API keys checked recently, by the SHA-256 of the key: (checked at, key).
     keys: dict[str, tuple[float, KeyInfo]] = field(default_factory=dict)
@@ -45,13 +48,25 @@ class AppState:
         """A read session on a connection this thread keeps between reads, for the quick
         reads run on the event loop: a pool checkout and return costs more than a status
         query. Each read is still its own transaction (the session's)."""
+        with self.store.reads(bind=self.kept_connection()) as session:
+            yield session
+
+    def kept_connection(self) -> Connection:
+        """The connection this thread keeps for inline reads (opened on first use)."""
         conn: Connection | None = getattr(self._kept, "connection", None)
         if conn is None or conn.closed or conn.invalidated:
             conn = self.store.engine.connect()
             self._kept.connection = conn
+            self._kept.driver = conn.connection.driver_connection
             self._kept_all.append(conn)
-        with self.store.reads(bind=conn) as session:
-            yield session
+        return conn
+
+    def kept_driver_connection(self) -> Any:
+        """The DB-API connection under ``kept_connection`` (SQLite: autocommit)."""
+        conn: Connection | None = getattr(self._kept, "connection", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.kept_connection()
+        return self._kept.driver
 
     def close(self) -> None:
         """Give back the connections kept for inline reads (at shutdown)."""
@@ -63,6 +78,10 @@ class AppState:
         """The catalog for a read (at most ``catalog_cache_seconds`` old)."""
         return self.snapshots.get(session, max_age=self.settings.catalog_cache_seconds)
 
+    def recent_snapshot(self) -> Snapshot | None:
+        """The catalog if it was checked within ``catalog_cache_seconds``, else None."""
+        return self.snapshots.recent(self.settings.catalog_cache_seconds)
+
     def authenticate(self, session: Session, token: str) -> KeyInfo | None:
         digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
         now = time.monotonic()
@@ -70,13 +89,23 @@ class AppState:
         if cached is not None and now - cached[0] < self.settings.auth_cache_seconds:
             return cached[1]
         key = authenticate(session, token)
+        self._remember(digest, now, key)
+        return key
+
+    def recent_key(self, token: str) -> KeyInfo | None:
+        """The key of ``token`` if it was checked recently (no database read), else None."""
+        cached = self.keys.get(hashlib.sha256(token.encode("utf-8")).hexdigest())
+        if cached is not None and time.monotonic() - cached[0] < self.settings.auth_cache_seconds:
+            return cached[1]
+        return None
+
+    def _remember(self, digest: str, now: float, key: KeyInfo | None) -> None:
         if key is None:
             self.keys.pop(digest, None)
-            return None
+            return
         if len(self.keys) >= 10_000:  # many keys in use: start over rather than grow
             self.keys.clear()
         self.keys[digest] = (now, key)
-        return key
 
     def forget_keys(self) -> None:
         """After a revocation in this process: check every key again."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from tracker.service.problems import FieldError
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
 _LOCALE = re.compile(r"^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$")
 
 
@@ -147,7 +148,7 @@ def user_id(value: Any, name: str = "user_id") -> str:
         raise FieldError(name, "must not be empty")
     if len(value) > 255:
         raise FieldError(name, "must be at most 255 characters")
-    if any(ord(c) < 32 for c in value):
+    if _CONTROL.search(value):
         raise FieldError(name, "must not contain control characters")
     return value
 

@@ -164,5 +164,12 @@ class SnapshotCache:
             self._checked = now
             return snap
 
+    def recent(self, max_age: float) -> Snapshot | None:
+        """The snapshot if it was checked within ``max_age`` seconds, without a read."""
+        snap = self._snapshot
+        if snap is not None and time.monotonic() - self._checked < max_age:
+            return snap
+        return None
+
     def clear(self) -> None:
         self._snapshot = None

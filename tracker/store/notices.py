@@ -635,7 +635,8 @@ def pending_sql(dialect: str, count: int, with_policy: bool) -> str:
 
 
 def pending_notices(
-    session: Session,
+    cursor: Any,
+    dialect: str,
     snapshot: Snapshot,
     user_ids: Sequence[str],
     policy_id: int | None = None,
@@ -643,35 +644,26 @@ def pending_notices(
 ) -> dict[tuple[str, int], list[dict[str, Any]]]:
     """Pending notices of many users by (user, policy): one indexed query per chunk.
 
-    Part of every status answer, so it goes straight to the driver inside the session's
-    transaction, as ``tracker.store.status.consents_for`` does: loading ORM objects cost
-    half of a status request.
+    Part of every status answer, so it is read with a DB-API ``cursor`` inside the
+    caller's transaction (``tracker.store.status.driver_cursor``): loading ORM objects
+    cost half of a status request.
     """
     out: dict[tuple[str, int], list[dict[str, Any]]] = {}
     unique = list(dict.fromkeys(user_ids))
-    connection = session.connection()
-    dialect = connection.dialect.name
-    cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            params: list[Any] = [*chunk, policy_id] if policy_id is not None else chunk
-            cursor.execute(pending_sql(dialect, len(chunk), policy_id is not None), params)
-            for nid, uid, pid, from_v, to_v, sig, required, created in cursor.fetchall():
-                out.setdefault((uid, pid), []).append(
-                    _notice_dict(
-                        snapshot,
-                        site_url,
-                        (nid, uid, pid, from_v, to_v),
-                        sig,
-                        bool(required),
-                        "pending",
-                        _utc(created),
-                    )
-                )
-    finally:
-        cursor.close()
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        params: list[Any] = [*chunk, policy_id] if policy_id is not None else chunk
+        cursor.execute(pending_sql(dialect, len(chunk), policy_id is not None), params)
+        for row in cursor.fetchall():
+            out.setdefault((row[1], row[2]), []).append(pending_dict(snapshot, site_url, row))
     return out
+
+
+def pending_dict(snapshot: Snapshot, site_url: str, row: Sequence[Any]) -> dict[str, Any]:
+    """A pending notice from a row of ``pending_sql``'s columns."""
+    nid, uid, pid, from_v, to_v, sig, required, created = row
+    ids = (nid, uid, pid, from_v, to_v)
+    return _notice_dict(snapshot, site_url, ids, sig, bool(required), "pending", _utc(created))
 
 
 def _utc(value: datetime | str) -> datetime:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.store.catalog import PolicyInfo, Snapshot
 from tracker.store.models import ConsentRow
-from tracker.store.notices import pending_notices
+from tracker.store.notices import pending_dict, pending_notices
 
 # SQLite allows 32,766 bound parameters; stay well below on every database.
 _CHUNK = 5000
@@ -138,39 +139,48 @@ def consents_for(
     session: Session, user_ids: Sequence[str], policy_id: int | None = None
 ) -> dict[tuple[str, int], Consent]:
     """Consent rows of many users in one indexed query per chunk (primary key lookups)."""
+    with driver_cursor(session) as (cursor, dialect):
+        rows = consent_rows(cursor, dialect, user_ids, policy_id)
     return {
         key: Consent(kind, last_v, acc_v, _utc(acc_at))
-        for key, (kind, last_v, acc_v, acc_at) in consent_rows(session, user_ids, policy_id).items()
+        for key, (kind, last_v, acc_v, acc_at) in rows.items()
     }
+
+
+@contextmanager
+def driver_cursor(session: Session) -> Iterator[tuple[Any, str]]:
+    """A DB-API cursor inside the session's transaction, and the dialect's name.
+
+    The hottest queries of the service go straight to the driver: SQLAlchemy's statement
+    and result machinery costs several times the query itself there.
+    """
+    connection = session.connection()
+    cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor, connection.dialect.name
+    finally:
+        cursor.close()
 
 
 ConsentTuple = tuple[str | None, int | None, int | None, Any]
 
 
 def consent_rows(
-    session: Session, user_ids: Sequence[str], policy_id: int | None = None
+    cursor: Any, dialect: str, user_ids: Sequence[str], policy_id: int | None = None
 ) -> dict[tuple[str, int], ConsentTuple]:
     """``(last_kind, last_version_id, accepted_version_id, accepted_at)`` by (user, policy),
-    as the driver gives them (``accepted_at``: naive UTC text on SQLite).
-
-    The hottest query of the service goes straight to the driver, inside the session's
-    transaction: SQLAlchemy's statement and result machinery costs several times the
-    query itself here. ``consents_sql`` is what the query-plan tests check.
+    as the driver gives them (``accepted_at``: naive UTC text on SQLite), read with a
+    DB-API ``cursor`` (``driver_cursor``). ``consents_sql`` is what the query-plan tests
+    check.
     """
     out: dict[tuple[str, int], ConsentTuple] = {}
     unique = list(dict.fromkeys(user_ids))
-    connection = session.connection()
-    dialect = connection.dialect.name
-    cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            params: list[Any] = [*chunk, policy_id] if policy_id is not None else chunk
-            cursor.execute(consents_sql(dialect, len(chunk), policy_id is not None), params)
-            for uid, pid, *rest in cursor.fetchall():
-                out[(uid, pid)] = tuple(rest)
-    finally:
-        cursor.close()
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        params: list[Any] = [*chunk, policy_id] if policy_id is not None else chunk
+        cursor.execute(consents_sql(dialect, len(chunk), policy_id is not None), params)
+        for uid, pid, *rest in cursor.fetchall():
+            out[(uid, pid)] = tuple(rest)
     return out
 
 
@@ -240,19 +250,22 @@ class StatusEncoder:
     ) -> bytes:
         """``{"user_id": …, "policies": [status, …]}`` of one user."""
         out = [b'{"user_id":', orjson.dumps(user_id), b',"policies":[']
-        for i, p in enumerate(policies):
-            row = consents.get((user_id, p.id))
+        seen = self.seen
+        sep = b""
+        for p in policies:
+            key = (user_id, p.id)
+            row = consents.get(key)
             if row is None:
-                head, tail = self.parts(p, None, None, None)
-                at = b"null"
+                kind = last = acc = accepted_at = None
             else:
                 kind, last, acc, accepted_at = row
-                head, tail = self.parts(p, kind, last, acc)
-                text = iso_utc(accepted_at)
-                at = b"null" if text is None else f'"{text}"'.encode()
-            notices = pending.get((user_id, p.id))
-            out += (b"," if i else b"", head, at, tail)
-            out.append(orjson.dumps(notices) + b"}" if notices else b"[]}")
+            parts = seen.get((p.id, kind, last, acc)) or self.parts(p, kind, last, acc)
+            text = iso_utc(accepted_at) if accepted_at is not None else None
+            at = b"null" if text is None else f'"{text}"'.encode()
+            notices = pending.get(key) if pending else None
+            end = orjson.dumps(notices) + b"}" if notices else b"[]}"
+            out += (sep, parts[0], at, parts[1], end)
+            sep = b","
         out.append(b"]}")
         return b"".join(out)
 
@@ -290,8 +303,59 @@ def user_statuses(
     if not user_ids:
         return []
     policy_id = policy.id if policy else None
-    consents = consent_rows(session, user_ids, policy_id)
-    pending = pending_notices(session, snapshot, user_ids, policy_id, site_url)
+    with driver_cursor(session) as (cursor, dialect):
+        consents = consent_rows(cursor, dialect, user_ids, policy_id)
+        pending = pending_notices(cursor, dialect, snapshot, user_ids, policy_id, site_url)
     policies = [policy] if policy else [p for p in snapshot.policies if p.versions]
     encoder = encoder_for(snapshot, today, site_url)
     return [encoder.user(uid, policies, consents, pending) for uid in user_ids]
+
+
+# One user on SQLite: consents and pending notices in one statement, so one implicit read
+# transaction (no BEGIN and COMMIT). Consent rows have 0 where notices have their id; the
+# columns of a notice row are ``pending_sql``'s. No ORDER BY (a sort costs more than the
+# lookups): a user's pending notices of one policy are put in id order here.
+_ONE_USER_SQLITE = (
+    "SELECT 0, user_id, policy_id, last_kind, last_version_id, accepted_version_id, "
+    "accepted_at, NULL FROM consents WHERE user_id = ?1{policy} "
+    "UNION ALL "
+    "SELECT id, user_id, policy_id, from_version_id, to_version_id, significance, "
+    "acceptance_required, created_at FROM notices "
+    "WHERE user_id = ?1 AND acknowledged_at IS NULL AND closed_at IS NULL{policy}"
+)
+ONE_USER_SQLITE = {
+    False: _ONE_USER_SQLITE.format(policy=""),
+    True: _ONE_USER_SQLITE.format(policy=" AND policy_id = ?2"),
+}
+
+
+def one_user_status_sqlite(
+    cursor: Any,
+    snapshot: Snapshot,
+    user_id: str,
+    today: date,
+    policy: PolicyInfo | None = None,
+    site_url: str = "",
+) -> bytes:
+    """``user_statuses`` of one user on SQLite, in a single statement outside any
+    transaction (an autocommit ``cursor``): the same answer in fewer round trips."""
+    if policy is None:
+        cursor.execute(ONE_USER_SQLITE[False], (user_id,))
+    else:
+        cursor.execute(ONE_USER_SQLITE[True], (user_id, policy.id))
+    consents: dict[tuple[str, int], ConsentTuple] = {}
+    pending: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in cursor.fetchall():
+        if row[0] == 0:
+            consents[(row[1], row[2])] = row[3:7]
+        else:
+            pending.setdefault((row[1], row[2]), []).append(pending_dict(snapshot, site_url, row))
+    for notices in pending.values():
+        if len(notices) > 1:
+            notices.sort(key=_by_id)
+    policies = [policy] if policy else [p for p in snapshot.policies if p.versions]
+    return encoder_for(snapshot, today, site_url).user(user_id, policies, consents, pending)
+
+
+def _by_id(notice: dict[str, Any]) -> int:
+    return int(notice["id"])

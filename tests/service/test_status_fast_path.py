@@ -1,0 +1,191 @@
+"""The status lookup answered in front of the router (``tracker.service.fast``) sends the
+same bytes as the routed endpoint, for good and bad requests alike, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.service.conftest import Api
+from tests.service.helpers import Clock, payload, policy, version
+from tracker.service import create_app
+from tracker.service.state import AppState
+from tracker.settings import Settings
+from tracker.store import Store
+from tracker.store.status import ONE_USER_SQLITE
+
+
+@pytest.fixture
+def cached(settings: Settings) -> Settings:
+    """Caches that outlive the test, so that whether the fast path answers never depends
+    on how fast the machine is."""
+    return replace(settings, catalog_cache_seconds=600.0, auth_cache_seconds=600.0)
+
+
+@pytest.fixture
+def two_apps(
+    cached: Settings, store: Store, clock: Clock, keys: dict[str, str]
+) -> Iterator[tuple[Api, Api]]:
+    """The same store served with the fast path and without it."""
+    fast = create_app(cached, store=store, clock=clock)
+    routed = create_app(replace(cached, status_fast_path=False), store=store, clock=clock)
+    with (
+        TestClient(fast, raise_server_exceptions=False) as a,
+        TestClient(routed, raise_server_exceptions=False) as b,
+    ):
+        yield Api(a, keys), Api(b, keys)
+
+
+def _state(api: Api) -> AppState:
+    state: AppState = api.client.app.state.tracker  # type: ignore[attr-defined]
+    return state
+
+
+def _populate(api: Api, clock: Clock) -> None:
+    upcoming = (clock.now + timedelta(days=20)).date()
+    body = payload(
+        policy("privacy", version(1, "major"), version(2, "minor")),
+        policy(
+            "terms",
+            version(1, "major", title="Terms"),
+            version(2, "major", title="Terms", effective=upcoming),
+        ),
+    )
+    assert api.post("/v1/admin/versions", json=body).status_code in (200, 201)
+    for user, slug, number, kind in [
+        ("ann", "privacy", 1, "acceptances"),
+        ("ann", "terms", 1, "acceptances"),
+        ("bob", "privacy", 2, "acceptances"),
+        ("cy", "privacy", 1, "acceptances"),
+        ("cy", "privacy", 1, "declines"),
+        ("dee", "terms", 1, "acceptances"),
+        ("dee", "terms", 1, "withdrawals"),
+        ("team/eve", "privacy", 1, "acceptances"),
+    ]:
+        event = {"user_id": user, "policy": slug, "version": number}
+        r = api.post(f"/v1/{kind}", json=event, key="write")
+        assert r.status_code in (200, 201), r.text
+    # A major version of privacy: notices for everyone who accepted an earlier one.
+    body = payload(
+        policy(
+            "privacy",
+            version(1, "major"),
+            version(2, "minor"),
+            version(3, "major", summary="New sharing rules"),
+        )
+    )
+    assert api.post("/v1/admin/versions", json=body).status_code in (200, 201)
+
+
+GOOD = [
+    "/v1/users/ann/status",
+    "/v1/users/bob/status",
+    "/v1/users/cy/status",
+    "/v1/users/dee/status",
+    "/v1/users/nobody/status",
+    "/v1/users/team/eve/status",
+    "/v1/users/ann/status?policy=privacy",
+    "/v1/users/ann/status?policy=terms",
+    "/v1/users/ann/status?policy=PRIVACY",
+    "/v1/users/ann/status?other=1",
+    "/v1/users/caf%C3%A9/status",
+]
+BAD = [
+    "/v1/users/ann/status?policy=nope",
+    "/v1/users/a%01b/status",
+    "/v1/users/" + "x" * 256 + "/status",
+    "/v1/users//status",
+]
+
+
+def _same(fast: Api, routed: Api, url: str, key: str | None) -> Any:
+    a = fast.get(url, key=key)
+    b = routed.get(url, key=key)
+    assert (a.status_code, a.content) == (b.status_code, b.content), url
+    for header in ("content-type", "content-length"):
+        assert a.headers.get(header) == b.headers.get(header), (url, header)
+    return a
+
+
+def test_fast_answers_are_the_routed_answers(
+    two_apps: tuple[Api, Api], store: Store, clock: Clock
+) -> None:
+    fast, routed = two_apps
+    _populate(fast, clock)
+    _same(fast, routed, "/v1/users/warm/status", "read")  # the key and catalog, cached
+    before = _state(fast).fast_answers
+    answers = {url: _same(fast, routed, url, "read").json() for url in GOOD}
+    for url in BAD:
+        assert _same(fast, routed, url, "read").status_code in (400, 404, 422), url
+    for key in ("write", "revoked", None, "not-a-key"):
+        assert _same(fast, routed, "/v1/users/ann/status", key).status_code in (401, 403)
+    served = _state(fast).fast_answers - before
+    assert _state(routed).fast_answers == 0
+    if store.dialect == "sqlite":
+        assert served == len(GOOD)
+    else:
+        assert served == 0  # PostgreSQL reads go through the router and its thread pool
+    # The answers themselves: states, the upcoming version, the pending notices.
+    states = {
+        url: {p["policy"]: p["state"] for p in answer["policies"]}
+        for url, answer in answers.items()
+    }
+    assert states["/v1/users/ann/status"] == {"privacy": "major_change", "terms": "accepted"}
+    assert states["/v1/users/cy/status"]["privacy"] == "declined"
+    assert states["/v1/users/dee/status"]["terms"] == "withdrawn"
+    assert states["/v1/users/team/eve/status"]["privacy"] == "major_change"
+    assert states["/v1/users/ann/status?policy=terms"] == {"terms": "accepted"}
+    ann = {p["policy"]: p for p in answers["/v1/users/ann/status"]["policies"]}
+    assert [n["to_version"] for n in ann["privacy"]["notices"]] == [3]
+    assert ann["terms"]["upcoming"]["version"] == 2 and ann["terms"]["notices"] == []
+    assert answers["/v1/users/team/eve/status"]["user_id"] == "team/eve"
+
+
+def test_an_acknowledged_notice_and_a_new_acceptance_show_at_once(
+    two_apps: tuple[Api, Api], clock: Clock
+) -> None:
+    """The fast path keeps no answer: each one reads the store."""
+    fast, routed = two_apps
+    _populate(fast, clock)
+    first = _same(fast, routed, "/v1/users/bob/status", "read").json()["policies"]
+    notice = next(p for p in first if p["policy"] == "privacy")["notices"][0]
+    assert fast.post(f"/v1/notices/{notice['id']}/ack", key="write").status_code == 201
+    after_ack = _same(fast, routed, "/v1/users/bob/status", "read").json()["policies"]
+    assert next(p for p in after_ack if p["policy"] == "privacy")["notices"] == []
+    event = {"user_id": "bob", "policy": "privacy", "version": 3}
+    assert fast.post("/v1/acceptances", json=event, key="write").status_code in (200, 201)
+    after = _same(fast, routed, "/v1/users/bob/status?policy=privacy", "read").json()
+    assert after["policies"][0]["state"] == "accepted"
+    assert after["policies"][0]["accepted_version"] == 3
+
+
+def test_a_key_revoked_in_this_process_stops_at_once(
+    two_apps: tuple[Api, Api], store: Store, clock: Clock, keys: dict[str, str]
+) -> None:
+    fast, _ = two_apps
+    _populate(fast, clock)
+    r = fast.post("/v1/admin/keys", json={"name": "short-lived", "scopes": ["read"]})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert fast.get("/v1/users/ann/status", key=made["key"]).status_code == 200
+    assert fast.get("/v1/users/ann/status", key=made["key"]).status_code == 200
+    assert fast.delete(f"/v1/admin/keys/{made['id']}").status_code in (200, 204)
+    assert fast.get("/v1/users/ann/status", key=made["key"]).status_code == 401
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's own statement
+@pytest.mark.parametrize("with_policy", [False, True])
+def test_the_one_statement_lookup_uses_both_indexes(store: Store, with_policy: bool) -> None:
+    sql = ONE_USER_SQLITE[with_policy]
+    params = ("user-7", 1) if with_policy else ("user-7",)
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+    plan = "\n".join(str(row[-1]) for row in rows)
+    assert "SEARCH consents USING PRIMARY KEY (user_id=?" in plan, plan
+    assert "SEARCH notices USING INDEX ix_notices_user_id_policy_id (user_id=?" in plan, plan
+    assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan

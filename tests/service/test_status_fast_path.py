@@ -186,6 +186,6 @@ def test_the_one_statement_lookup_uses_both_indexes(store: Store, with_policy: b
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
     plan = "\n".join(str(row[-1]) for row in rows)
-    assert "SEARCH consents USING PRIMARY KEY (user_id=?" in plan, plan
+    assert "SEARCH consents USING INDEX sqlite_autoindex_consents_1 (user_id=?" in plan, plan
     assert "SEARCH notices USING INDEX ix_notices_user_id_policy_id (user_id=?" in plan, plan
     assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan

@@ -57,14 +57,15 @@ def answer(state: AppState, scope: Scope, path: str) -> bytes | None:
         policy = snapshot.policy(slug) if slug is not None else None
     except Exception:  # a bad request: the router answers it with the right problem
         return None
-    cursor = state.kept_driver_connection().cursor()
     try:
-        site = state.settings.site_url
-        body = one_user_status_sqlite(cursor, snapshot, user, state.today(), policy, site)
+        cursor = state.kept_driver_connection().cursor()
+        try:
+            site = state.settings.site_url
+            body = one_user_status_sqlite(cursor, snapshot, user, state.today(), policy, site)
+        finally:
+            cursor.close()
     except Exception:
         return None  # the router tries again and reports what it finds
-    finally:
-        cursor.close()
     state.fast_answers += 1
     return body
 

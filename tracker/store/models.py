@@ -166,9 +166,6 @@ class ConsentRow(Base):
     __table_args__ = (
         # Fan-out and stats: every user of a policy by accepted version.
         Index("ix_consents_policy_id_accepted_version_id", "policy_id", "accepted_version_id"),
-        # SQLite: rows stored in the primary key's B-tree, so the status lookup (every
-        # login) is one descent rather than an index search and a rowid lookup per row.
-        {"sqlite_with_rowid": False},
     )
 
     user_id: Mapped[str] = mapped_column(String(USER_ID_MAX), primary_key=True)

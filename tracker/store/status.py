@@ -223,6 +223,8 @@ class StatusEncoder:
         self.today = today
         self.site_url = site_url
         self.seen: dict[tuple[int, str | None, int | None, int | None], _Parts] = {}
+        #: The policies a status answer lists: those with at least one version.
+        self.listed = [p for p in snapshot.policies if p.versions]
 
     def parts(
         self, policy: PolicyInfo, kind: str | None, last: int | None, acc: int | None
@@ -353,8 +355,8 @@ def one_user_status_sqlite(
     for notices in pending.values():
         if len(notices) > 1:
             notices.sort(key=_by_id)
-    policies = [policy] if policy else [p for p in snapshot.policies if p.versions]
-    return encoder_for(snapshot, today, site_url).user(user_id, policies, consents, pending)
+    encoder = encoder_for(snapshot, today, site_url)
+    return encoder.user(user_id, [policy] if policy else encoder.listed, consents, pending)
 
 
 def _by_id(notice: dict[str, Any]) -> int:

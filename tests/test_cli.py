@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from tests.gitrepo import GitRepo, policy_source
 from tracker.cli import cli
+from tracker.settings import Settings
 
 BODY_1 = """
 ## Introduction
@@ -150,6 +151,29 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("error: ")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("POLICY_TRACKER_POOL_SIZE", "ten", "must be a whole number, not 'ten'"),
+        ("POLICY_TRACKER_AUTH_CACHE_SECONDS", "2s", "must be a number, not '2s'"),
+        ("POLICY_TRACKER_STATUS_FAST_PATH", "maybe", "must be true or false, not 'maybe'"),
+    ],
+)
+def test_a_bad_setting_is_one_line(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    code, _, err = run(repo.path, "log")
+    assert code == 1 and err == f"error: {variable} {message}\n"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("off", False), ("No", False), ("1", True)])
+def test_boolean_settings_read_the_usual_words(value: str, expected: bool) -> None:
+    assert (
+        Settings.from_env({"POLICY_TRACKER_STATUS_FAST_PATH": value}).status_fast_path is expected
+    )
 
 
 def test_bad_trailer_is_one_line(repo: GitRepo) -> None:

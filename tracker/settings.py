@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from tracker.errors import TrackerError
+
 ENV_PREFIX = "POLICY_TRACKER_"
 
 
@@ -103,18 +105,35 @@ class Settings:
         return replace(cls(), **_coerce(values))
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
-    """Turn environment strings into the field's type (Path, int, float)."""
+    """Turn environment strings into the field's type (Path, bool, int, float); a value
+    that is not one gets a one-line error naming the variable."""
     out = dict(values)
     defaults = Settings()
     for name, value in values.items():
         default = getattr(defaults, name)
         if isinstance(default, Path):
             out[name] = Path(value)
-        elif isinstance(value, str) and isinstance(default, bool):
-            out[name] = value.strip().lower() in {"1", "true", "yes", "on"}
-        elif isinstance(value, str) and isinstance(default, int):
+            continue
+        if not isinstance(value, str):
+            continue
+        variable = ENV_PREFIX + name.upper()
+        if isinstance(default, bool):
+            word = value.strip().lower()
+            if word not in _TRUE | _FALSE:
+                raise TrackerError(f"{variable} must be true or false, not {value!r}")
+            out[name] = word in _TRUE
+        elif isinstance(default, int):
+            if not value.strip().lstrip("-").isdigit():
+                raise TrackerError(f"{variable} must be a whole number, not {value!r}")
             out[name] = int(value)
-        elif isinstance(value, str) and isinstance(default, float):
-            out[name] = float(value)
+        elif isinstance(default, float):
+            try:
+                out[name] = float(value)
+            except ValueError:
+                raise TrackerError(f"{variable} must be a number, not {value!r}") from None
     return out

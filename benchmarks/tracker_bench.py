@@ -229,9 +229,18 @@ def wrk(url: str, script: Path, *, seconds: int, connections: int, threads: int 
         capture_output=True,
         text=True,
     ).stdout
+    return read_wrk(out)
+
+
+def read_wrk(out: str) -> WrkResult:
+    """Requests/s, p99 and errors from wrk's ``--latency`` report.
+
+    The p99 row is anchored at the start of a line: the thread table's
+    ``+/- Stdev`` column can end in ``99%`` too (``84.99%``).
+    """
     try:
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-        p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+        p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     except (AttributeError, KeyError, ValueError):
         raise SystemExit(f"cannot read wrk's output:\n{out}") from None
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)

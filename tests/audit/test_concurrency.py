@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from tests.audit.helpers import publish
 from tracker.audit import operations as ops
 from tracker.audit.ledger import chain_notice_ack  # noqa: F401  (the hook notices call)
-from tracker.audit.sealer import flush
+from tracker.audit.models import AuditRecordRow
+from tracker.audit.sealer import _LOCK_HEAD, flush
 from tracker.settings import Settings
 from tracker.store import Store, load_snapshot
 from tracker.store.events import NewEvent, record
 from tracker.store.models import EventRow
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def test_concurrent_writers_keep_one_unbroken_chain(
@@ -53,3 +59,131 @@ def test_concurrent_writers_keep_one_unbroken_chain(
     report = ops.verify(store, settings)
     assert report.ok, report.message
     assert report.last_seq == writers * each
+
+
+def test_purge_and_erasure_beside_writers_neither_deadlock_nor_break_the_chain(
+    api: object, store: Store, settings: Settings
+) -> None:
+    """Purge and erasure rewrite event rows while sealing passes run (PostgreSQL: on a
+    thread); both take the chain head first, so neither waits on the other's rows."""
+    publish(api)
+    with store.read() as session:
+        snapshot = load_snapshot(session)
+    policy = snapshot.policy("privacy")
+    version = policy.version(1)
+    settings = replace(
+        settings, retention_ip_days=1, retention_user_agent_days=1, retention_context_days=1
+    )
+
+    def event(user: str) -> NewEvent:
+        return NewEvent(
+            user_id=user,
+            kind="accepted",
+            method="api",
+            api_key_id=None,
+            ip="192.0.2.7",
+            user_agent="Firefox/140.0",
+            context={"page": "/signup"},
+        )
+
+    victims = [f"victim{i}" for i in range(6)]
+    for user in victims:
+        store.write(lambda s, u=user: record(s, snapshot, policy, version, event(u), T0))
+    writers, each = 6, 30
+    stores = [Store.open(settings) for _ in range(3)]
+    later = T0 + timedelta(days=30)
+    erased: list[str] = []
+
+    def write(w: int) -> None:
+        target = stores[w % len(stores)]
+        for i in range(each):
+            user = victims[i % len(victims)] if i % 5 == 0 else f"w{w}-u{i}"
+            target.write(lambda s, u=user: record(s, snapshot, policy, version, event(u), T0))
+
+    def rewrite() -> None:
+        for user in victims:
+            ops.purge(stores[0], settings, later)
+            erased.append(ops.erase(stores[1], user, later)["pseudonym"])
+
+    try:
+        with ThreadPoolExecutor(writers + 1) as pool:
+            done = [pool.submit(write, w) for w in range(writers)] + [pool.submit(rewrite)]
+            for future in done:
+                future.result(timeout=120)
+        for s in stores:
+            flush(s.engine)
+    finally:
+        for s in stores:
+            s.dispose()
+    ops.seal(store)  # anything a disposed engine's sealer left
+    with store.read() as session:
+        events = list(session.scalars(select(EventRow.chain_seq)))
+        entries = list(session.scalars(select(AuditRecordRow.seq)))
+    # Events and the purge and erasure entries share one sequence, without gaps.
+    # Every write made an event (a victim's repeated acceptance of the version they
+    # accepted is not one), and every event is sealed.
+    assert len(events) >= writers * (each - each // 5) + len(victims)
+    assert None not in events
+    assert sorted(events + entries) == list(range(1, len(events) + len(entries) + 1))
+    assert len(erased) == len(victims)
+    report = ops.verify(store, settings)
+    assert report.ok, report.message
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("rewrite", ["erase", "purge"])
+def test_a_rewrite_of_event_rows_takes_the_head_before_it_touches_them(
+    api: object, store: Store, settings: Settings, rewrite: str
+) -> None:
+    """A sealing pass holds the head while it updates events, so a purge or erasure that
+    locked event rows and then waited for the head would deadlock with it. While another
+    transaction holds the head, a started rewrite must not have locked a single row."""
+    publish(api)
+    with store.read() as session:
+        snapshot = load_snapshot(session)
+    policy = snapshot.policy("privacy")
+    new = NewEvent(
+        user_id="victim",
+        kind="accepted",
+        method="api",
+        api_key_id=None,
+        ip="192.0.2.7",
+        user_agent="Firefox/140.0",
+    )
+    store.write(lambda s: record(s, snapshot, policy, policy.version(1), new, T0))
+    flush(store.engine)
+    settings = replace(settings, retention_ip_days=1, retention_user_agent_days=1)
+    later = T0 + timedelta(days=30)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            if rewrite == "erase":
+                ops.erase(store, "victim", later)
+            else:
+                assert ops.purge(store, settings, later).ip == 1
+        except BaseException as exc:  # reported by the test below
+            failures.append(exc)
+
+    with store.engine.connect() as holder, store.engine.connect() as probe:
+        holder.begin()
+        holder.execute(_LOCK_HEAD)
+        holder_pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        worker = threading.Thread(target=run)
+        worker.start()
+        deadline = time.monotonic() + 20
+        while not probe.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE :p = ANY(pg_blocking_pids(pid))"),
+            {"p": holder_pid},
+        ).scalar_one():
+            assert time.monotonic() < deadline, "the rewrite never waited for the head"
+            probe.rollback()
+            time.sleep(0.02)
+        probe.rollback()
+        with probe.begin():  # raises LockNotAvailable if the rewrite holds event rows
+            probe.execute(select(EventRow.id).with_for_update(nowait=True)).all()
+        holder.rollback()
+        worker.join(timeout=60)
+    assert not failures, failures
+    report = ops.verify(store, settings)
+    assert report.ok, report.message

@@ -21,7 +21,7 @@ EVIDENCE = {"ip": "192.0.2.7", "user_agent": "Firefox/140", "context": {"page": 
 
 
 @pytest.fixture
-def populated(api: Any, clock: Clock) -> None:
+def populated(api: Any, clock: Clock, store: Store) -> None:
     publish(api, 1, 2)
     for i in range(6):
         accept(api, f"user{i}", 1, **EVIDENCE)
@@ -29,10 +29,10 @@ def populated(api: Any, clock: Clock) -> None:
     accept(api, "user0", 2, **EVIDENCE)
     r = api.post("/v1/declines", json={"user_id": "user1", "policy": "privacy", "version": 2})
     assert r.status_code == 201
+    flush(store.engine)  # PostgreSQL seals committed events on a thread, a moment later
 
 
 def test_events_are_chained_and_verify(populated: None, store: Store, settings: Settings) -> None:
-    flush(store.engine)  # PostgreSQL seals committed events on a thread, a moment later
     with store.read() as session:
         seqs = list(session.scalars(select(EventRow.chain_seq).order_by(EventRow.id)))
     assert seqs == list(range(1, 9))

@@ -28,7 +28,7 @@ from tracker.audit.canonical import PERSONAL, body, commitments, digest, rfc3339
 from tracker.audit.chain import ChainRecord, Problem, Report, Verifier, link, make, seal
 from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
 from tracker.audit.models import AuditHeadRow, AuditRecordRow, CheckpointRow
-from tracker.audit.sealer import _LOCK_HEAD, _MOVE_HEAD, mark_unsealed
+from tracker.audit.sealer import _LOCK_HEAD, _MOVE_HEAD, HASHED_COLUMNS, mark_unsealed
 from tracker.store.models import EventRow, VersionRow
 
 _enabled = True
@@ -57,11 +57,20 @@ def _advance(session: Session) -> tuple[int, str]:
     return int(seq) + 1, str(hash_)
 
 
+def hold_head(session: Session) -> None:
+    """Lock the chain head until commit, before rewriting event rows (purge, erasure).
+
+    A sealing pass holds the head while it updates events; taking it first means such a
+    rewrite and a pass never wait on each other's rows.
+    """
+    session.connection().execute(_LOCK_HEAD)
+
+
 def _move_head(session: Session, seq: int, hash_: str) -> None:
     session.connection().execute(_MOVE_HEAD, {"b_seq": seq, "b_hash": hash_})
 
 
-def event_data(values: Mapping[str, Any], sha256: str | None) -> dict[str, Any]:
+def event_data(values: Mapping[Any, Any], sha256: str | None) -> dict[str, Any]:
     """What of an event (its row's columns by name) is hashed in clear (personal fields are
     committed to instead)."""
     return {
@@ -168,14 +177,7 @@ _EVENT_COLUMNS = (
     EventRow.chain_seq,
     EventRow.chain_prev,
     EventRow.chain_hash,
-    EventRow.commitments,
-    EventRow.kind,
-    EventRow.policy_id,
-    EventRow.version_id,
-    EventRow.method,
-    EventRow.api_key_id,
-    EventRow.locale,
-    EventRow.created_at,
+    *HASHED_COLUMNS,  # 3 to 10
     EventRow.user_id,
     EventRow.ip,
     EventRow.user_agent,

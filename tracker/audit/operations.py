@@ -24,6 +24,7 @@ from tracker.audit.ledger import (
     chain_record,
     event_record,
     head,
+    hold_head,
     stored_checkpoints,
     verify_session,
     version_hashes,
@@ -309,6 +310,7 @@ def purge(store: Store, settings: Settings, now: datetime) -> PurgeResult:
     ]
 
     def work(session: Session) -> PurgeResult:
+        hold_head(session)
         counts: dict[str, int] = {}
         for name, value, salt, days in rules:
             if days <= 0:
@@ -344,6 +346,7 @@ def erase(store: Store, user_id: str, now: datetime) -> dict[str, Any]:
     pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(12)
 
     def work(session: Session) -> dict[str, Any]:
+        hold_head(session)
         events = session.execute(
             update(EventRow)
             .where(EventRow.user_id == user_id)

@@ -23,9 +23,11 @@ import time
 import weakref
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, event, select, update
+from sqlalchemy import Connection, Engine, bindparam, event, select, text, update
 from sqlalchemy.orm import Session
 
+from tracker.audit.canonical import body
+from tracker.audit.canonical import digest as hash_body
 from tracker.audit.chain import link
 from tracker.audit.models import AuditHeadRow
 from tracker.store.models import EventRow, VersionRow
@@ -40,6 +42,10 @@ PASS_SIZE = 2000
 WAIT_SECONDS = 10.0
 #: Seconds the sealer thread waits for work before it ends.
 IDLE_SECONDS = 1.0
+#: Least time between the starts of two passes while writers keep committing: the commits
+#: of that time share one pass (one head lock, statement and commit) instead of each having
+#: its own. Skipped when someone waits for the sealer (``flush``).
+GATHER_SECONDS = 0.05
 
 _PENDING = (EventRow.chain_seq.is_(None), EventRow.commitments.is_not(None))
 _LOCK_HEAD = (
@@ -59,26 +65,46 @@ _MOVE_HEAD = (
 )
 
 
+#: What an event's hash covers: its commitments and ``ledger.event_data``'s columns.
+HASHED_COLUMNS = (
+    EventRow.commitments,
+    EventRow.kind,
+    EventRow.policy_id,
+    EventRow.version_id,
+    EventRow.method,
+    EventRow.api_key_id,
+    EventRow.locale,
+    EventRow.created_at,
+)
+_PENDING_COLUMNS = (EventRow.id, *HASHED_COLUMNS)
+# PostgreSQL: a pass's events and the head are written in one statement, whatever its size.
+_SEAL_POSTGRES = text(
+    "WITH sealed AS ("
+    " UPDATE events SET chain_seq = v.seq, chain_prev = v.prev, chain_hash = v.hash"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]),"
+    " CAST(:prevs AS text[]), CAST(:hashes AS text[])) AS v(id, seq, prev, hash)"
+    " WHERE events.id = v.id RETURNING 1)"
+    " UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"
+)
+
+
 def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE) -> int:
     """One pass in the caller's transaction: seal up to ``limit`` pending events in id order.
 
-    Events another transaction holds locked (an erasure rewriting them) are skipped and
-    left for a later pass rather than waited for while holding the head.
+    The events are not locked row by row: the only other writers of event rows, purge and
+    erasure, take the head before they touch them (``ledger.hold_head``), so a pass and
+    they never overlap, and passes queue on the head.
     """
-    from tracker.audit.ledger import _EVENT_COLUMNS, event_record
+    from tracker.audit.ledger import event_data
 
     head = conn.execute(_LOCK_HEAD).one()
     seq, prev = int(head.seq), str(head.hash)
     rows = conn.execute(
-        select(*_EVENT_COLUMNS, EventRow.id)
-        .where(*_PENDING)
-        .order_by(EventRow.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        select(*_PENDING_COLUMNS).where(*_PENDING).order_by(EventRow.id).limit(limit)
     ).all()
     if not rows:
         return 0
-    missing = {r[6] for r in rows if r[6] is not None and r[6] not in shas}
+    missing = {r.version_id for r in rows if r.version_id is not None} - shas.keys()
     if missing:
         shas.update(
             (int(i), str(s))
@@ -86,17 +112,33 @@ def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE)
                 select(VersionRow.id, VersionRow.sha256).where(VersionRow.id.in_(missing))
             )
         )
-    sealed: list[dict[str, Any]] = []
+    ids, seqs, prevs, hashes = [], [], [], []
     for r in rows:
         seq += 1
-        record = event_record(r, shas)
-        record.seq = seq
-        digest = link(prev, record.body_digest())
-        sealed.append({"b_id": r[19], "b_seq": seq, "b_prev": prev, "b_hash": digest})
+        sha = None if r.version_id is None else shas.get(r.version_id)
+        data = event_data(r._mapping, sha)
+        # Column values and hex commitments: nothing for the type walk to refuse.
+        digest = link(prev, hash_body(body(seq, "event", data, r.commitments, check=False)))
+        ids.append(r.id)
+        seqs.append(seq)
+        prevs.append(prev)
+        hashes.append(digest)
         prev = digest
-    conn.execute(_SEAL_EVENT, sealed)
-    conn.execute(_MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
-    return len(sealed)
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            _SEAL_POSTGRES,
+            {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes, "seq": seq, "hash": prev},
+        )
+    else:
+        conn.execute(
+            _SEAL_EVENT,
+            [
+                {"b_id": i, "b_seq": q, "b_prev": p, "b_hash": h}
+                for i, q, p, h in zip(ids, seqs, prevs, hashes, strict=True)
+            ],
+        )
+        conn.execute(_MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
+    return len(ids)
 
 
 def seal_all(conn: Connection, shas: dict[int, str] | None = None) -> int:
@@ -128,6 +170,9 @@ class _Group:
         self.done = 0
         self.running = False
         self.sealing = False
+        self.flushing = 0
+        self.gathering = False
+        self.last_pass = 0.0
         self.shas: dict[int, str] = {}
         event.listen(engine, "engine_disposed", self._disposed)
 
@@ -137,7 +182,8 @@ class _Group:
             if not self.running:
                 self.running = True
                 threading.Thread(target=self._run, name="audit-sealer", daemon=True).start()
-            self.cond.notify_all()
+            if not self.gathering:  # a gathering pass starts on time without being woken
+                self.cond.notify_all()
 
     def _live(self) -> bool:
         return self.engine.pool is self.pool()
@@ -152,8 +198,18 @@ class _Group:
                         self.running = False
                         self.cond.notify_all()
                         return
+                self.gathering = True
+                while not self.flushing and self._live():
+                    remaining = self.last_pass + GATHER_SECONDS - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self.cond.wait(remaining)
+                self.gathering = False
+                if not self._live():
+                    continue  # disposed while gathering: the loop above ends the thread
                 upto = self.requested  # every commit announced before this pass
                 self.sealing = True
+                self.last_pass = time.monotonic()
             try:
                 with self.engine.connect() as conn:
                     try:
@@ -173,11 +229,16 @@ class _Group:
         deadline = time.monotonic() + timeout
         with self.cond:
             target = self.requested
-            while (self.done < target and self.running) or self.sealing:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                self.cond.wait(remaining)
+            self.flushing += 1
+            self.cond.notify_all()  # a pass gathering commits starts now
+            try:
+                while (self.done < target and self.running) or self.sealing:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return
+                    self.cond.wait(remaining)
+            finally:
+                self.flushing -= 1
 
     def _disposed(self, engine: Engine) -> None:
         with self.cond:

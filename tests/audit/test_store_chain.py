@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +13,9 @@ from sqlalchemy import select, text, update
 from tests.audit.helpers import accept, publish
 from tests.service.helpers import Clock
 from tracker.audit import operations as ops
+from tracker.audit import scan
+from tracker.audit.chain import GENESIS
+from tracker.audit.ledger import version_hashes
 from tracker.audit.models import AuditHeadRow
 from tracker.audit.sealer import flush
 from tracker.settings import Settings
@@ -111,3 +116,48 @@ def test_truncation_and_rewrite_against_a_checkpoint(
         )
     report = ops.verify(store, settings)
     assert not report.ok and "truncated" in report.message, report.message
+
+
+def test_every_sound_row_takes_the_fast_path(
+    populated: None, store: Store, settings: Settings
+) -> None:
+    """The fast check accepts every intact stored event as it comes from the database (a
+    row it refused would still verify, through the general path, only slower), also when
+    the PostgreSQL session's time zone is not UTC."""
+    url = settings.database_url
+    if store.engine.dialect.name == "postgresql":
+        url = url.replace("options=-c", "options=-ctimezone%3DAsia/Kolkata%20-c")
+    reader = Store.open(replace(settings, database_url=url))
+    try:
+        with reader.read() as session:
+            shas = version_hashes(session)
+            rows = [row for batch in scan.raw_events(session, 10**9) for row in batch]
+            if store.engine.dialect.name == "postgresql":
+                zone = session.connection().exec_driver_sql("SHOW TimeZone").scalar_one()
+                assert zone == "Asia/Kolkata"
+    finally:
+        reader.dispose()
+    assert len(rows) == 8
+    prev = GENESIS
+    for expected, row in enumerate(rows, start=1):
+        assert scan.check_fast(row, expected, prev, shas), row
+        prev = row[2]
+
+
+def test_a_bad_record_mid_stream_stops_the_reading(
+    populated: None, store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of three over eight events, the fifth edited: the report names it, and the
+    thread that read ahead on PostgreSQL is gone with its cursor."""
+    monkeypatch.setattr(scan, "FETCH_POSTGRES", 3)
+    monkeypatch.setattr(scan, "FETCH", 3)
+    with store.engine.begin() as conn:
+        conn.execute(update(EventRow).where(EventRow.chain_seq == 5).values(kind="declined"))
+    for _ in range(3):
+        report = ops.verify(store, settings)
+        assert not report.ok and report.problem is not None and report.problem.seq == 5
+    assert not [t for t in threading.enumerate() if t.name == "audit-verify-fetch"]
+    with store.engine.begin() as conn:
+        conn.execute(update(EventRow).where(EventRow.chain_seq == 5).values(kind="accepted"))
+    report = ops.verify(store, settings)
+    assert report.ok and report.last_seq == 8, report.message

@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -187,3 +188,42 @@ def test_a_rewrite_of_event_rows_takes_the_head_before_it_touches_them(
     assert not failures, failures
     report = ops.verify(store, settings)
     assert report.ok, report.message
+
+
+def test_a_rolled_back_write_and_another_process_leave_no_gap(
+    api: object, store: Store, settings: Settings
+) -> None:
+    """On SQLite a connection keeps the head it last wrote; a write rolled back after it
+    was chained, and writes from another process (a second store on the same database),
+    make that head stale, and the next event must still follow the stored one."""
+    publish(api)
+    with store.read() as session:
+        snapshot = load_snapshot(session)
+    policy = snapshot.policy("privacy")
+    version = policy.version(1)
+
+    def event(user: str) -> NewEvent:
+        return NewEvent(user_id=user, kind="accepted", method="api", api_key_id=None)
+
+    def chained_then_failed(session: Any) -> None:
+        record(session, snapshot, policy, version, event("rolled-back"), T0)
+        raise RuntimeError("the unit fails after its event was chained")
+
+    other = Store.open(settings)
+    try:
+        for i in range(4):
+            store.write(lambda s, u=f"a{i}": record(s, snapshot, policy, version, event(u), T0))
+            with pytest.raises(RuntimeError, match="after its event was chained"):
+                store.write(chained_then_failed)
+            other.write(lambda s, u=f"b{i}": record(s, snapshot, policy, version, event(u), T0))
+        flush(other.engine)
+    finally:
+        other.dispose()
+    flush(store.engine)
+    with store.read() as session:
+        seqs = sorted(session.scalars(select(EventRow.chain_seq)))
+        users = set(session.scalars(select(EventRow.user_id)))
+    assert seqs == list(range(1, 9))
+    assert "rolled-back" not in users
+    report = ops.verify(store, settings)
+    assert report.ok and report.last_seq == 8, report.message

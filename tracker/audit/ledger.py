@@ -108,17 +108,32 @@ def chain_event(session: Session, values: dict[str, Any], sha256: str | None) ->
         mark_unsealed(session)
         return
     # Straight to the driver, as ``record`` does on SQLite (the head is locked by BEGIN
-    # IMMEDIATE): this runs for every event while the write lock is held.
-    driver: Any = session.connection().connection.driver_connection
-    last, prev = driver.execute(_SQLITE_HEAD).fetchone()
-    seq = int(last) + 1
-    hash_ = link(prev, digest(body(seq, "event", event_data(values, sha256), commits)))
+    # IMMEDIATE): this runs for every event while the write lock is held, where each
+    # statement also hands the GIL to other threads. So the head this connection last
+    # wrote is kept, and moved with one compare-and-set; when it is not the stored head
+    # (another process wrote since, or a savepoint was rolled back), it is read again.
+    connection = session.connection()
+    driver: Any = connection.connection.driver_connection
+    data = event_data(values, sha256)
+    known = connection.info.get(_SQLITE_KNOWN_HEAD)
+    for _ in range(2):
+        last, prev = known if known else driver.execute(_SQLITE_HEAD).fetchone()
+        seq = int(last) + 1
+        # The values are the row's (typed by the caller and the columns), the commitments
+        # hex: nothing for the type walk to refuse.
+        hash_ = link(prev, digest(body(seq, "event", data, commits, check=False)))
+        if driver.execute(_SQLITE_MOVE_HEAD, (seq, hash_, last, prev)).rowcount == 1:
+            break
+        known = None
+    else:
+        raise AssertionError("the audit head moved while the write lock was held")
     values.update(chain_seq=seq, chain_prev=prev, chain_hash=hash_)
-    driver.execute(_SQLITE_MOVE_HEAD, (seq, hash_))
+    connection.info[_SQLITE_KNOWN_HEAD] = (seq, hash_)
 
 
+_SQLITE_KNOWN_HEAD = "tracker_audit_head"
 _SQLITE_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
-_SQLITE_MOVE_HEAD = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"
+_SQLITE_MOVE_HEAD = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?"
 
 
 _CHAIN_COLUMNS = (

@@ -31,12 +31,14 @@ PERSONAL: dict[str, tuple[str, ...]] = {
     "notice_ack": ("user_id",),
     "audit": (),
 }
+_EVENT_PERSONAL = frozenset(PERSONAL["event"])
 #: A user id replaced by erasure starts with this; it has no salt and is not checked.
 PSEUDONYM_PREFIX = "erased:"
 
 _encoder = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 )
+_str = json.encoder.encode_basestring  # what the encoder uses for a string (ensure_ascii off)
 
 
 class CanonicalError(TrackerError):
@@ -90,8 +92,11 @@ def new_salt() -> str:
 
 def commit(field: str, value: Any, salt: str, *, check: bool = True) -> str:
     """``HMAC-SHA256(salt, field NUL canonical(value))`` in hex."""
-    message = field.encode() + b"\x00" + canonical_json(value, floats=True, check=check)
-    return hmac.digest(bytes.fromhex(salt), message, "sha256").hex()
+    if type(value) is str:  # the common case, encoded as the encoder would
+        encoded = _str(value).encode()
+    else:
+        encoded = canonical_json(value, floats=True, check=check)
+    return hmac.digest(bytes.fromhex(salt), field.encode() + b"\x00" + encoded, "sha256").hex()
 
 
 def commitments(
@@ -123,6 +128,54 @@ def body(
         {"chain": CHAIN_FORMAT, "seq": seq, "type": kind, "data": data, "commitments": commits},
         check=check,
     )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return str(_str(value))
+    raise TypeError
+
+
+def _int(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return str(value)
+    raise TypeError
+
+
+def event_body(
+    seq: int,
+    commits: Mapping[str, Any],
+    *,
+    kind: Any,
+    policy_id: Any,
+    version_id: Any,
+    version_sha256: Any,
+    method: Any,
+    api_key_id: Any,
+    locale: Any,
+    recorded_at: Any,
+) -> bytes:
+    """``body(seq, "event", data, commits)`` for an event, formatted directly: the same
+    bytes, several times faster (chaining and verifying run it for every event).
+
+    Raises ``TypeError`` for anything but the usual types (strings or null, integers or
+    null, the four commitments): the general ``body`` encodes or refuses those.
+    """
+    if type(seq) is not int or commits.keys() != _EVENT_PERSONAL:
+        raise TypeError
+    return (
+        f'{{"chain":{CHAIN_FORMAT},"commitments":{{"context":{_text(commits["context"])},'
+        f'"ip":{_text(commits["ip"])},"user_agent":{_text(commits["user_agent"])},'
+        f'"user_id":{_text(commits["user_id"])}}},"data":{{"api_key_id":{_int(api_key_id)},'
+        f'"kind":{_text(kind)},"locale":{_text(locale)},"method":{_text(method)},'
+        f'"policy_id":{_int(policy_id)},"recorded_at":{_text(recorded_at)},'
+        f'"version_id":{_int(version_id)},"version_sha256":{_text(version_sha256)}}},'
+        f'"seq":{seq},"type":"event"}}'
+    ).encode()
 
 
 def digest(data: bytes) -> bytes:

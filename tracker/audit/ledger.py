@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.audit import scan
-from tracker.audit.canonical import PERSONAL, body, commitments, digest, rfc3339
+from tracker.audit.canonical import PERSONAL, body, commitments, digest, event_body, rfc3339
 from tracker.audit.chain import ChainRecord, Problem, Report, Verifier, link, make, seal
 from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
 from tracker.audit.models import AuditHeadRow, AuditRecordRow, CheckpointRow
@@ -85,6 +85,15 @@ def event_data(values: Mapping[Any, Any], sha256: str | None) -> dict[str, Any]:
     }
 
 
+def event_bytes(seq: int, data: dict[str, Any], commits: Mapping[str, Any]) -> bytes:
+    """The canonical body of an event record (``canonical.body``), formatted directly when
+    its values have the usual types (always, for rows the tracker wrote)."""
+    try:
+        return event_body(seq, commits, **data)
+    except TypeError:
+        return body(seq, "event", data, commits)
+
+
 def chain_event(session: Session, values: dict[str, Any], sha256: str | None) -> None:
     """Give a new event (the column values of its row, not yet inserted) its commitments,
     and its place in the chain; ``sha256`` is its version's.
@@ -119,9 +128,7 @@ def chain_event(session: Session, values: dict[str, Any], sha256: str | None) ->
     for _ in range(2):
         last, prev = known if known else driver.execute(_SQLITE_HEAD).fetchone()
         seq = int(last) + 1
-        # The values are the row's (typed by the caller and the columns), the commitments
-        # hex: nothing for the type walk to refuse.
-        hash_ = link(prev, digest(body(seq, "event", data, commits, check=False)))
+        hash_ = link(prev, digest(event_bytes(seq, data, commits)))
         if driver.execute(_SQLITE_MOVE_HEAD, (seq, hash_, last, prev)).rowcount == 1:
             break
         known = None

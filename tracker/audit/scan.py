@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from tracker.audit.canonical import CHAIN_FORMAT, PSEUDONYM_PREFIX, canonical_json, rfc3339
+from tracker.audit.canonical import PSEUDONYM_PREFIX, canonical_json, event_body, rfc3339
 from tracker.audit.chain import ChainRecord, Verifier
 
 _COLUMNS = (
@@ -123,22 +123,6 @@ def _read_ahead(cursor: Any, size: int) -> Iterator[list[tuple[Any, ...]]]:
         reader.join()
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return "null"
-    if type(value) is str:
-        return str(_str(value))
-    raise TypeError
-
-
-def _int(value: Any) -> str:
-    if value is None:
-        return "null"
-    if type(value) is int:
-        return str(value)
-    raise TypeError
-
-
 def _when(value: Any) -> str:
     if type(value) is str:
         if len(value) == 26 and value[10] == " ":  # SQLite: "YYYY-MM-DD HH:MM:SS.ffffff", UTC
@@ -202,19 +186,21 @@ def check_fast(row: tuple[Any, ...], expected: int, prev: str, shas: dict[int, s
         if type(commits) is not dict or commits.keys() != _KEYS:
             return False
         vid = row[6]
-        body = (
-            f'{{"chain":{CHAIN_FORMAT},"commitments":{{"context":{_text(commits["context"])},'
-            f'"ip":{_text(commits["ip"])},"user_agent":{_text(commits["user_agent"])},'
-            f'"user_id":{_text(commits["user_id"])}}},"data":{{"api_key_id":{_int(row[8])},'
-            f'"kind":{_text(row[4])},"locale":{_text(row[9])},"method":{_text(row[7])},'
-            f'"policy_id":{_int(row[5])},"recorded_at":"{_when(row[10])}",'
-            f'"version_id":{_int(vid)},'
-            f'"version_sha256":{_text(shas.get(vid) if vid is not None else None)}}},'
-            f'"seq":{expected},"type":"event"}}'
+        body = event_body(
+            expected,
+            commits,
+            kind=row[4],
+            policy_id=row[5],
+            version_id=vid,
+            version_sha256=shas.get(vid) if vid is not None else None,
+            method=row[7],
+            api_key_id=row[8],
+            locale=row[9],
+            recorded_at=_when(row[10]),
         )
     except (TypeError, ValueError):  # orjson.JSONDecodeError is a ValueError
         return False
-    digest = _sha256(body.encode()).digest()
+    digest = _sha256(body).digest()
     if _sha256(bytes.fromhex(prev) + digest).hexdigest() != row[2]:
         return False
     try:

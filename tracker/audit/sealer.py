@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, event, select, text, update
 from sqlalchemy.orm import Session
 
-from tracker.audit.canonical import body
 from tracker.audit.canonical import digest as hash_body
 from tracker.audit.chain import link
 from tracker.audit.models import AuditHeadRow
@@ -95,7 +94,7 @@ def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE)
     erasure, take the head before they touch them (``ledger.hold_head``), so a pass and
     they never overlap, and passes queue on the head.
     """
-    from tracker.audit.ledger import event_data
+    from tracker.audit.ledger import event_bytes, event_data
 
     head = conn.execute(_LOCK_HEAD).one()
     seq, prev = int(head.seq), str(head.hash)
@@ -117,8 +116,7 @@ def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE)
         seq += 1
         sha = None if r.version_id is None else shas.get(r.version_id)
         data = event_data(r._mapping, sha)
-        # Column values and hex commitments: nothing for the type walk to refuse.
-        digest = link(prev, hash_body(body(seq, "event", data, r.commitments, check=False)))
+        digest = link(prev, hash_body(event_bytes(seq, data, r.commitments)))
         ids.append(r.id)
         seqs.append(seq)
         prevs.append(prev)

@@ -14,7 +14,10 @@ from sqlalchemy import select, text
 
 from tests.audit.helpers import publish
 from tracker.audit import operations as ops
-from tracker.audit.ledger import chain_notice_ack  # noqa: F401  (the hook notices call)
+from tracker.audit.ledger import (
+    chain_disabled,
+    chain_notice_ack,  # noqa: F401  (the hook notices call)
+)
 from tracker.audit.models import AuditRecordRow
 from tracker.audit.sealer import _LOCK_HEAD, flush
 from tracker.settings import Settings
@@ -227,3 +230,29 @@ def test_a_rolled_back_write_and_another_process_leave_no_gap(
     assert "rolled-back" not in users
     report = ops.verify(store, settings)
     assert report.ok and report.last_seq == 8, report.message
+
+
+def test_a_row_written_without_the_chain_is_never_pending(
+    api: object, store: Store, settings: Settings
+) -> None:
+    """Its commitments are JSON null, not SQL NULL: it is no event to seal, and passes
+    must go on sealing the others rather than fail on it (the benchmark's baseline writes
+    such rows beside chained ones)."""
+    publish(api)
+    with store.read() as session:
+        snapshot = load_snapshot(session)
+    policy = snapshot.policy("privacy")
+    version = policy.version(1)
+
+    def write(user: str) -> None:
+        new = NewEvent(user_id=user, kind="accepted", method="api", api_key_id=None)
+        store.write(lambda s: record(s, snapshot, policy, version, new, T0))
+
+    with chain_disabled():
+        write("unchained")
+    write("chained")
+    flush(store.engine)
+    with store.read() as session:
+        rows = {u: s for u, s in session.execute(select(EventRow.user_id, EventRow.chain_seq))}
+    assert rows == {"unchained": None, "chained": 1}
+    assert ops.seal(store) == 0

@@ -28,7 +28,7 @@ from tracker.audit.canonical import PERSONAL, body, commitments, digest, event_b
 from tracker.audit.chain import ChainRecord, Problem, Report, Verifier, link, make, seal
 from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
 from tracker.audit.models import AuditHeadRow, AuditRecordRow, CheckpointRow
-from tracker.audit.sealer import _LOCK_HEAD, _MOVE_HEAD, HASHED_COLUMNS, mark_unsealed
+from tracker.audit.sealer import _LOCK_HEAD, _MOVE_HEAD, HASHED_COLUMNS, PENDING, mark_unsealed
 from tracker.store.models import EventRow, VersionRow
 
 _enabled = True
@@ -321,14 +321,7 @@ def verify_session(
         reason = f"{unchained} event(s) are outside the chain (inserted by hand?)"
         return Report(0, 0, "", None, Problem(0, reason))
     # Committed by the tracker, not sealed yet (a pass is due; see tracker.audit.sealer).
-    pending = int(
-        session.scalar(
-            select(func.count())
-            .select_from(EventRow)
-            .where(EventRow.chain_seq.is_(None), EventRow.commitments.is_not(None))
-        )
-        or 0
-    )
+    pending = int(session.scalar(select(func.count()).select_from(EventRow).where(*PENDING)) or 0)
     for reason in _version_problems(session):
         return Report(0, 0, "", None, Problem(0, reason))
     # Records committed after this point are not this verification's business.

@@ -23,7 +23,7 @@ import time
 import weakref
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, event, select, text, update
+from sqlalchemy import Connection, Engine, Text, bindparam, cast, event, select, text, update
 from sqlalchemy.orm import Session
 
 from tracker.audit.canonical import digest as hash_body
@@ -46,7 +46,13 @@ IDLE_SECONDS = 1.0
 #: its own. Skipped when someone waits for the sealer (``flush``).
 GATHER_SECONDS = 0.05
 
-_PENDING = (EventRow.chain_seq.is_(None), EventRow.commitments.is_not(None))
+#: Committed by the tracker and not sealed yet: commitments made, no sequence. A row whose
+#: commitments are SQL NULL or JSON ``null`` was not written through the chain.
+PENDING = (
+    EventRow.chain_seq.is_(None),
+    EventRow.commitments.is_not(None),
+    cast(EventRow.commitments, Text) != "null",
+)
 _LOCK_HEAD = (
     select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1).with_for_update()
 )
@@ -99,7 +105,7 @@ def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE)
     head = conn.execute(_LOCK_HEAD).one()
     seq, prev = int(head.seq), str(head.hash)
     rows = conn.execute(
-        select(*_PENDING_COLUMNS).where(*_PENDING).order_by(EventRow.id).limit(limit)
+        select(*_PENDING_COLUMNS).where(*PENDING).order_by(EventRow.id).limit(limit)
     ).all()
     if not rows:
         return 0

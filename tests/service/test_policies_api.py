@@ -139,3 +139,18 @@ def test_upcoming_version_is_not_current(api: Api) -> None:
     got = api.get("/v1/policies/privacy").json()
     assert got["current_version"] == 1 and got["latest_version"] == 2
     assert got["versions"][1]["in_force"] is False
+
+
+def test_publish_takes_empty_optional_texts_as_the_site_writes_them(api: Api) -> None:
+    """versions.json carries an empty summary, author or path as ""; the OpenAPI document
+    allows it, so publishing takes it (and an empty title falls back to the policy's)."""
+    v1 = {**version(1, "major"), "summary": "", "author": "", "path": "", "title": ""}
+    r = api.post("/v1/admin/versions", json=payload(policy("privacy", v1, path="")))
+    assert r.status_code == 201, r.text
+    stored = api.get("/v1/policies/privacy/versions/1").json()
+    assert stored["summary"] == "" and stored["title"] == "Privacy"
+    r = api.post(
+        "/v1/admin/versions",
+        json=payload(policy("privacy", {**version(2), "summary": "a\x00b"})),
+    )
+    assert r.status_code == 422 and r.json()["field"].endswith("summary")

@@ -85,7 +85,7 @@ def parse_policies(body: Any) -> list[Policy]:
         policies.append(
             Policy(
                 slug=slug,
-                path=v.text(p, "path", where=where, required=False, max_len=500, default="") or "",
+                path=v.text(p, "path", where=where, required=False, max_len=500, min_len=0) or "",
                 settings=settings,
                 versions=tuple(versions),
                 aliases=tuple(a.strip("/").lower() for a in aliases),
@@ -107,17 +107,18 @@ def _version(slug: str, policy_title: str, raw: Any, where: str) -> Version:
         number=v.req_int(d, "number", where=where),
         commit=v.req_text(d, "commit", where=where, max_len=64),
         published=v.a_datetime(d, "published", where=where),
-        author=v.text(d, "author", where=where, required=False, max_len=500, default="") or "",
-        title=v.text(d, "title", where=where, required=False, max_len=500) or policy_title,
+        author=v.text(d, "author", where=where, required=False, max_len=500, min_len=0) or "",
+        title=v.text(d, "title", where=where, required=False, max_len=500, min_len=0)
+        or policy_title,
         text=text,
         sha256=sha,
         significance=Significance(_significance(d, where)),
         significance_source=SignificanceSource(
             v.choice(d, "significance_source", SOURCES, default="declared", where=where)
         ),
-        summary=v.text(d, "summary", where=where, required=False, max_len=5000, default="") or "",
+        summary=v.text(d, "summary", where=where, required=False, max_len=5000, min_len=0) or "",
         effective=v.a_date(d, "effective", where=where),
-        path=v.text(d, "path", where=where, required=False, max_len=500, default="") or "",
+        path=v.text(d, "path", where=where, required=False, max_len=500, min_len=0) or "",
     )
 
 

@@ -79,6 +79,76 @@ def test_show_prints_the_hashed_text(repo: GitRepo) -> None:
     assert hashlib.sha256(out.encode()).hexdigest() == v1["sha256"]
 
 
+def test_show_defaults_to_the_version_in_force(repo: GitRepo) -> None:
+    upcoming = BODY_2.replace("30 days", "14 days")
+    repo.commit(
+        "Keep logs for 14 days\n\nPolicy-Change: major\nPolicy-Effective: 2999-01-01",
+        {"policy/privacy.md": policy_source("Privacy Policy", upcoming)},
+    )
+    code, out, _ = run(repo.path, "show", "privacy")
+    assert code == 0
+    assert "30 days" in out and "14 days" not in out
+    code, out, _ = run(repo.path, "show", "privacy@latest")
+    assert code == 0
+    assert "14 days" in out
+    repo.write("policy/privacy.md", policy_source("Privacy Policy", upcoming + "\nDraft line.\n"))
+    code, out, _ = run(repo.path, "show", "privacy@draft")
+    assert code == 0 and "Draft line." in out
+
+
+def test_show_without_a_version_in_force_prints_the_newest(tmp_path: Path) -> None:
+    g = GitRepo(tmp_path / "repo")
+    g.commit(
+        "Add terms\n\nPolicy-Change: major\nPolicy-Effective: 2999-01-01",
+        {"policy/terms.md": policy_source("Terms", BODY_1)},
+    )
+    code, out, _ = run(g.path, "show", "terms")
+    assert code == 0 and "90 days" in out
+
+
+def test_check_on_a_repository_with_one_commit(tmp_path: Path) -> None:
+    g = GitRepo(tmp_path / "repo")
+    g.commit("Add the privacy policy", {"policy/privacy.md": policy_source("Privacy", BODY_1)})
+    code, out, err = run(g.path, "check")
+    assert err == ""
+    assert code == 1, out  # a new policy without a declaration is material
+    assert "privacy v1" in out and "undeclared" in out
+    g.commit(
+        "Declare it\n\nPolicy-Change: major",
+        {"policy/privacy.md": policy_source("Privacy", BODY_2)},
+    )
+    code, out, _ = run(g.path, "check")
+    assert code == 0, out
+    assert "privacy v2" in out and "v1" not in out.replace("privacy v2", "")
+
+
+def test_check_fails_a_trailer_scoped_to_no_policy(repo: GitRepo) -> None:
+    repo.commit(
+        "Keep logs longer\n\nPolicy-Change: privcy=major",
+        {
+            "policy/privacy.md": policy_source(
+                "Privacy Policy", BODY_2.replace("30 days", "365 days")
+            )
+        },
+    )
+    code, out, _ = run(repo.path, "check")
+    assert code == 1
+    assert "Policy-Change names 'privcy', which is no policy here" in out
+    code, out, _ = run(repo.path, "check", "--json")
+    problems = json.loads(out)[0]["problems"]
+    assert any("'privcy'" in p for p in problems)
+    repo.commit(
+        "Keep logs longer still\n\nPolicy-Change: privacy=major",
+        {
+            "policy/privacy.md": policy_source(
+                "Privacy Policy", BODY_2.replace("30 days", "400 days")
+            )
+        },
+    )
+    code, out, _ = run(repo.path, "check")
+    assert code == 0, out
+
+
 def test_diff_between_versions(repo: GitRepo) -> None:
     code, out, _ = run(repo.path, "diff", "privacy", "1", "2", "--json")
     assert code == 0

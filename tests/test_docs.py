@@ -43,6 +43,18 @@ def test_every_command_is_in_the_readme(name: str) -> None:
     assert f"policy-tracker {name}" in README, f"README.md does not document `{name}`"
 
 
+def test_the_readme_command_table_is_one_table() -> None:
+    from markdown_it import MarkdownIt
+
+    section = README.split("## The command line", 1)[1].split("### ", 1)[0]
+    html = MarkdownIt("commonmark").enable("table").render(section)
+    assert html.count("<table>") == 1
+    table = html.split("<table>", 1)[-1].split("</table>", 1)[0]
+    cells = re.findall(r"<code>policy-tracker ([a-z-]+)", table)
+    top = {name.split()[0] for name, _ in _commands(cli)}
+    assert top <= set(cells), top - set(cells)
+
+
 @pytest.mark.parametrize("name,command", _commands(cli))
 def test_every_command_help_ends_with_an_example(name: str, command: click.Command) -> None:
     assert command.help, f"{name} has no help"

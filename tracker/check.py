@@ -61,6 +61,19 @@ def problems_for(declared: Significance | None, verdict: Classification) -> tupl
     return ()
 
 
+def _scope_problems(catalog: Catalog, commit: str) -> tuple[str, ...]:
+    """A Policy-Change scope naming no policy is a typo that silently declares nothing."""
+    unknown = catalog.unknown_scopes(commit)
+    if not unknown:
+        return ()
+    known = ", ".join(sorted(catalog.policies))
+    names = ", ".join(repr(u) for u in unknown)
+    return (
+        f"Policy-Change names {names}, which is no policy here (policies: {known}); "
+        "fix the trailer",
+    )
+
+
 def check_changes(
     catalog: Catalog, commits: Collection[str], *, drafts: bool = True
 ) -> list[ChangeReport]:
@@ -86,7 +99,7 @@ def check_changes(
                         redline,
                         verdict,
                         declared,
-                        problems_for(declared, verdict),
+                        problems_for(declared, verdict) + _scope_problems(catalog, version.commit),
                     )
                 )
             previous = version.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -200,12 +201,21 @@ def _text_of(policy: Policy, which: str | None) -> tuple[str, str]:
 @click.argument("spec", metavar="POLICY[@N]")
 @pass_context
 def show(ctx: Context, spec: str) -> None:
-    """Print the text of a version (default: the latest; @draft for the draft).
+    """Print the text of a version (default: the current one, in force today).
+
+    @N for version N, @latest for the newest (which may be upcoming), @draft for the
+    uncommitted edits. Without a version in force yet, the newest is shown.
 
     Example: policy-tracker show privacy@2
     """
     slug, which = _split_ref(spec)
-    _, text = _text_of(ctx.catalog().get(slug), which)
+    policy = ctx.catalog().get(slug)
+    if which is None:
+        current = policy.current(datetime.now(UTC).date())
+        which = None if current is None else str(current.number)
+    elif which == "latest":
+        which = None
+    _, text = _text_of(policy, which)
     click.echo(text, nl=False)
 
 
@@ -315,14 +325,14 @@ def check(ctx: Context, base: str | None, as_json: bool, no_drafts: bool) -> Non
     from tracker.history import commits_in_range
 
     settings = ctx.settings
-    base_ref = base or f"{settings.ref}~1"
-    commits = commits_in_range(settings.repository, base_ref, settings.ref)
+    commits = commits_in_range(settings.repository, base, settings.ref)
+    scope = f"{base}..{settings.ref}" if base else f"the last commit of {settings.ref}"
     reports = check_changes(ctx.catalog(drafts=not no_drafts), commits, drafts=not no_drafts)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
     else:
         if not reports:
-            _console().print(f"no policy changes in {base_ref}..{settings.ref}")
+            _console().print(f"no policy changes in {scope}")
         for r in reports:
             declared = str(r.declared) if r.declared else "undeclared"
             mark = "[green]ok[/]" if r.ok else "[red]FAIL[/]"

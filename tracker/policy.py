@@ -382,6 +382,16 @@ class Catalog:
 
     policies: Mapping[str, Policy]
     head: str  # commit SHA of the ref
+    # each version's commit → the Policy-Change scopes it declared (merges: with what they
+    # bring in); what the pre-merge check compares with the policies that exist
+    declared_scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def unknown_scopes(self, commit: str) -> list[str]:
+        """Scopes that ``commit``'s Policy-Change trailers name but that are no policy."""
+        known = {"*", *self.policies}
+        for policy in self.policies.values():
+            known.update(policy.aliases)
+        return sorted(self.declared_scopes.get(commit, frozenset()) - known)
 
     def get(self, slug: str) -> Policy:
         from tracker.errors import NotFound

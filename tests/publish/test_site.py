@@ -60,7 +60,7 @@ def test_change_banner_and_upcoming_banner(built: Site) -> None:
     assert 'href="changes/2-3/"' in page and 'href="v3/"' in page
 
 
-def test_no_change_banner_outside_the_window(built: Site) -> None:
+def test_change_banner_for_a_major_version_within_the_window(built: Site) -> None:
     # terms v2 (major) was published 2024-01-08, 12 days before the build date: banner.
     assert "pt-banner--changed" in article(built.page("legal/terms"))
 

@@ -287,9 +287,17 @@ def read_blobs(repo: git.Repo, blobs: Iterable[str]) -> dict[str, bytes]:
     return contents
 
 
-def first_parent_range(repo: git.Repo, base: str, head: str) -> list[str]:
-    out = str(_git(repo, "rev-list", "--first-parent", "--reverse", head, "--not", base))
+def first_parent_range(repo: git.Repo, base: str | None, head: str) -> list[str]:
+    """First-parent commits of ``head`` that ``base`` does not reach (all when None)."""
+    exclude = ("--not", base) if base is not None else ()
+    out = str(_git(repo, "rev-list", "--first-parent", "--reverse", head, *exclude))
     return out.split()
+
+
+def first_parent(repo: git.Repo, commit: str) -> str | None:
+    """The first parent of ``commit``, or None for a root commit."""
+    parents = str(_git(repo, "rev-list", "--parents", "-n", "1", commit)).split()
+    return parents[1] if len(parents) > 1 else None
 
 
 def worktree_files(repo: git.Repo, source: str) -> list[str]:

@@ -22,6 +22,7 @@ from tracker.history.gitio import (
     Commit,
     brought_in,
     commit_graph,
+    first_parent,
     first_parent_log,
     first_parent_range,
     open_repository,
@@ -79,15 +80,20 @@ def read_catalog(
         }
         if drafts and not repo.bare:
             policies = attach_drafts(repo, source, policies)
-    return Catalog(policies, head)
+    scopes = {sha: frozenset(d.significance) for sha, d in declarations.cache.items()}
+    return Catalog(policies, head, scopes)
 
 
-def commits_in_range(repository: str | Path, base: str, ref: str = "HEAD") -> list[str]:
-    """First-parent commits of ``ref`` that ``base`` does not reach, oldest first."""
+def commits_in_range(repository: str | Path, base: str | None, ref: str = "HEAD") -> list[str]:
+    """First-parent commits of ``ref`` that ``base`` does not reach, oldest first.
+
+    Without ``base``: the commit ``ref`` names alone (all of them are new when it is the
+    repository's first commit).
+    """
     with open_repository(repository) as repo:
         head = resolve(repo, ref)
-        start = resolve(repo, base)
         refuse_shallow(repo)
+        start = resolve(repo, base) if base is not None else first_parent(repo, head)
         return first_parent_range(repo, start, head)
 
 

@@ -157,6 +157,47 @@ def test_malformed_json_is_400_and_non_objects_422(published: Api, body: bytes) 
     assert r.headers["content-type"] == "application/problem+json"
 
 
+NESTED = (
+    b'{"user_id": "u1", "policy": "privacy", "version": 2, "context": {"a": '
+    + (b"[" * 3000 + b"]" * 3000)
+    + b"}}"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        NESTED,
+        b'{"user_id": "u1", "policy": "privacy", "version": 2, "context": {"x": NaN}}',
+        b'{"user_id": "u1", "policy": "privacy", "version": 2, "context": {"x": Infinity}}',
+        b'{"user_id": "\\ud800", "policy": "privacy", "version": 2}',
+    ],
+    ids=["nested-3000", "nan", "infinity", "lone-surrogate"],
+)
+def test_json_that_python_would_take_but_json_forbids_is_400(published: Api, body: bytes) -> None:
+    r = published.post(
+        "/v1/acceptances", content=body, headers={"Content-Type": "application/json"}, key="write"
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "malformed_json"
+    events = published.get("/v1/users/u1/events", key="read")
+    assert events.status_code in (200, 404)
+    assert events.status_code == 404 or events.json()["events"] == []
+
+
+def test_a_deeply_nested_context_is_422_naming_it(published: Api) -> None:
+    deep: dict[str, object] = {}
+    inner = deep
+    for _ in range(200):
+        inner["a"] = {}
+        inner = inner["a"]  # type: ignore[assignment]
+    r = accept(published, context=deep)
+    assert r.status_code == 422 and r.json()["field"] == "context"
+    assert "nested" in r.json()["detail"]
+    r = accept(published, context={"a": {"b": [1, {"c": 2}]}})
+    assert r.status_code == 201, r.text
+
+
 def test_oversize_body_is_413(published: Api) -> None:
     limit = published.client.app.state.tracker.settings.max_body_bytes  # type: ignore[attr-defined]
     r = published.post(

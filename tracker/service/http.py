@@ -3,7 +3,6 @@ then runs the handler in Starlette's thread pool (database work is synchronous).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,9 +39,9 @@ class Call:
         if self._json is None:
             if not self.raw.strip():
                 raise Malformed("the request body is empty; send a JSON object")
-            try:
-                self._json = json.loads(self.raw)
-            except (ValueError, UnicodeDecodeError) as exc:
+            try:  # orjson: strict RFC 8259 (no NaN), UTF-8 only, nesting limited
+                self._json = orjson.loads(self.raw)
+            except orjson.JSONDecodeError as exc:
                 raise Malformed(f"the request body is not valid JSON: {exc}") from None
         return self._json
 

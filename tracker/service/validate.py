@@ -129,12 +129,36 @@ def locale(data: Mapping[str, Any], key: str = "locale") -> str | None:
     return value
 
 
+MAX_CONTEXT_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and arrays nest in ``value`` (iterative: no recursion limit)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_CONTEXT_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def context(data: Mapping[str, Any], limit: int, key: str = "context") -> dict[str, Any] | None:
     value = data.get(key)
     if value is None:
         return None
     if not isinstance(value, dict):
         raise FieldError(key, "must be a JSON object")
+    if _depth(value) > MAX_CONTEXT_DEPTH:
+        raise FieldError(key, f"is nested more than {MAX_CONTEXT_DEPTH} levels deep")
     size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     if size > limit:
         raise FieldError(key, f"is {size} bytes as JSON; the limit is {limit}")

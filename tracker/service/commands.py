@@ -10,12 +10,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 from sqlalchemy.orm import Session
 
 from tracker import migrations
+from tracker.errors import InvalidInput
 from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.keys import KeyInfo, create_key, list_keys, parse_scopes, revoke_key
@@ -86,16 +88,38 @@ def serve(
 
 @click.command()
 @database_option
-def sync(database_url: str | None) -> None:
+@click.option(
+    "--to",
+    "url",
+    metavar="URL",
+    help="Post the versions to the tracker at URL (POST /v1/admin/versions) instead of "
+    "writing to a database.",
+)
+@click.option(
+    "--key",
+    envvar="POLICY_TRACKER_ADMIN_KEY",
+    help="An API key with the admin scope, for --to (default: $POLICY_TRACKER_ADMIN_KEY).",
+)
+def sync(database_url: str | None, url: str | None, key: str | None) -> None:
     """Publish the repository's versions into the tracker's database (idempotent).
 
     A version already stored with a different SHA-256 is refused: published versions
-    never change.
+    never change. With --to URL the versions go to a running tracker over HTTP instead,
+    for a CI job without access to its database (policy-tracker sync --database-url URL
+    writes to a database directly).
 
-    Example: policy-tracker sync --database-url postgresql://tracker@db/tracker
+    Example: policy-tracker sync --to https://tracker.example.com --key "$ADMIN_KEY"
     """
-    from tracker.service.sync import prepare
+    from tracker.service.sync import prepare, remote_summary, sync_to
 
+    if url is not None:
+        if not key:
+            raise InvalidInput(
+                "sync --to needs an admin API key: --key or POLICY_TRACKER_ADMIN_KEY"
+            )
+        answer = sync_to(_settings(), url, key, as_of=datetime.now(UTC).date())
+        click.echo(f"synced to {url}: {remote_summary(answer)}")
+        return
     store, result = prepare(_settings(database_url))
     store.dispose()
     assert result is not None

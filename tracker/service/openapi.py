@@ -23,6 +23,11 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _derived(what: str) -> dict[str, str]:
+    """A field of versions.json that the site derives: accepted, whatever its value, and ignored."""
+    return {"description": f"{what}; derived by the site and ignored"}
+
+
 def _obj(props: dict[str, Any], required: list[str] | None = None, **kw: Any) -> dict[str, Any]:
     return {
         "type": "object",
@@ -207,9 +212,13 @@ SCHEMAS: dict[str, Any] = {
             "title": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
             "author": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
             "path": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
-            "url": {"type": "string"},
             "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
             "text": {"type": "string"},
+            "status": _derived("current, archived or upcoming on the site's as_of"),
+            "url": _derived("the version's page"),
+            "changes_from_previous_url": _derived("the redline from the previous version"),
+            "changes_to_current_url": _derived("the redline to the version in force"),
+            "changes_to_latest_url": _derived("the redline to the newest version"),
         },
         ["number", "commit", "published", "effective", "significance", "sha256", "text"],
         additionalProperties=False,
@@ -224,6 +233,12 @@ SCHEMAS: dict[str, Any] = {
             "notice_days": {"type": "integer", "minimum": 0, "maximum": 2147483647},
             "withdrawn": {"type": "boolean"},
             "versions": {"type": "array", "items": _ref("PublishVersion")},
+            "url": _derived("the current page"),
+            "history_url": _derived("the history page"),
+            "current_version": _derived("the version in force on the site's as_of"),
+            "latest_version": _derived("the newest version"),
+            "upcoming_versions": _derived("versions not yet effective on the site's as_of"),
+            "redlines": _derived("the redline pages"),
         },
         ["slug", "title", "versions"],
         additionalProperties=False,
@@ -231,9 +246,13 @@ SCHEMAS: dict[str, Any] = {
     "PublishRequest": _obj(
         {
             "policies": {"type": "array", "items": _ref("PublishPolicy")},
+            "format": {"const": 1, "description": "versions.json's format; only 1 is read"},
             "generated": {"type": "string"},
-            "site_url": {"type": "string"},
+            "site_url": {"type": ["string", "null"]},
             "head": {"type": "string"},
+            "$schema": _derived("the address of versions.schema.json"),
+            "as_of": _derived("the day the site was built for"),
+            "commit": _derived("the commit the site was built from"),
         },
         ["policies"],
         additionalProperties=False,
@@ -533,7 +552,11 @@ PATHS: dict[str, Any] = {
             body="PublishRequest",
             errors={"409": _problem("a stored version's SHA-256 differs")},
             scope="admin",
-            description="Idempotent: versions already stored answer 200 with `created: []`.",
+            description="The body may be the site's `versions.json` itself with a `text` added to "
+            "each version (and optionally `author` and `path`): the fields the site derives "
+            "(addresses, statuses) are accepted and ignored, any other unknown field is a `422`. "
+            "`policy-tracker sync --to URL` builds and sends it from the repository. "
+            "Idempotent: versions already stored answer 200 with `created: []`.",
         )
     },
     "/v1/admin/keys": {

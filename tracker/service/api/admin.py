@@ -15,12 +15,32 @@ from tracker.policy import (
     Version,
     sha256_text,
 )
+from tracker.publish.versions import FORMAT_VERSION
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.problems import FieldError
 from tracker.store import PublishResult, publish
 from tracker.store.keys import create_key, list_keys, parse_scopes, revoke_key
 
+# The fields of versions.json that the site derives (addresses, statuses on its build day)
+# are accepted, so that the file itself can be posted, and ignored: the tracker derives its own.
+DERIVED_FIELDS = {"$schema", "as_of", "commit"}
+DERIVED_POLICY_FIELDS = {
+    "url",
+    "history_url",
+    "current_version",
+    "latest_version",
+    "upcoming_versions",
+    "redlines",
+}
+DERIVED_VERSION_FIELDS = {
+    "url",
+    "status",
+    "changes_from_previous_url",
+    "changes_to_current_url",
+    "changes_to_latest_url",
+}
+FIELDS = {"policies", "format", "generated", "site_url", "head", *DERIVED_FIELDS}
 POLICY_FIELDS = {
     "slug",
     "title",
@@ -30,6 +50,7 @@ POLICY_FIELDS = {
     "notice_days",
     "withdrawn",
     "versions",
+    *DERIVED_POLICY_FIELDS,
 }
 VERSION_FIELDS = {
     "number",
@@ -44,14 +65,15 @@ VERSION_FIELDS = {
     "path",
     "sha256",
     "text",
-    "url",
+    *DERIVED_VERSION_FIELDS,
 }
 SIGNIFICANCES = tuple(s.value for s in Significance)
 SOURCES = tuple(s.value for s in SignificanceSource)
 
 
 def parse_policies(body: Any) -> list[Policy]:
-    data = v.obj(body, allowed={"policies", "generated", "site_url", "head"})
+    data = v.obj(body, allowed=FIELDS)
+    _check_format(data)
     items = data.get("policies")
     if not isinstance(items, list):
         raise FieldError("policies", "must be a list of policies")
@@ -93,6 +115,16 @@ def parse_policies(body: Any) -> list[Policy]:
             )
         )
     return policies
+
+
+def _check_format(data: Mapping[str, Any]) -> None:
+    if "format" not in data:
+        return
+    given = data["format"]
+    if isinstance(given, bool) or given != FORMAT_VERSION:
+        raise FieldError(
+            "format", f"must be {FORMAT_VERSION}, the versions.json format this tracker reads"
+        )
 
 
 def _version(slug: str, policy_title: str, raw: Any, where: str) -> Version:

@@ -37,6 +37,36 @@ def _obj(props: dict[str, Any], required: list[str] | None = None, **kw: Any) ->
     }
 
 
+EVENT_FIELDS: dict[str, Any] = {
+    "user_id": USER_ID,
+    "policy": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL},
+    "version": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    "method": {
+        "type": "string",
+        "enum": ["clickwrap", "continued_use", "api", "import"],
+        "default": "api",
+    },
+    "ip": {
+        "anyOf": [
+            {"type": "string", "format": "ipv4"},
+            {"type": "string", "format": "ipv6"},
+            {"type": "null"},
+        ]
+    },
+    "user_agent": {"type": ["string", "null"], "maxLength": 1024, "pattern": NO_NUL},
+    "locale": {
+        "type": ["string", "null"],
+        "maxLength": 64,
+        "pattern": "^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$",
+    },
+    "context": {
+        "type": ["object", "null"],
+        "description": "free-form evidence; at most max_context_bytes as JSON",
+        "maxProperties": 20,
+    },
+}
+
+
 SCHEMAS: dict[str, Any] = {
     "Problem": _obj(
         {
@@ -127,35 +157,18 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "EventRequest": _obj(
+        EVENT_FIELDS, ["user_id", "policy", "version"], additionalProperties=False
+    ),
+    "EventRequestOptionalVersion": _obj(
         {
-            "user_id": USER_ID,
-            "policy": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL},
-            "version": {"type": "integer", "minimum": 1, "maximum": 2147483647},
-            "method": {
-                "type": "string",
-                "enum": ["clickwrap", "continued_use", "api", "import"],
-                "default": "api",
-            },
-            "ip": {
-                "anyOf": [
-                    {"type": "string", "format": "ipv4"},
-                    {"type": "string", "format": "ipv6"},
-                    {"type": "null"},
-                ]
-            },
-            "user_agent": {"type": ["string", "null"], "maxLength": 1024, "pattern": NO_NUL},
-            "locale": {
-                "type": ["string", "null"],
-                "maxLength": 64,
-                "pattern": "^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$",
-            },
-            "context": {
-                "type": ["object", "null"],
-                "description": "free-form evidence; at most max_context_bytes as JSON",
-                "maxProperties": 20,
+            **EVENT_FIELDS,
+            "version": {
+                **EVENT_FIELDS["version"],
+                "description": "default: the version in force (a decline) or the version the "
+                "user accepted (a withdrawal)",
             },
         },
-        ["user_id", "policy", "version"],
+        ["user_id", "policy"],
         additionalProperties=False,
     ),
     "EventResult": _obj(
@@ -390,13 +403,13 @@ NOT_FOUND = {"404": _problem("unknown policy, version or user")}
 UNKNOWN_QUERY = {"404": _problem("unknown policy"), "422": _problem("an invalid parameter")}
 
 
-def _event_op(kind: str, description: str) -> dict[str, Any]:
+def _event_op(kind: str, description: str, body: str = "EventRequest") -> dict[str, Any]:
     op = _op(
         f"Record a {kind}",
         _ref("EventResult"),
         status="201",
         params=[IDEMPOTENCY],
-        body="EventRequest",
+        body=body,
         errors={**NOT_FOUND, "409": _problem("Idempotency-Key reused with another body")},
         scope="write",
         description=description,
@@ -489,12 +502,20 @@ PATHS: dict[str, Any] = {
             "in a row stores it once (200, `created: false`).",
         )
     },
-    "/v1/declines": {"post": _event_op("decline", "Records that the user declined the version.")},
+    "/v1/declines": {
+        "post": _event_op(
+            "decline",
+            "Records that the user declined the version; `version` is optional (default: the "
+            "version in force; `422` naming `version` when the policy has none in force yet).",
+            body="EventRequestOptionalVersion",
+        )
+    },
     "/v1/withdrawals": {
         "post": _event_op(
             "withdrawal",
             "Records that the user withdrew their acceptance; `version` is optional "
             "(default: the version they accepted).",
+            body="EventRequestOptionalVersion",
         )
     },
     "/v1/users/{user_id}/status": {

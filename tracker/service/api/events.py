@@ -22,7 +22,7 @@ def accept(call: Call) -> Reply:
 
 
 def decline(call: Call) -> Reply:
-    """Record that a user declined a version."""
+    """Record that a user declined a version (``version`` optional: the one in force)."""
     return _record(call, "declined")
 
 
@@ -38,7 +38,7 @@ def _record(call: Call, kind: str) -> Reply:
     if user is None:
         raise FieldError("user_id", "is required")
     slug = v.req_text(data, "policy", max_len=200)
-    number = v.integer(data, "version", required=kind != "withdrawn")
+    number = v.integer(data, "version", required=kind == "accepted")
     new = NewEvent(
         user_id=user,
         kind=kind,
@@ -60,6 +60,12 @@ def _record(call: Call, kind: str) -> Reply:
         snapshot = state.snapshots.get(session)
         policy = snapshot.policy(slug)
         version = policy.version(number) if number is not None else None
+        if version is None and kind == "declined":
+            version = policy.current(state.today())
+            if version is None:
+                raise FieldError(
+                    "version", f"is required: policy {policy.slug} has no version in force yet"
+                )
         event, consent, created = record(session, snapshot, policy, version, new, now)
         result = {
             "event": event,

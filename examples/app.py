@@ -8,6 +8,11 @@ Run it beside a tracker (``policy-tracker demo`` prints a key):
 then open http://127.0.0.1:8001/login?user=alice. The user id is a cookie, to keep the
 example short; a real app reads it from its session.
 
+With ``WEBHOOK_SECRET=whsec_…`` (printed by ``policy-tracker webhooks add
+http://127.0.0.1:8001/hooks/policy-tracker``) it receives the tracker's webhooks at
+``POST /hooks/policy-tracker``, verifies each with the ``standardwebhooks`` package, prints
+``webhook verified: <type> <id>`` and lists them at ``GET /hooks/policy-tracker``.
+
 A user who must accept goes to the tracker's hosted acceptance page and comes back to
 ``/policy-return``, which sends them on to the page they wanted when they accepted, and
 explains when they declined. The key needs that URL on its allow-list:
@@ -21,6 +26,7 @@ import html
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -29,6 +35,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from tracker.client import AsyncTrackerClient
 from tracker.middleware import RequireAcceptance, Scope
@@ -44,8 +51,43 @@ def create_app(
     *,
     policies: Sequence[str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    webhook_secret: str | None = None,
 ) -> Starlette:
     tracker = AsyncTrackerClient(tracker_url, api_key, transport=transport)
+    guards: list[RequireAcceptance] = []
+    received: list[dict[str, Any]] = []  # verified webhooks, newest last (GET /hooks shows them)
+
+    def guard(app: ASGIApp) -> ASGIApp:
+        middleware = RequireAcceptance(
+            app,
+            client=tracker,
+            user_id=current_user,
+            policies=policies,
+            exempt=["/login", "/policy-return", "/api/withdraw", "/hooks"],
+            acceptance_url=hosted_page,
+        )
+        guards.append(middleware)
+        return middleware
+
+    async def webhook(request: Request) -> Response:
+        """Standard Webhooks, checked with the receiver's side of the spec."""
+        if webhook_secret is None:
+            return Response(status_code=404)
+        from standardwebhooks import Webhook, WebhookVerificationError
+
+        try:
+            event = Webhook(webhook_secret).verify(await request.body(), dict(request.headers))
+        except WebhookVerificationError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        received.append({"id": request.headers["webhook-id"], **event})
+        print(f"webhook verified: {event['type']} {request.headers['webhook-id']}", flush=True)
+        if event["type"] in ("policy.version_published", "acceptance.recorded"):
+            for g in guards:
+                g.forget()  # the next request asks the tracker again
+        return Response(status_code=204)
+
+    async def webhooks_seen(request: Request) -> Response:
+        return JSONResponse(received)
 
     async def hosted_page(user_id: str, slugs: tuple[str, ...], return_url: str) -> str:
         """A link to the tracker's page, coming back through ``/policy-return``."""
@@ -92,17 +134,10 @@ def create_app(
             Route("/login", login),
             Route("/policy-return", policy_return),
             Route("/api/withdraw/{policy:path}", withdraw, methods=["POST"]),
+            Route("/hooks/policy-tracker", webhook, methods=["POST"]),
+            Route("/hooks/policy-tracker", webhooks_seen, methods=["GET"]),
         ],
-        middleware=[
-            Middleware(
-                RequireAcceptance,
-                client=tracker,
-                user_id=current_user,
-                policies=policies,
-                exempt=["/login", "/policy-return", "/api/withdraw"],
-                acceptance_url=hosted_page,
-            )
-        ],
+        middleware=[Middleware(guard)],
         lifespan=lifespan,
     )
 
@@ -115,4 +150,8 @@ def _local(url: str) -> str:
 
 
 def from_env() -> Starlette:
-    return create_app(os.environ["TRACKER_URL"], os.environ["TRACKER_KEY"])
+    return create_app(
+        os.environ["TRACKER_URL"],
+        os.environ["TRACKER_KEY"],
+        webhook_secret=os.environ.get("WEBHOOK_SECRET"),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -79,7 +80,7 @@ def test_the_quick_start_demo_command_runs(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     # The working tree under test, not only what is committed.
-    for path in ("tracker", "pyproject.toml", "mkdocs.yml", "docs", "policy"):
+    for path in ("tracker", "pyproject.toml", "mkdocs.yml", "docs", "policy", "examples"):
         subprocess.run(["cp", "-r", str(ROOT / path), str(clone / Path(path).parent)], check=True)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -120,8 +121,109 @@ def test_the_quick_start_demo_command_runs(tmp_path: Path) -> None:
         )
         assert status.status_code == 200
         assert status.json()["policies"][0]["state"] == "never_accepted"
+        _walk_through_a_major_change(clone, port, key.group(0))
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         out.close()
+
+
+def _walkthrough() -> list[str]:
+    """The README's notice walkthrough: its ``$`` commands, continuation lines joined."""
+    text = _block("notice-walkthrough").replace("\\\n", " ")
+    return [line[2:].strip() for line in text.splitlines() if line.startswith("$ ")]
+
+
+def _free_port() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
+def _walk_through_a_major_change(clone: Path, port: str, key: str) -> None:
+    """Run the README's walkthrough on the running demo: a major change creates a notice that
+    the status answer shows, and signed webhooks that the example app verifies."""
+    app_port = _free_port()
+    env = {
+        **os.environ,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "GIT_AUTHOR_NAME": "Legal Editor",
+        "GIT_AUTHOR_EMAIL": "legal@example.com",
+        "GIT_COMMITTER_NAME": "Legal Editor",
+        "GIT_COMMITTER_EMAIL": "legal@example.com",
+    }
+    secret = ""
+    app: subprocess.Popen[str] | None = None
+    outputs: dict[str, str] = {}
+    try:
+        for command in _walkthrough():
+            command = (
+                command.replace("8001", app_port)
+                .replace("8000", port)
+                .replace("ptk_…", key)
+                .replace("whsec_…", secret)
+            )
+            if command.startswith("export "):
+                for pair in command.split("#")[0].split()[1:]:
+                    name, _, value = pair.partition("=")
+                    env[name] = value
+                continue
+            if command.endswith("&"):
+                app_log = (clone / "example-app.log").open("w")
+                app = subprocess.Popen(
+                    ["bash", "-c", "exec env " + command.rstrip("&").strip()],
+                    cwd=clone,
+                    env=env,
+                    stdout=app_log,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+                _wait_for(f"http://127.0.0.1:{app_port}/hooks/policy-tracker", app)
+                continue
+            if command.startswith("curl -s"):
+                time.sleep(1.5)  # the service's catalog may be catalog_cache_seconds (1 s) old
+            done = subprocess.run(
+                ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True
+            )
+            assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+            outputs[command.split()[0].rsplit("/", 1)[-1] + " " + command.split()[1]] = done.stdout
+            if "webhooks add" in command:
+                found = re.search(r"whsec_\S+", done.stdout)
+                assert found, done.stdout
+                secret = found.group(0)
+        assert "privacy v2" in outputs["policy-tracker sync"], outputs
+        assert outputs["policy-tracker sync"] in _block("notice-walkthrough"), outputs
+        status = json.loads(outputs["curl -s"])["policies"][0]
+        # privacy.md sets notice_days: 30, so the major version is upcoming for 30 days
+        assert status["upcoming"]["version"] == 2 and status["upcoming"]["significance"] == "major"
+        assert status["accept_by"] == status["upcoming"]["effective"]
+        notice = status["notices"][0]
+        assert (notice["from_version"], notice["to_version"]) == (1, 2)
+        assert notice["redline_url"].endswith("/privacy/changes/1-2/")
+        seen = httpx.get(f"http://127.0.0.1:{app_port}/hooks/policy-tracker", timeout=10).json()
+        types = [event["type"] for event in seen]
+        assert types.count("policy.version_published") == 1, seen
+        assert "acceptance.recorded" in types and "notice.created" in types
+        published = next(e for e in seen if e["type"] == "policy.version_published")
+        assert published["data"]["version"] == 2 and published["data"]["policy"] == "privacy"
+        assert app is not None
+    finally:
+        if app is not None:
+            app.terminate()
+            app.wait(timeout=10)
+            app_log.close()
+    log = (clone / "example-app.log").read_text()
+    assert log.count("webhook verified:") == len(seen), log
+
+
+def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            assert process.poll() is None, "the example app exited"
+            time.sleep(0.2)
+    pytest.fail(f"{url} did not answer within 30 s")

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -149,10 +149,13 @@ def webhooks_list(database_url: str | None) -> None:
 
     Example: policy-tracker webhooks list
     """
+    from tracker import migrations
     from tracker.notices.webhooks import list_endpoints
 
-    with _store(_settings(database_url)) as store, store.read() as session:
-        found = list_endpoints(session, _now())
+    with _store(_settings(database_url)) as store:
+        migrations.upgrade(store.engine)
+        with store.read() as session:
+            found = list_endpoints(session, _now())
     if not found:
         click.echo("no webhooks; add one with: policy-tracker webhooks add URL")
     for e in found:
@@ -170,9 +173,11 @@ def webhooks_remove(webhook_id: str, database_url: str | None) -> None:
 
     Example: policy-tracker webhooks remove 2
     """
+    from tracker import migrations
     from tracker.notices.webhooks import remove_endpoint
 
     with _store(_settings(database_url)) as store:
+        migrations.upgrade(store.engine)
         info = store.write(lambda s: remove_endpoint(s, webhook_id, _now()))
     click.echo(f"removed webhook {info.id} ({info.url})")
 
@@ -190,17 +195,24 @@ def webhooks_rotate(webhook_id: str, overlap_hours: float | None, database_url: 
 
     Example: policy-tracker webhooks rotate 2 --overlap-hours 48
     """
-    from tracker.notices.webhooks import rotate_secret
+    from tracker import migrations
+    from tracker.notices.webhooks import rotate_secret, rotation_overlap
 
     settings = _settings(database_url)
     hours = settings.webhook_rotation_overlap_hours if overlap_hours is None else overlap_hours
-    overlap = timedelta(hours=hours)
+    overlap = rotation_overlap(hours)
     with _store(settings) as store:
+        migrations.upgrade(store.engine)
         secret, info = store.write(lambda s: rotate_secret(s, webhook_id, overlap, _now()))
     click.echo(secret)
+    until = info.rotating_until
     click.echo(
-        f"rotated webhook {info.id}; the old secret signs too until "
-        f"{info.rotating_until:%Y-%m-%d %H:%M}Z",
+        f"rotated webhook {info.id}; "
+        + (
+            f"the old secret signs too until {until:%Y-%m-%d %H:%M}Z"
+            if until
+            else "the old secret no longer signs"
+        ),
         err=True,
     )
 

@@ -138,10 +138,28 @@ def cancel_pending(session: Session, endpoint_id: int, reason: str, now: datetim
     )
 
 
+#: Longest a rotated-out secret may keep signing.
+MAX_OVERLAP = timedelta(days=365)
+_OVERLAP_RULE = f"overlap_hours: must be from 0 to {MAX_OVERLAP.days * 24} (a year)"
+
+
+def rotation_overlap(hours: float) -> timedelta:
+    """A rotation's overlap from hours, or an ``InvalidInput`` (negative, NaN, too long)."""
+    try:
+        overlap = timedelta(hours=hours)
+    except (ValueError, OverflowError):
+        raise InvalidInput(_OVERLAP_RULE) from None
+    if not timedelta(0) <= overlap <= MAX_OVERLAP:
+        raise InvalidInput(_OVERLAP_RULE)
+    return overlap
+
+
 def rotate_secret(
     session: Session, ident: int | str, overlap: timedelta, now: datetime
 ) -> tuple[str, EndpointInfo]:
     """A new secret (shown once); the current one keeps signing beside it for ``overlap``."""
+    if not timedelta(0) <= overlap <= MAX_OVERLAP:
+        raise InvalidInput(_OVERLAP_RULE)
     row = _endpoint(session, ident)
     row.previous_secret = row.secret
     row.previous_secret_until = now + overlap

@@ -176,3 +176,84 @@ def test_publishing_that_fails_half_way_stores_nothing(
 
 def _count_in(session: Any, model: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_a_stale_acceptance_gets_the_notice_the_fan_out_would_have_made(
+    accepted: Api, store: Store, receiver: Any
+) -> None:
+    hook = accepted.post("/v1/admin/webhooks", json={"url": receiver.url()})
+    assert hook.status_code == 201, hook.text
+    publish(accepted, version(1, "major"), version(2, "patch"), version(3, "minor"))
+    # erin's app shows v1 after v3 was published: erin is told of v3 like everyone else.
+    accept(accepted, "erin", 1)
+    erin = accepted.get("/v1/users/erin/notices").json()["notices"]
+    assert [(n["from_version"], n["to_version"], n["significance"]) for n in erin] == [
+        (1, 3, "minor")
+    ]
+    status = accepted.get("/v1/users/erin/status").json()["policies"][0]
+    assert [n["to_version"] for n in status["notices"]] == [3]
+    with store.read() as session:
+        created = session.scalars(
+            select(MessageRow.data).where(MessageRow.event_type == "notice.created")
+        ).all()
+    # the fan-out's (alice and bob from v1, carol from v2), then erin's alone
+    assert len(created) == 3
+    assert created[-1]["first_notice_id"] == created[-1]["last_notice_id"] == erin[0]["id"]
+    # Accepting again, or accepting the newest version, tells nobody anything more.
+    accept(accepted, "erin", 1)
+    accept(accepted, "frank", 3)
+    assert accepted.get("/v1/users/frank/notices").json()["notices"] == []
+    assert len(accepted.get("/v1/users/erin/notices?state=all").json()["notices"]) == 1
+
+
+def test_an_acceptance_racing_the_fan_out_still_gets_its_notice(
+    accepted: Api, store: Store
+) -> None:
+    """PostgreSQL runs both at once: the fan-out must not miss an acceptance that commits
+    while it runs (on SQLite, writers take turns)."""
+    import threading
+
+    from tracker.service.api.admin import parse_policies
+    from tracker.store import publish as store_publish
+
+    policies = parse_policies(
+        payload(policy("privacy", version(1, "major"), version(2, "patch"), version(3, "major")))
+    )
+    fanned_out = threading.Event()
+    commit = threading.Event()
+    failures: list[BaseException] = []
+
+    def publisher() -> None:
+        try:
+
+            def work(session: Any) -> None:
+                store_publish(session, policies)
+                fanned_out.set()
+                assert commit.wait(30)
+
+            store.write(work)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            failures.append(exc)
+            fanned_out.set()
+
+    thread = threading.Thread(target=publisher)
+    thread.start()
+    assert fanned_out.wait(30)
+    done = threading.Event()
+
+    def acceptor() -> None:
+        accept(accepted, "erin", 1)
+        done.set()
+
+    other = threading.Thread(target=acceptor)
+    other.start()
+    if store.dialect == "postgresql":
+        # the acceptance waits for the publication to commit (the fan-out's lock)
+        assert not done.wait(0.5)
+    commit.set()
+    thread.join(30)
+    other.join(30)
+    assert not failures, failures
+    assert done.is_set()
+    erin = accepted.get("/v1/users/erin/notices").json()["notices"]
+    assert [(n["from_version"], n["to_version"]) for n in erin] == [(1, 3)]

@@ -243,7 +243,16 @@ def record(
     if new.kind == "accepted" and version is not None:
         # Closes the notices it answers and writes the ``acceptance.recorded`` outbox message.
         answered = [v.id for v in policy.versions if v.number <= version.number]
-        notices.on_acceptance(session, new.user_id, policy.id, answered, event, now)
+        notices.on_acceptance(
+            session,
+            new.user_id,
+            policy.id,
+            answered,
+            event,
+            now,
+            accepted=(version.id, version.number),
+            acceptance_required=policy.acceptance_required,
+        )
     return event, _consent(consent), True
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -273,6 +274,7 @@ def on_versions_created(
     made = 0
     target = max(significant, key=lambda v: v.number) if significant else None
     if target is not None:
+        lock_fan_out(session, policy.id, shared=False)
         made = _fan_out(session, policy, target, versions, now)
     endpoints = subscribers(session, "policy.version_published")
     for v in sorted(created, key=lambda v: v.number) if endpoints else ():
@@ -511,9 +513,17 @@ def on_acceptance(
     answered: Sequence[int],
     event: dict[str, Any],
     now: datetime,
+    *,
+    accepted: tuple[int, int] | None = None,
+    acceptance_required: bool = True,
 ) -> None:
     """Close the user's notices of the versions this acceptance answers (``answered``: the
-    accepted version and every earlier one); announce the acceptance to subscribed apps."""
+    accepted version and every earlier one); announce the acceptance to subscribed apps.
+
+    ``accepted`` (the version's id and number): when a newer minor or major version exists,
+    the user gets the notice the fan-out makes for everyone who accepted an earlier version
+    (an app recorded a stale acceptance, or it raced the publication).
+    """
     connection = session.connection()
     if answered and connection.dialect.name == "sqlite":
         # Straight to the driver, as ``tracker.store.events.record`` does on SQLite (closed_at
@@ -529,6 +539,8 @@ def on_acceptance(
             _CLOSE_ANSWERED,
             {"b_uid": user_id, "b_pid": policy_id, "b_answered": list(answered), "b_now": now},
         )
+    if accepted is not None:
+        _tell_of_later(session, user_id, policy_id, accepted, acceptance_required, now)
     keep = ("id", "user_id", "policy", "version", "sha256", "method", "api_key_id", "recorded_at")
     announce(session, "acceptance.recorded", {k: event.get(k) for k in keep}, now)
 
@@ -551,6 +563,88 @@ __all__ = [
 
 # ---------------------------------------------------------------------------
 # Reading notices
+
+
+#: Advisory lock namespace (PostgreSQL): a publication's fan-out holds it exclusively for its
+#: policy, acceptances share it, so each sees the other's committed rows (no missed notice).
+FAN_OUT_LOCK = 0x6E6F
+
+
+def lock_fan_out(session: Session, policy_id: int, *, shared: bool) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        name = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        connection.execute(
+            text(f"SELECT {name}(:ns, :pid)"), {"ns": FAN_OUT_LOCK, "pid": policy_id}
+        )
+
+
+_SQLITE_LATER = (
+    "SELECT id, number, significance FROM versions WHERE policy_id = ? AND number > ? "
+    "ORDER BY number"
+)
+
+
+def _tell_of_later(
+    session: Session,
+    user_id: str,
+    policy_id: int,
+    accepted: tuple[int, int],
+    acceptance_required: bool,
+    now: datetime,
+) -> None:
+    accepted_id, accepted_number = accepted
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":  # the write lock is held: nothing is in flight
+        driver: Any = connection.connection.driver_connection
+        later = driver.execute(_SQLITE_LATER, (policy_id, accepted_number)).fetchall()
+    else:
+        lock_fan_out(session, policy_id, shared=True)
+        later = connection.execute(
+            select(VersionRow.id, VersionRow.number, VersionRow.significance)
+            .where(VersionRow.policy_id == policy_id, VersionRow.number > accepted_number)
+            .order_by(VersionRow.number)
+        ).all()
+    significant = [v for v in later if v[2] in SIGNIFICANT]
+    if not significant:
+        return
+    target_id, target_number, _ = significant[-1]
+    covered = [v for v in later if v[1] <= target_number]
+    significance = "major" if any(v[2] == "major" for v in covered) else "minor"
+    told = select(NoticeRow.id).where(
+        NoticeRow.to_version_id == target_id, NoticeRow.user_id == user_id
+    )
+    if session.scalar(told) is not None:
+        return
+    notice_id = session.execute(
+        insert(NoticeRow)
+        .values(
+            user_id=user_id,
+            policy_id=policy_id,
+            from_version_id=accepted_id,
+            to_version_id=target_id,
+            significance=significance,
+            acceptance_required=significance == "major" and acceptance_required,
+            created_at=now,
+        )
+        .returning(NoticeRow.id)
+    ).scalar_one()
+    session.execute(
+        update(NoticeRow)
+        .where(
+            NoticeRow.user_id == user_id,
+            NoticeRow.policy_id == policy_id,
+            NoticeRow.id != notice_id,
+            NoticeRow.acknowledged_at.is_(None),
+            NoticeRow.closed_at.is_(None),
+        )
+        .values(closed_at=now, closed_reason="superseded")
+        .execution_options(synchronize_session=False)
+    )
+    endpoints = subscribers(session, "notice.created")
+    if endpoints:
+        target = session.get_one(VersionRow, target_id)
+        _notice_messages(session, target, [(accepted_id, notice_id, notice_id)], endpoints, now)
 
 
 def redline_url(site_url: str, slug: str, old: int, new: int) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema
 import pytest
@@ -18,7 +19,7 @@ from tests.notices.receiver import Receiver
 from tests.notices.test_notices import accept, publish
 from tests.service.conftest import Api
 from tests.service.helpers import Clock, version
-from tracker.notices.dispatch import Dispatcher
+from tracker.notices.dispatch import MAX_RETRY_AFTER, Dispatcher
 from tracker.notices.payloads import schema
 from tracker.settings import Settings
 from tracker.store import Store
@@ -188,6 +189,39 @@ def test_retry_after_is_honoured(
     drain(dispatcher)
     (d,) = deliveries(store)
     assert d.next_attempt_at == clock.now + timedelta(seconds=120)
+
+
+@pytest.mark.parametrize(
+    ("when", "form", "wait"),
+    [
+        (timedelta(minutes=5), "%a, %d %b %Y %H:%M:%S GMT", timedelta(minutes=5)),  # IMF-fixdate
+        (timedelta(minutes=7), "%A, %d-%b-%y %H:%M:%S GMT", timedelta(minutes=7)),  # RFC 850
+        (timedelta(hours=2), "%a %b %e %H:%M:%S %Y", timedelta(hours=2)),  # asctime
+        (-timedelta(hours=1), "%a, %d %b %Y %H:%M:%S GMT", timedelta(0)),  # past: due now
+        (timedelta(days=30), "%a, %d %b %Y %H:%M:%S GMT", MAX_RETRY_AFTER),  # capped
+    ],
+)
+def test_retry_after_as_an_http_date_is_read_on_the_dispatchers_clock(
+    api: Api,
+    receiver: Receiver,
+    dispatcher: Dispatcher,
+    store: Store,
+    clock: Clock,
+    when: timedelta,
+    form: str,
+    wait: timedelta,
+) -> None:
+    # The controllable clock is far from the real one: a date read against real time
+    # would be long past and ask for no wait at all.
+    date = (clock.now + when).strftime(form)
+    subscribe(
+        api, receiver, f"/status/503?retry_after={quote(date)}", events=["policy.version_published"]
+    )
+    publish(api, version(1, "major"))
+    assert dispatcher.run_once() == 1
+    (d,) = deliveries(store)
+    assert (d.state, d.attempts, d.last_status) == ("pending", 1, 503)
+    assert d.next_attempt_at == clock.now + wait, date
 
 
 def test_410_disables_the_endpoint(

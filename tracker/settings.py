@@ -82,6 +82,9 @@ class Settings:
     retention_user_agent_days: int = 400
     #: Days an event's ``context`` is kept before ``purge`` blanks it (0: forever).
     retention_context_days: int = 400
+    #: Days a response stored for an ``Idempotency-Key`` is kept for replays before
+    #: ``purge`` deletes it (0: forever); a retry with the key after that is a new request.
+    retention_idempotency_days: int = 1
     #: Seconds between checkpoints the service signs itself (0: off; needs the key).
     audit_checkpoint_seconds: float = 0.0
     #: Seconds between retention purges the service runs itself (0: off).

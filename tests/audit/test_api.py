@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.audit.helpers import accept, publish
 from tests.service.helpers import Clock
@@ -128,7 +130,7 @@ def test_purge_keeps_the_chain_verifiable(
     ops.checkpoint(store, settings, clock.now)
     clock.advance(30)
     result = ops.purge(store, settings, clock.now)
-    assert result.to_dict() == {"ip": 1, "user_agent": 1, "context": 1}
+    assert result.to_dict() == {"ip": 1, "user_agent": 1, "context": 1, "idempotency": 0}
     rows = {x["user_id"]: x for x in map(json.loads, api.get("/v1/admin/export").text.splitlines())}
     assert rows["old"]["ip"] is None and rows["old"]["context"] is None
     assert rows["new"]["ip"] == "192.0.2.7"
@@ -138,7 +140,72 @@ def test_purge_keeps_the_chain_verifiable(
         "ip": 0,
         "user_agent": 0,
         "context": 0,
+        "idempotency": 0,
     }
+
+
+def _replays(store: Store) -> list[str]:
+    """Every stored idempotent response, each row as text (all its columns)."""
+    with store.read() as session:
+        rows = session.execute(text("SELECT * FROM idempotency_keys ORDER BY created_at"))
+        return [" ".join(map(str, row)) for row in rows]
+
+
+def _accept_once(api: Any, user: str, key: str, **evidence: Any) -> None:
+    body = {"user_id": user, "policy": "privacy", "version": 1, **evidence}
+    r = api.post("/v1/acceptances", json=body, headers={"Idempotency-Key": key})
+    assert r.status_code in (200, 201), r.text
+
+
+def test_purge_deletes_stored_idempotent_responses_past_their_retention(
+    api: Any, store: Store, settings: Settings, clock: Clock
+) -> None:
+    """A stored response repeats the event (IP address, user agent, context): it is kept
+    for retries only, ``retention_idempotency_days`` (1 by default)."""
+    publish(api)
+    _accept_once(api, "alice", "k-1", **EVIDENCE)
+    clock.now += timedelta(hours=20)
+    _accept_once(api, "bob", "k-2", **EVIDENCE)
+    assert len(_replays(store)) == 2
+    assert ops.purge(store, settings, clock.now).idempotency == 0
+    clock.now += timedelta(hours=5)  # alice's is 25 hours old, bob's 5
+    result = ops.purge(store, settings, clock.now)
+    assert result.idempotency == 1 and result.ip == 0
+    assert "1 stored idempotent response(s)" in result.summary()
+    (left,) = _replays(store)
+    assert "bob" in left and "alice" not in left
+    with store.read() as session:  # no chain entry for responses alone: they are not evidence
+        assert session.scalars(select(AuditRecordRow)).all() == []
+    clock.now += timedelta(hours=24)
+    kept = ops.purge(store, replace(settings, retention_idempotency_days=0), clock.now)
+    assert kept.idempotency == 0 and len(_replays(store)) == 1
+    assert ops.purge(store, settings, clock.now).idempotency == 1 and _replays(store) == []
+
+
+def test_erasure_leaves_no_stored_response_naming_the_user(
+    api: Any, store: Store, settings: Settings
+) -> None:
+    publish(api)
+    _accept_once(api, "alice", "0f6d2c1e", ip="198.51.100.23", user_agent="Safari/17")
+    _accept_once(api, "alice", "9a8b7c6d", ip="198.51.100.23", user_agent="Safari/17")
+    _accept_once(api, "bob", "5e4f3a2b", **EVIDENCE)
+    assert sum("alice" in row for row in _replays(store)) == 2
+    r = api.delete("/v1/admin/users/alice")
+    assert r.status_code == 200, r.text
+    rows = _replays(store)
+    assert not [row for row in rows if "alice" in row or "198.51.100.23" in row], rows
+    assert len(rows) == 1 and "bob" in rows[0]  # another user's retry still replays
+    again = api.post(
+        "/v1/acceptances",
+        json={"user_id": "bob", "policy": "privacy", "version": 1, **EVIDENCE},
+        headers={"Idempotency-Key": "5e4f3a2b"},
+    )
+    assert again.headers["idempotent-replayed"] == "true"
+    # An id with non-ASCII characters, escaped in the stored JSON, is found as well.
+    _accept_once(api, "zoë", "1c2d3e4f", ip="198.51.100.24")
+    assert api.delete("/v1/admin/users/zoë").status_code == 200
+    assert [row for row in _replays(store) if "zo" in row or "198.51.100.24" in row] == []
+    assert ops.verify(store, settings).ok
 
 
 def test_evidence_bundle_round_trip(
@@ -156,3 +223,36 @@ def test_evidence_bundle_round_trip(
     assert report.records == 3 and report.anchored == 2 and report.texts == 2
     data["records"][0]["personal"]["ip"] = "10.0.0.1"
     assert not bundle.verify(data).ok
+
+
+def test_an_evidence_bundle_shows_only_what_its_records_chain(
+    api: Any, store: Store, settings: Settings, clock: Clock
+) -> None:
+    """A bundle as ``evidence`` writes it (an acceptance, an acknowledged notice, a
+    withdrawal) verifies; an edit of what its page shows is refused with the reason."""
+    publish(api, 1)
+    accept(api, "alice", 1, **EVIDENCE)
+    publish(api, 1, 2)
+    notice = api.get("/v1/users/alice/notices").json()["notices"][0]
+    assert api.post(f"/v1/notices/{notice['id']}/ack", key="write").status_code == 201
+    r = api.post("/v1/withdrawals", json={"user_id": "alice", "policy": "privacy"})
+    assert r.status_code == 201, r.text
+    ops.checkpoint(store, settings, clock.now)
+    data = json.loads(json.dumps(ops.evidence(store, settings, "alice", clock.now)))
+    trusted = ops.trusted_key(settings)
+    report = bundle.verify(data, trusted=trusted)
+    assert report.ok, report.problems
+    assert report.records == 3 and report.unproven_acks == 0
+    assert [r["event"]["type"] for r in data["records"]] == ["accepted", "notice_ack", "withdrawn"]
+    edits = [
+        (lambda d: d["records"][0]["event"].update(ip="10.0.0.1"), "readable ip"),
+        (lambda d: d["records"][2]["event"].update(type="accepted"), "readable type"),
+        (lambda d: d["records"][2]["event"].update(policy="terms"), "shows policy 'terms'"),
+        (lambda d: d["versions"][0].update(version=3), "version 3 in versions[]"),
+        (lambda d: d["notices"][0].update(acknowledged_by=99), "acknowledged by key 99"),
+    ]
+    for edit, reason in edits:
+        edited = json.loads(json.dumps(data))
+        edit(edited)
+        refused = bundle.verify(edited, trusted=trusted)
+        assert not refused.ok and reason in refused.message, refused.message

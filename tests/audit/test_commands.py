@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
 
 import click
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.audit.conftest import SEED
+from tests.audit.helpers import accept, publish
 from tracker import migrations
+from tracker.audit import operations as ops
 from tracker.audit.commands import COMMANDS
 from tracker.cli import TrackerGroup
 from tracker.settings import Settings
@@ -46,7 +51,37 @@ def test_commands(tmp_path: Path) -> None:
     refused = run("verify", "--checkpoint", tmp_path / "cp.json")
     assert refused.exit_code == 1 and "format is 'x'" in refused.output
     assert run("purge").output.strip() == (
-        "purged 0 IP address(es), 0 user agent(s), 0 context object(s)"
+        "purged 0 IP address(es), 0 user agent(s), 0 context object(s), "
+        "0 stored idempotent response(s)"
     )
     missing = run("erase", "nobody", "--yes")
     assert missing.exit_code == 1 and "no data for user 'nobody'" in missing.output
+
+
+def test_verify_anchors_only_with_a_trusted_key(
+    api: Any, store: Store, settings: Settings, clock: Any
+) -> None:
+    """`verify` checks stored checkpoints against --public-key, else the configured key;
+    with neither it says the signature could not be checked, in one line."""
+    publish(api)
+    accept(api, "alice")
+    ops.checkpoint(store, settings, clock.now)
+    public = ops.trusted_key(settings)
+    assert public is not None
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    env = {"DATABASE_URL": settings.database_url, "POLICY_TRACKER_AUDIT_SIGNING_KEY": ""}
+
+    def run(*args: Any) -> Any:
+        return CliRunner().invoke(_cli(), ["verify", *args], env=env)
+
+    unkeyed = run()
+    assert unkeyed.exit_code == 0 and len(unkeyed.output.splitlines()) == 1
+    assert "anchored" not in unkeyed.output
+    assert "could not be checked against a trusted key" in unkeyed.output
+    assert json.loads(run("--json").output)["anchored"] is False
+    keyed = run("--public-key", base64.b64encode(raw).decode())
+    assert keyed.output.startswith("verified up to sequence 1, anchored by checkpoint #1")
+    other = Ed25519PrivateKey.generate().public_key()
+    raw_other = other.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    refused = run("--public-key", base64.b64encode(raw_other).decode())
+    assert refused.exit_code == 1 and "not by the trusted key" in refused.output

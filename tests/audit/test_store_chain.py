@@ -68,6 +68,8 @@ TAMPERING = {
     ),
     "deleted": (None, 3),
     "hand-inserted": (None, 0),
+    # JSON null, as rows written with the chain off hold: not pending, so outside the chain.
+    "hand-inserted with JSON null commitments": (None, 0),
 }
 
 
@@ -80,12 +82,14 @@ def test_tampering_in_the_database_is_found(
         if name == "deleted":
             conn.execute(text("UPDATE consents SET last_event_id = NULL"))
             conn.execute(text("DELETE FROM events WHERE chain_seq = 3"))
-        elif name == "hand-inserted":
+        elif name.startswith("hand-inserted"):
+            commitments = "'null'" if "JSON null" in name else "NULL"
             conn.execute(
                 text(
-                    "INSERT INTO events (user_id, policy_id, version_id, kind, method, created_at)"
-                    " SELECT 'mallory', policy_id, version_id, kind, method, created_at"
-                    " FROM events WHERE chain_seq = 1"
+                    "INSERT INTO events"
+                    " (user_id, policy_id, version_id, kind, method, created_at, commitments)"
+                    " SELECT 'mallory', policy_id, version_id, kind, method, created_at,"
+                    f" {commitments} FROM events WHERE chain_seq = 1"
                 )
             )
         elif name == "time edited":
@@ -100,6 +104,62 @@ def test_tampering_in_the_database_is_found(
     report = ops.verify(store, settings)
     assert not report.ok, name
     assert report.problem is not None and report.problem.seq == seq, report.message
+    if name.startswith("hand-inserted"):
+        with store.read() as session:
+            inserted = session.scalar(select(EventRow.id).where(EventRow.user_id == "mallory"))
+        assert f"event id {inserted} is outside the chain" in report.message, report.message
+        assert report.pending == 0
+
+
+def test_pending_events_are_not_outside_the_chain(
+    populated: None, store: Store, settings: Settings
+) -> None:
+    """An event committed by the tracker and not sealed yet (commitments, no sequence) is
+    pending, not a fault; with the chain off and by hand (SQL NULL or JSON null commitments)
+    it is outside the chain, named by its id, with how many others there are."""
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO events (user_id, policy_id, version_id, kind, method, created_at,"
+                " commitments) SELECT 'later', policy_id, version_id, kind, method, created_at,"
+                " commitments FROM events WHERE chain_seq = 8"
+            )
+        )
+    report = ops.verify(store, settings)
+    assert report.ok and report.pending == 1 and report.last_seq == 8, report.message
+    with store.engine.begin() as conn:
+        for value in ("NULL", "'null'"):
+            conn.execute(
+                text(
+                    "INSERT INTO events (user_id, policy_id, version_id, kind, method,"
+                    f" created_at, commitments) SELECT 'mallory', policy_id, version_id, kind,"
+                    f" method, created_at, {value} FROM events WHERE chain_seq = 1"
+                )
+            )
+    report = ops.verify(store, settings)
+    assert not report.ok
+    assert "is outside the chain" in report.message
+    assert "so are 1 other event(s)" in report.message, report.message
+
+
+def test_without_a_trusted_key_a_checkpoint_does_not_anchor(
+    populated: None, store: Store, settings: Settings
+) -> None:
+    """A stored checkpoint signed by any key (anyone who can write to the database could
+    have made one) does not anchor the chain unless a trusted key checks its signature."""
+    ops.checkpoint(store, settings, Clock().now)
+    unkeyed = replace(settings, audit_signing_key="")
+    report = ops.verify(store, unkeyed)
+    assert report.ok and not report.anchored and report.unchecked is not None
+    assert "anchored" not in report.message and "verified" not in report.message
+    assert report.message.startswith("chain intact up to sequence 8 and matches checkpoint #8")
+    assert "POLICY_TRACKER_AUDIT_SIGNING_KEY or pass --public-key" in report.message
+    body = report.to_json()
+    assert body["anchored"] is False and body["checkpoint"] is None
+    # With the key given (the setting, or --public-key) the same checkpoint anchors it.
+    trusted = ops.trusted_key(settings)
+    assert ops.verify(store, unkeyed, trusted=trusted).anchored
+    assert ops.verify(store, settings).anchored
 
 
 def test_truncation_and_rewrite_against_a_checkpoint(

@@ -4,7 +4,11 @@ A bundle is one JSON file: the user's chain records (with their personal values 
 so each commitment can be opened), the exact texts of the versions they accepted, the
 notices they were sent, the latest checkpoint, and ``links``: the body digests of every
 record from the user's first one up to the checkpoint, so the verifier can recompute the
-chain up to the signed head hash without seeing anyone else's data.
+chain up to the signed head hash without seeing anyone else's data. What the bundle shows
+in readable form is checked against the chained records (``tracker.audit.readable``).
+
+A bundle proves the records it holds, not that it holds all of the user's: the links carry
+only digests, which do not say whose record each one is.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jinja2 import Environment
 
+from tracker.audit import readable
 from tracker.audit.canonical import rfc3339
 from tracker.audit.chain import ChainRecord, link, personal_problem
 from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
@@ -65,6 +70,10 @@ class BundleReport:
     checkpoint: Checkpoint | None
     anchored: int
     problems: list[str] = field(default_factory=list)
+    #: Whether a trusted key checked who signed the checkpoint (else: anyone could have).
+    key_checked: bool = True
+    #: Notices shown as acknowledged with no chained acknowledgement in the bundle.
+    unproven_acks: int = 0
 
     @property
     def ok(self) -> bool:
@@ -80,9 +89,21 @@ class BundleReport:
         )
         if self.checkpoint is None:
             return text + "; no checkpoint: the records are self-consistent but not anchored"
-        text += f"; {self.anchored} record(s) anchored by checkpoint {self.checkpoint.label}"
+        if self.key_checked:
+            text += f"; {self.anchored} record(s) anchored by checkpoint {self.checkpoint.label}"
+        else:
+            text += (
+                f"; {self.anchored} record(s) lead to checkpoint {self.checkpoint.label}, but "
+                "its signature could not be checked against a trusted key (pass --public-key), "
+                "so they are not anchored"
+            )
         if self.anchored < self.records:
             text += f"; {self.records - self.anchored} later record(s) are not yet checkpointed"
+        if self.unproven_acks:
+            text += (
+                f"; {self.unproven_acks} notice acknowledgement(s) shown are not in the chain "
+                "(made before it existed, or added by hand)"
+            )
         return text
 
 
@@ -131,7 +152,9 @@ def verify(data: Any, *, trusted: Ed25519PublicKey | None = None) -> BundleRepor
         except CheckpointError as exc:
             raise BundleError(str(exc)) from None
     records = [_record(raw, i) for i, raw in enumerate(data["records"])]
-    report = BundleReport(data["user_id"], len(records), 0, checkpoint, 0)
+    report = BundleReport(
+        data["user_id"], len(records), 0, checkpoint, 0, key_checked=trusted is not None
+    )
     problems = report.problems
     for r in records:
         try:
@@ -158,8 +181,11 @@ def verify(data: Any, *, trusted: Ed25519PublicKey | None = None) -> BundleRepor
     report.texts = len(texts)
     for r in records:
         sha = r.data.get("version_sha256")
-        if r.data.get("kind") == "accepted" and sha not in texts:
-            problems.append(f"record {r.seq}: the accepted text {sha} is not in the bundle")
+        if r.type == "event" and sha is not None and sha not in texts:
+            what = "accepted text" if r.data.get("kind") == "accepted" else "text of its version"
+            problems.append(f"record {r.seq}: the {what} {sha} is not in the bundle")
+    shown, report.unproven_acks = readable.check(data, records)
+    problems.extend(shown)
     if checkpoint is not None:
         report.anchored = _walk(data.get("links"), records, checkpoint, problems)
     return report
@@ -224,6 +250,8 @@ text-align:left;vertical-align:top}code{font-size:12px;word-break:break-all}
 <p>Generated {{ b.generated_at }}. Check this bundle offline with
 <code>policy-tracker verify-bundle FILE</code>.</p>
 <p class="{{ 'ok' if report.ok else 'bad' }}">{{ report.message }}</p>
+<p>The bundle proves the records it holds; it cannot prove that it holds every record of
+the user. Titles and publication and effective dates are not in the chain.</p>
 <h2>Events</h2>
 <table><tr><th>#</th><th>When</th><th>What</th><th>Policy</th><th>Version</th>
 <th>Text SHA-256</th><th>Method</th><th>Evidence</th><th>Chain hash</th></tr>

@@ -116,6 +116,9 @@ class Report:
     latest_checkpoint: int | None = None
     #: Events committed but not sealed yet: outside what was verified, and not a fault.
     pending: int = 0
+    #: The checkpoint the chain matches when no trusted key could check who signed it (then
+    #: ``anchor`` is None: anyone who can write to the database could have signed it).
+    unchecked: Checkpoint | None = None
 
     @property
     def ok(self) -> bool:
@@ -141,6 +144,13 @@ class Report:
             return f"FAILED at {where}: {self.problem.reason}"
         if self.records == 0:
             return "the audit log is empty: nothing to verify"
+        if self.anchor is None and self.unchecked is not None:
+            return (
+                f"chain intact up to sequence {self.last_seq} and matches checkpoint "
+                f"{self.unchecked.label}, but its signature could not be checked against a "
+                "trusted key (set POLICY_TRACKER_AUDIT_SIGNING_KEY or pass --public-key): "
+                "truncation or a full rewrite cannot be ruled out"
+            )
         if self.anchor is None:
             return (
                 f"chain intact up to sequence {self.last_seq}, but no checkpoint anchors it: "

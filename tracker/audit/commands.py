@@ -91,7 +91,9 @@ def verify(
     """Recompute the audit chain and check it against its checkpoints.
 
     Says "verified up to sequence N, anchored by checkpoint C", or names the first bad
-    record and why; exits 1 when the chain is broken.
+    record and why; exits 1 when the chain is broken. A checkpoint anchors the chain only
+    when its signature is checked against a trusted key: --public-key, or else the public
+    half of POLICY_TRACKER_AUDIT_SIGNING_KEY.
 
     Example: policy-tracker verify --checkpoint checkpoints/2026-11-25.json
     """
@@ -101,7 +103,7 @@ def verify(
     with _store(database_url) as (store, settings):
         trusted = _public_key(public_key, settings)
         external = [cpmod.load(p, trusted=trusted) for p in checkpoints]
-        report = run(store, settings, external)
+        report = run(store, settings, external, trusted)
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.message)
     if not report.ok:
         sys.exit(1)
@@ -227,11 +229,6 @@ def verify_bundle(file: Path, public_key: str | None) -> None:
     trusted = load_public_key(public_key) if public_key else None
     report = bundle.load(file, trusted=trusted)
     click.echo(report.message)
-    if report.checkpoint is not None and trusted is None:
-        click.echo(
-            f"note: checkpoint key {report.checkpoint.key_id} was not pinned; "
-            "pass --public-key to require yours"
-        )
     if not report.ok:
         sys.exit(1)
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tracker.audit import scan
@@ -28,7 +28,13 @@ from tracker.audit.canonical import PERSONAL, body, commitments, digest, event_b
 from tracker.audit.chain import ChainRecord, Problem, Report, Verifier, link, make, seal
 from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
 from tracker.audit.models import AuditHeadRow, AuditRecordRow, CheckpointRow
-from tracker.audit.sealer import _LOCK_HEAD, _MOVE_HEAD, HASHED_COLUMNS, PENDING, mark_unsealed
+from tracker.audit.sealer import (
+    _LOCK_HEAD,
+    _MOVE_HEAD,
+    COMMITTED,
+    HASHED_COLUMNS,
+    mark_unsealed,
+)
 from tracker.store.models import EventRow, VersionRow
 
 _enabled = True
@@ -302,7 +308,11 @@ def stored_checkpoints(session: Session) -> list[Checkpoint]:
 def verify_session(
     session: Session, external: Sequence[Checkpoint] = (), trusted: Any = None
 ) -> Report:
-    """Recompute the chain from the database, against stored and external checkpoints."""
+    """Recompute the chain from the database, against stored and external checkpoints.
+
+    Without a ``trusted`` key a checkpoint's signature only shows that it was not edited,
+    not who signed it, so the report does not call the chain anchored by it.
+    """
     checkpoints = list(external)
     for cp in stored_checkpoints(session):
         try:
@@ -312,16 +322,26 @@ def verify_session(
         except CheckpointError as exc:
             return Report(0, 0, "", None, Problem(0, str(exc)))
     verifier = Verifier(checkpoints)
-    unchained = session.scalar(
-        select(func.count())
-        .select_from(EventRow)
-        .where(EventRow.chain_seq.is_(None), EventRow.commitments.is_(None))
-    )
-    if unchained:
-        reason = f"{unchained} event(s) are outside the chain (inserted by hand?)"
+    # Every event row without a sequence is either pending (committed by the tracker, a
+    # sealing pass is due; see tracker.audit.sealer) or outside the chain, whatever its
+    # commitments hold: both counted in one statement, so a pass in between cannot make a
+    # pending row look like an outside one.
+    unsealed, pending, outside_id = session.execute(
+        select(
+            func.count(),
+            func.count(case((COMMITTED, 1))),
+            func.min(case((COMMITTED, None), else_=EventRow.id)),
+        ).where(EventRow.chain_seq.is_(None))
+    ).one()
+    outside = int(unsealed) - int(pending)
+    if outside:
+        reason = (
+            f"event id {outside_id} is outside the chain: it has no sequence number and is "
+            "not pending sealing (inserted by hand?)"
+        )
+        if outside > 1:
+            reason += f"; so are {outside - 1} other event(s)"
         return Report(0, 0, "", None, Problem(0, reason))
-    # Committed by the tracker, not sealed yet (a pass is due; see tracker.audit.sealer).
-    pending = int(session.scalar(select(func.count()).select_from(EventRow).where(*PENDING)) or 0)
     for reason in _version_problems(session):
         return Report(0, 0, "", None, Problem(0, reason))
     # Records committed after this point are not this verification's business.
@@ -342,7 +362,9 @@ def verify_session(
         return Report(
             report.records, report.last_seq, report.head_hash, None, Problem(last, reason)
         )
-    return replace(report, pending=pending)
+    if trusted is None and report.anchor is not None:
+        report = replace(report, anchor=None, unchecked=report.anchor)
+    return replace(report, pending=int(pending))
 
 
 def _feed_all(

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Column, Table, Text, cast, func, null, or_, select, update
+from sqlalchemy import Column, Table, Text, cast, delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import bundle
@@ -90,11 +90,21 @@ def checkpoint(store: Store, settings: Settings, now: datetime) -> Checkpoint:
     return cp
 
 
-def verify(store: Store, settings: Settings, external: Sequence[Checkpoint] = ()) -> Report:
-    """Verify the chain as stored (read only: events still unsealed are reported pending)."""
+def verify(
+    store: Store,
+    settings: Settings,
+    external: Sequence[Checkpoint] = (),
+    trusted: Ed25519PublicKey | None = None,
+) -> Report:
+    """Verify the chain as stored (read only: events still unsealed are reported pending).
+
+    Checkpoints are checked against ``trusted``, or else the configured signing key; with
+    neither, none of them anchors the chain.
+    """
     flush(store.engine)
     with store.read() as session:
-        return verify_session(session, external, trusted_key(settings))
+        key = trusted if trusted is not None else trusted_key(settings)
+        return verify_session(session, external, key)
 
 
 # ---------------------------------------------------------------------------
@@ -282,21 +292,33 @@ class PurgeResult:
     ip: int
     user_agent: int
     context: int
+    #: Stored ``Idempotency-Key`` responses deleted (they repeat the event, personal data
+    #: included, and only serve retries).
+    idempotency: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {"ip": self.ip, "user_agent": self.user_agent, "context": self.context}
+        return {
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "context": self.context,
+            "idempotency": self.idempotency,
+        }
 
     def summary(self) -> str:
         return (
             f"purged {self.ip} IP address(es), {self.user_agent} user agent(s), "
-            f"{self.context} context object(s)"
+            f"{self.context} context object(s), {self.idempotency} stored idempotent "
+            "response(s)"
         )
 
 
 def purge(store: Store, settings: Settings, now: datetime) -> PurgeResult:
-    """Blank IP addresses, user agents and contexts past their retention, with their salts.
+    """Blank IP addresses, user agents and contexts past their retention, with their salts,
+    and delete stored idempotent responses past theirs.
 
-    One set-based UPDATE per field; the commitments stay, so the chain still verifies.
+    One set-based statement per field; the commitments stay, so the chain still verifies.
+    The chain's ``purge`` entry counts the blanked evidence; the stored responses are not
+    evidence (they copy it), so deleting them alone adds no entry.
     """
     rules = [
         ("ip", EventRow.ip, EventRow.ip_salt, settings.retention_ip_days),
@@ -324,10 +346,17 @@ def purge(store: Store, settings: Settings, now: datetime) -> PurgeResult:
                 execution_options={"synchronize_session": False},
             )
             counts[name] = int(getattr(result, "rowcount", 0) or 0)
-        found = PurgeResult(**counts)
         if any(counts.values()):
             chain_record(session, "audit", {"action": "purge", **counts, "at": rfc3339(now)}, now)
-        return found
+        replays = 0
+        if settings.retention_idempotency_days > 0:
+            cutoff = now - timedelta(days=settings.retention_idempotency_days)
+            result = session.execute(
+                delete(IdempotencyRow).where(IdempotencyRow.created_at < cutoff),
+                execution_options={"synchronize_session": False},
+            )
+            replays = int(getattr(result, "rowcount", 0) or 0)
+        return PurgeResult(**counts, idempotency=replays)
 
     return store.write(work)
 
@@ -378,12 +407,9 @@ def erase(store: Store, user_id: str, now: datetime) -> dict[str, Any]:
                 table.update().where(table.c.user_id == user_id).values(user_id=pseudonym)
             )
             other += int(getattr(result, "rowcount", 0) or 0)
-        # Stored responses repeat the id; they only serve retries, so drop them.
-        dropped = 0
-        for row in session.scalars(select(IdempotencyRow)):
-            if _mentions(row.response, user_id):
-                session.delete(row)
-                dropped += 1
+        # Stored responses repeat the id with the event's personal data; they only serve
+        # retries, so they go.
+        other += _drop_replays(session, user_id)
         # Webhook messages name the user in their stored data (bodies are rendered from it
         # when sent, so a retry after erasure carries the pseudonym).
         other += _rewrite_outbox(session, user_id, pseudonym)
@@ -402,12 +428,34 @@ def erase(store: Store, user_id: str, now: datetime) -> dict[str, Any]:
     return store.write(work)
 
 
+def _needles(user_id: str) -> set[str]:
+    """How the id appears in stored JSON text (escaped or not, as the driver wrote it)."""
+    return {json.dumps(user_id), json.dumps(user_id, ensure_ascii=False)}
+
+
+def _drop_replays(session: Session, user_id: str) -> int:
+    """Delete the stored idempotent responses whose data names the user; how many."""
+    text = cast(IdempotencyRow.response, Text)
+    found = session.scalars(
+        select(IdempotencyRow).where(
+            or_(*(text.contains(n, autoescape=True) for n in _needles(user_id)))
+        )
+    )
+    n = 0
+    for row in found:
+        if _mentions(row.response, user_id):
+            session.delete(row)
+            n += 1
+    session.flush()
+    return n
+
+
 def _rewrite_outbox(session: Session, user_id: str, pseudonym: str) -> int:
     """Replace the id in every outbox message whose data mentions it; how many."""
     from tracker.store.notices import MessageRow
 
     text = cast(MessageRow.data, Text)
-    needles = {json.dumps(user_id), json.dumps(user_id, ensure_ascii=False)}
+    needles = _needles(user_id)
     found = session.scalars(
         select(MessageRow).where(or_(*(text.contains(n, autoescape=True) for n in needles)))
     )

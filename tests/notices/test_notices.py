@@ -232,7 +232,7 @@ def test_an_acceptance_racing_the_fan_out_still_gets_its_notice(
                 assert commit.wait(30)
 
             store.write(work)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:  # reported by the test
             failures.append(exc)
             fanned_out.set()
 

@@ -212,6 +212,10 @@ class Notice:
     redline_url: str | None
     created_at: datetime | None
     acknowledged_at: datetime | None
+    #: ``pending``, ``acknowledged``, ``superseded`` (by a later version's notice) or
+    #: ``accepted`` (closed by an acceptance): what ``notices(include_acknowledged=True)``
+    #: needs to tell the open ones from the closed.
+    state: str = ""
 
     @classmethod
     def from_json(cls, data: Json) -> Notice:
@@ -228,6 +232,7 @@ class Notice:
             redline_url=_str(data.get("redline_url")),
             created_at=_dt(data.get("created_at")),
             acknowledged_at=_dt(data.get("acknowledged_at")),
+            state=str(data.get("state") or ""),
         )
 
 

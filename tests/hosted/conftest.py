@@ -82,17 +82,39 @@ class _Form(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.fields: list[tuple[str, str]] = []
+        #: (name, value, checked) of each radio button.
+        self.radios: list[tuple[str, str, bool]] = []
+        self.buttons: list[tuple[str, str, str]] = []  # (name, value, text)
+        self._button: tuple[str, str] | None = None
+        self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag == "input" and a.get("type") == "hidden" and a.get("name"):
             self.fields.append((str(a["name"]), a.get("value") or ""))
+        if tag == "input" and a.get("type") == "radio":
+            self.radios.append((str(a["name"]), str(a["value"]), "checked" in a))
+        if tag == "button":
+            self._button, self._text = (a.get("name") or "", a.get("value") or ""), []
+
+    def handle_data(self, data: str) -> None:
+        if self._button is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button" and self._button is not None:
+            self.buttons.append((*self._button, "".join(self._text).strip()))
+            self._button = None
+
+
+def read_form(html: str) -> _Form:
+    parser = _Form()
+    parser.feed(html)
+    return parser
 
 
 def hidden_fields(html: str) -> list[tuple[str, str]]:
-    parser = _Form()
-    parser.feed(html)
-    return parser.fields
+    return read_form(html).fields
 
 
 @dataclass
@@ -128,10 +150,23 @@ class Hosted:
         return r, hidden_fields(r.text)
 
     def submit(
-        self, path: str, fields: list[tuple[str, str]], decision: str = "accept", **kw: Any
+        self,
+        path: str,
+        fields: list[tuple[str, str]],
+        decision: str = "accept",
+        *,
+        choices: dict[str, str] | None = None,
+        **kw: Any,
     ) -> Any:
+        """Post the form: ``decision`` answers every policy (as the one-policy page's buttons
+        do); ``choices`` (slug → accept/decline) answers policy by policy instead."""
+        answers = (
+            [(f"decision:{slug}", d) for slug, d in choices.items()]
+            if choices is not None
+            else [("decision", decision)]
+        )
         data: dict[str, list[str]] = {}
-        for name, value in [*fields, ("decision", decision)]:
+        for name, value in [*fields, *answers]:
             data.setdefault(name, []).append(value)
         return self.client.post(path, data=data, follow_redirects=False, **kw)
 

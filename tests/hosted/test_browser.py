@@ -1,7 +1,7 @@
 """The whole journey in headless Chromium (Debian's chromium, driven by Playwright): the example
 app sends a user who must re-accept to the hosted page, the page shows the redline, and
 Accept (or Decline) records a clickwrap event with the browser's user agent and returns to the
-app. Runs on SQLite and PostgreSQL.
+app; a new user answers each of two policies on its own. Runs on SQLite and PostgreSQL.
 
 This test fails (it does not skip) when chromium is missing: `.ci/run` installs it.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from examples.app import create_app as create_example
 from tests.browser import ARTIFACTS, launch
@@ -165,6 +165,12 @@ def test_declining_in_the_browser(browser: Browser, servers: Servers) -> None:
     expect(page.get_by_role("button", name="Accept")).to_be_visible()
 
 
+def choice(page: Page, title: str, version: int, answer: str) -> Locator:
+    """The Accept or Decline radio button of one policy's group."""
+    group = page.get_by_role("group", name=f"Do you accept {title} (version {version})?")
+    return group.get_by_role("radio", name=answer)
+
+
 def test_the_page_fits_a_phone(browser: Browser, servers: Servers) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     user = f"new-{uuid.uuid4().hex[:8]}"  # never accepted: the full texts
@@ -174,10 +180,63 @@ def test_the_page_fits_a_phone(browser: Browser, servers: Servers) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Please review our policies")
     expect(page.get_by_role("heading", name="Terms of Service", level=2)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    accept = page.get_by_role("button", name="Accept")
-    box = accept.bounding_box()
+    for title, version in (("Privacy Policy", 2), ("Terms of Service", 1)):
+        for answer in ("Accept", "Decline"):
+            label = choice(page, title, version, answer).locator("xpath=..")
+            box = label.bounding_box()
+            assert box is not None and box["height"] >= 44 and box["width"] >= 300
+        choice(page, title, version, "Accept").check()
+    submit = page.get_by_role("button", name="Submit my choices")
+    box = submit.bounding_box()
     assert box is not None and box["height"] >= 44 and box["width"] >= 300
     page.screenshot(path=str(ARTIFACTS / f"hosted-page-phone-{servers.db}.png"), full_page=True)
-    accept.click()
+    submit.click()
     page.wait_for_url(f"{servers.example}/")
     context.close()
+
+
+def test_choosing_policy_by_policy_in_the_browser(browser: Browser, servers: Servers) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    user = f"new-{uuid.uuid4().hex[:8]}"  # never accepted: privacy v2 and terms v1 to answer
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    agent = str(page.evaluate("navigator.userAgent"))
+    page.goto(f"{servers.example}/login?user={user}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Please review our policies")
+
+    # Submitting with terms unanswered shows the page again, saying what is missing.
+    choice(page, "Privacy Policy", 2, "Accept").check()
+    page.get_by_role("button", name="Submit my choices").click()
+    alert = page.locator(".pt-message--error")
+    expect(alert).to_contain_text("Choose Accept or Decline for each policy.")
+    expect(page).to_have_title("Error: Review and accept · Example Shop")
+    expect(choice(page, "Privacy Policy", 2, "Accept")).to_be_checked()
+    page.screenshot(path=str(ARTIFACTS / f"hosted-page-unanswered-{servers.db}.png"))
+    nothing = httpx.get(
+        f"{servers.tracker}/v1/users/{user}/events",
+        headers={"Authorization": f"Bearer {servers.app}"},
+    )
+    assert nothing.status_code == 404  # no events for this user yet
+
+    # The summary's link leads to the question; the keyboard answers it.
+    alert.get_by_role("link", name="Terms of Service").click()
+    assert page.url.endswith("#policy-2-accept")
+    decline = choice(page, "Terms of Service", 1, "Decline")
+    expect(
+        page.get_by_role("group", name="Do you accept Terms of Service (version 1)?")
+    ).to_have_accessible_description("Error: Choose Accept or Decline for Terms of Service.")
+    choice(page, "Terms of Service", 1, "Accept").focus()
+    page.keyboard.press("ArrowRight")  # radio groups move with the arrow keys
+    expect(decline).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Submit my choices")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(f"{servers.example}/policy-return?*")
+    assert "policy_tracker=declined" in page.url and "policy_tracker_declined=terms" in page.url
+    expect(page.get_by_role("heading", level=1)).to_have_text("You declined our updated policies")
+    got = servers.get(f"/v1/users/{user}/events")["events"]
+    assert [(e["policy"], e["version"], e["type"]) for e in got] == [
+        ("privacy", 2, "accepted"),
+        ("terms", 1, "declined"),
+    ]
+    assert all(e["method"] == "clickwrap" and e["user_agent"] == agent for e in got)

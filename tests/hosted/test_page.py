@@ -19,6 +19,7 @@ from tests.hosted.conftest import (
     count_links,
     hidden_fields,
     make_app_key,
+    read_form,
     text_of,
 )
 from tests.service.conftest import TestClient
@@ -76,7 +77,22 @@ def test_accepting_records_clickwrap_and_returns_to_the_app(hosted: Hosted) -> N
         ("version", "1"),
         ("sha256", catalog()["policies"][1]["versions"][0]["sha256"]),
     ]
-    done = hosted.submit(path, fields, headers={"User-Agent": "TestBrowser/1.0"})
+    # Two policies: a radio group each, one submit button.
+    form = read_form(page.text)
+    assert [(n, v) for n, v, checked in form.radios if not checked] == [
+        ("decision:privacy", "accept"),
+        ("decision:privacy", "decline"),
+        ("decision:terms", "accept"),
+        ("decision:terms", "decline"),
+    ]
+    assert form.buttons == [("", "", "Submit my choices")]
+    assert "Do you accept Terms of Service (version 1)?" in text
+    done = hosted.submit(
+        path,
+        fields,
+        choices={"privacy": "accept", "terms": "accept"},
+        headers={"User-Agent": "TestBrowser/1.0"},
+    )
     assert done.status_code == 303, done.text
     assert done.headers["location"] == RETURN + "?policy_tracker=accepted"
     got = events(hosted, "alice")[1:]
@@ -95,22 +111,135 @@ def test_declining_records_declines(hosted: Hosted) -> None:
     path = hosted.path("bob", policies=["terms"], locale="fr-CA")
     page, fields = hosted.open(path)
     assert 'lang="fr-CA"' in page.text and "Privacy Policy" not in page.text
+    # One policy: Accept and Decline buttons, no radio group.
+    form = read_form(page.text)
+    assert form.radios == []
+    assert form.buttons == [("decision", "accept", "Accept"), ("decision", "decline", "Decline")]
     done = hosted.submit(path, fields, "decline")
     assert done.status_code == 303
     query = parse_qs(urlsplit(done.headers["location"]).query)
-    assert query == {"policy_tracker": ["declined"]}
+    assert query == {"policy_tracker": ["declined"], "policy_tracker_declined": ["terms"]}
     [event] = events(hosted, "bob")
     assert event["type"] == "declined" and event["method"] == "clickwrap"
     assert event["policy"] == "terms" and event["locale"] == "fr-CA"
 
 
 def test_a_return_url_keeps_its_query(hosted: Hosted) -> None:
-    url = RETURN + "cart?step=2&policy_tracker=old"
+    url = RETURN + "cart?step=2&policy_tracker=old&policy_tracker_declined=forged"
     r = hosted.link("carol", return_url=url)
     path = r.json()["url"].removeprefix("http://testserver")
     _, fields = hosted.open(path)
     done = hosted.submit(path, fields)
     assert done.headers["location"] == RETURN + "cart?step=2&policy_tracker=accepted"
+
+
+def test_each_policy_gets_its_own_answer(hosted: Hosted) -> None:
+    hosted.record("acceptances", "rose", "privacy", 1)
+    path = hosted.path("rose")
+    _, fields = hosted.open(path)
+    done = hosted.submit(
+        path,
+        fields,
+        choices={"privacy": "accept", "terms": "decline"},
+        headers={"User-Agent": "TestBrowser/1.0"},
+    )
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == (
+        RETURN + "?policy_tracker=declined&policy_tracker_declined=terms"
+    )
+    got = events(hosted, "rose")[1:]
+    assert [(e["policy"], e["version"], e["type"]) for e in got] == [
+        ("privacy", 2, "accepted"),
+        ("terms", 1, "declined"),
+    ]
+    assert all(e["method"] == "clickwrap" and e["user_agent"] == "TestBrowser/1.0" for e in got)
+    status = hosted.client.get(
+        "/v1/users/rose/status", headers={"Authorization": f"Bearer {hosted.key}"}
+    ).json()
+    assert {p["policy"]: p["state"] for p in status["policies"]} == {
+        "privacy": "accepted",
+        "terms": "declined",
+    }
+    # The link is used up: no second answer for either policy.
+    again = hosted.submit(path, fields, choices={"privacy": "accept", "terms": "accept"})
+    assert again.status_code == 410 and "already been used" in again.text
+    assert len(events(hosted, "rose")) == 3
+
+
+def test_declining_every_policy_lists_them_all(hosted: Hosted) -> None:
+    path = hosted.path("sam")
+    _, fields = hosted.open(path)
+    done = hosted.submit(path, fields, choices={"privacy": "decline", "terms": "decline"})
+    query = parse_qs(urlsplit(done.headers["location"]).query)
+    assert query == {
+        "policy_tracker": ["declined"],
+        "policy_tracker_declined": ["privacy", "terms"],
+    }
+    assert [e["type"] for e in events(hosted, "sam")] == ["declined", "declined"]
+
+
+def test_a_policy_without_an_answer_is_refused(hosted: Hosted) -> None:
+    path = hosted.path("tess")
+    _, fields = hosted.open(path)
+    for choices in ({"privacy": "decline"}, {}):
+        r = hosted.submit(path, fields, choices=choices)
+        assert r.status_code == 422, r.text
+        text = text_of(r.text)
+        assert "<title>Error: " in r.text
+        assert "Choose Accept or Decline for each policy. Nothing was recorded." in text
+        assert '<a href="#policy-2-accept">Terms of Service</a>' in r.text
+        assert "Choose Accept or Decline for Terms of Service." in text
+        assert 'aria-describedby="policy-2-error"' in r.text
+        assert count_events(hosted.store) == 0
+    # The answer given is kept; the page is the same form, so finishing it works.
+    both = hosted.submit(path, fields, choices={"privacy": "decline"})
+    assert ("decision:privacy", "decline", True) in read_form(both.text).radios
+    assert "Choose Accept or Decline for Privacy Policy." not in text_of(both.text)
+    assert hidden_fields(both.text)[1:] == fields[1:]
+    done = hosted.submit(path, fields, choices={"privacy": "decline", "terms": "accept"})
+    assert done.status_code == 303
+    assert [e["type"] for e in events(hosted, "tess")] == ["declined", "accepted"]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [
+            ("decision:legal", "accept"),
+            ("decision:privacy", "accept"),
+            ("decision:terms", "accept"),
+        ],
+        [("decision:privacy", "yes"), ("decision:terms", "accept")],
+        [
+            ("decision:privacy", "accept"),
+            ("decision:privacy", "decline"),
+            ("decision:terms", "accept"),
+        ],
+        [("decision", "accept"), ("decision:terms", "decline")],
+        [("decision", "maybe")],
+    ],
+)
+def test_answers_the_page_cannot_send_are_refused(
+    hosted: Hosted, answers: list[tuple[str, str]]
+) -> None:
+    path = hosted.path("uma")
+    _, fields = hosted.open(path)
+    data: dict[str, list[str]] = {}
+    for name, value in [*fields, *answers]:
+        data.setdefault(name, []).append(value)
+    r = hosted.client.post(path, data=data, follow_redirects=False)
+    assert r.status_code == 400 and "The form could not be read" in r.text
+    assert count_events(hosted.store) == 0
+    assert hosted.open(path)[0].status_code == 200  # the link still works
+
+
+def test_one_answer_for_every_policy_is_still_taken(hosted: Hosted) -> None:
+    """``decision`` alone (what pages rendered before per-policy choices sent) answers all."""
+    path = hosted.path("vic")
+    _, fields = hosted.open(path)
+    done = hosted.submit(path, fields, "accept")
+    assert done.headers["location"] == RETURN + "?policy_tracker=accepted"
+    assert [e["type"] for e in events(hosted, "vic")] == ["accepted", "accepted"]
 
 
 def test_a_user_with_nothing_to_accept_is_told_so(hosted: Hosted) -> None:
@@ -270,6 +399,32 @@ def test_a_version_published_meanwhile_is_shown_instead(
     done = hosted.submit(path, fresh)
     assert done.status_code == 303
     assert [e["version"] for e in events(hosted, "mia")] == [1, 3]
+
+
+def test_a_version_published_meanwhile_keeps_the_other_answers(
+    hosted: Hosted, keys: dict[str, str]
+) -> None:
+    hosted.record("acceptances", "nia", "privacy", 1)
+    path = hosted.path("nia")
+    _, fields = hosted.open(path)
+    hosted.publish(catalog(third=True), keys["admin"])
+    stale = hosted.submit(path, fields, choices={"privacy": "accept", "terms": "decline"})
+    assert stale.status_code == 409
+    assert "version 3 replaces version 2" in text_of(stale.text)
+    assert count_events(hosted.store) == 1
+    # Terms did not change: its answer is kept; privacy's is asked again.
+    checked = [(n, v) for n, v, on in read_form(stale.text).radios if on]
+    assert checked == [("decision:terms", "decline")]
+    fresh = [f for f in fields if f[0] == "form_secret"] + [
+        f for f in hidden_fields(stale.text) if f[0] != "form_secret"
+    ]
+    done = hosted.submit(path, fresh, choices={"privacy": "accept", "terms": "decline"})
+    assert done.status_code == 303
+    assert [(e["version"], e["type"]) for e in events(hosted, "nia")] == [
+        (1, "accepted"),
+        (3, "accepted"),
+        (1, "declined"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,16 +1,20 @@
-"""``GET /accept/{token}`` shows what the user must accept; ``POST`` records the decision.
+"""``GET /accept/{token}`` shows what the user must accept; ``POST`` records the decisions.
 
-The decision is recorded only when all of these hold, in the transaction that records it:
-the token's signature is right, the form secret matches the cookie set with the page
-(double submit, ``SameSite=Strict``), the link is unused and unexpired, its key is not
-revoked, and the policies, versions and SHA-256 hashes in the form are exactly what the user
-must accept now. A version published in between shows the page again with it (409).
+With several policies the user accepts or declines each (one radio group per policy, one
+submit button); with one, Accept and Decline buttons. The answers are recorded together, in
+one transaction that also uses up the link, and only when all of these hold: the token's
+signature is right, the form secret matches the cookie set with the page (double submit,
+``SameSite=Strict``), the link is unused and unexpired, its key is not revoked, the policies,
+versions and SHA-256 hashes in the form are exactly what the user must accept now, and every
+one of them has an answer. A version published in between shows the page again with it
+(409); a policy left without an answer shows the page again saying which (422). Either way
+nothing is recorded and the link stays usable, so it records each policy at most once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
@@ -23,6 +27,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from tracker.errors import TrackerError
 from tracker.service.hosted import tokens
 from tracker.service.hosted.clientip import client_ip, parse_proxies
+from tracker.service.hosted.form import BULK, DECISIONS, PREFIX, Answers, Key, read_answers
 from tracker.service.hosted.secret import link_secret
 from tracker.service.hosted.view import Item, bodies, branding, pending, render
 from tracker.service.http import read_body
@@ -34,7 +39,8 @@ from tracker.store.models import Method
 COOKIE = "pt_form"
 FORM_LIMIT = 64 * 1024
 OUTCOME_PARAM = "policy_tracker"
-DECISIONS = {"accept": "accepted", "decline": "declined"}
+#: Repeated once per declined policy when the outcome is ``declined``.
+DECLINED_PARAM = "policy_tracker_declined"
 
 
 @dataclass(frozen=True)
@@ -76,16 +82,21 @@ def _expired(link: Link, app: KeyApp | None) -> Gone:
 
 
 @dataclass(frozen=True)
-class Stale:
-    """The form no longer matches what the user must accept: show the page again."""
+class Again:
+    """Show the page again and record nothing: the form no longer matches what the user must
+    accept (409), or leaves policies without an answer (422). The answers given are kept."""
 
-    notice: str
+    status: int
+    notice: str | None = None
+    missing: frozenset[Key] = frozenset()
+    chosen: Mapping[Key, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Done:
     outcome: str
     return_url: str
+    declined: tuple[str, ...] = ()
 
 
 def _headers(link_url_origin: str | None = None) -> dict[str, str]:
@@ -155,6 +166,8 @@ def _page(
     *,
     status: int = 200,
     notice: str | None = None,
+    missing: frozenset[Key] = frozenset(),
+    chosen: Mapping[Key, str] | None = None,
 ) -> Response:
     with state.store.read() as session:
         found = _link_state(session, state, link_id)
@@ -171,6 +184,10 @@ def _page(
         bodies=html_bodies,
         any_changed=any(i.accepted is not None for i in items),
         notice=notice,
+        missing=missing,
+        chosen=chosen or {},
+        bulk_field=BULK,
+        field_prefix=PREFIX,
         form_secret=form_secret,
         expires_at=link.expires_at.astimezone(UTC).strftime("%H:%M on %d %B %Y"),
         back_url=link.return_url,
@@ -189,19 +206,7 @@ def _page(
     return response
 
 
-def _submitted(form: dict[str, list[str]]) -> list[tuple[str, int, str]] | None:
-    slugs, numbers, hashes = form.get("policy", []), form.get("version", []), form.get("sha256", [])
-    if not len(slugs) == len(numbers) == len(hashes) or len(slugs) > 1000:
-        return None
-    out = []
-    for slug, number, sha in zip(slugs, numbers, hashes, strict=True):
-        if not number.isascii() or not number.isdigit() or len(number) > 9:
-            return None
-        out.append((slug, int(number), sha))
-    return out
-
-
-def _stale_notice(items: Sequence[Item], submitted: Sequence[tuple[str, int, str]]) -> str:
+def _stale_notice(items: Sequence[Item], submitted: Sequence[Key]) -> str:
     shown = {slug: number for slug, number, _ in submitted}
     for item in items:
         old = shown.get(item.policy.slug)
@@ -217,37 +222,44 @@ def _stale_notice(items: Sequence[Item], submitted: Sequence[tuple[str, int, str
     )
 
 
-def _with_outcome(url: str, outcome: str) -> str:
+def _with_outcome(url: str, outcome: str, declined: Sequence[str]) -> str:
     parts = urlsplit(url)
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != OUTCOME_PARAM
-    ]
+    ours = (OUTCOME_PARAM, DECLINED_PARAM)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ours]
     query.append((OUTCOME_PARAM, outcome))
+    query.extend((DECLINED_PARAM, slug) for slug in declined)
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _decide(
     state: AppState,
     link_id: str,
-    kind: str,
-    submitted: list[tuple[str, int, str]],
+    answers: Answers,
     ip: str | None,
     user_agent: str | None,
-) -> Gone | Stale | Done:
+) -> Gone | Again | Done:
     now = state.now()
 
-    def work(session: Session) -> Gone | Stale | Done:
+    def work(session: Session) -> Gone | Again | Done:
         found = _link_state(session, state, link_id, lock=True)
         if isinstance(found, Gone):
             return found
         link, app = found
         snapshot = state.snapshots.get(session)
         items = pending(session, snapshot, link, state.today())
-        if [i.key for i in items] != submitted:
-            return Stale(_stale_notice(items, submitted))
-        if not consume(session, link_id, kind, now):
+        if [i.key for i in items] != answers.shown:
+            return Again(409, _stale_notice(items, answers.shown), chosen=answers.chosen())
+        missing = answers.missing()
+        if missing:
+            return Again(422, missing=frozenset(missing), chosen=answers.chosen())
+        kinds = {i.policy.slug: DECISIONS[answers.decisions[i.policy.slug]] for i in items}
+        declined = tuple(slug for slug, kind in kinds.items() if kind == "declined")
+        outcome = "declined" if declined else "accepted"
+        # Uses the link up in the transaction that records: no policy is ever recorded twice.
+        if not consume(session, link_id, outcome, now):
             return _used(link, app)
         for item in items:
+            kind = kinds[item.policy.slug]
             event = NewEvent(
                 user_id=link.user_id,
                 kind=kind,
@@ -259,7 +271,7 @@ def _decide(
                 context={"acceptance_link": link_id[:12]},
             )
             record(session, snapshot, item.policy, item.version, event, now)
-        return Done(kind, link.return_url)
+        return Done(outcome, link.return_url, declined)
 
     return state.store.write(work)
 
@@ -294,9 +306,8 @@ async def accept_page(request: Request) -> Response:
             notice="We could not confirm that this answer came from this page. Nothing was "
             "recorded; please answer again below.",
         )
-    decision = DECISIONS.get(form.get("decision", [""])[0])
-    submitted = _submitted(form)
-    if decision is None or submitted is None:
+    answers = read_answers(form)
+    if answers is None:
         return _gone_page(
             Gone(400, "The form could not be read", "Nothing was recorded. Reload the page.")
         )
@@ -308,15 +319,24 @@ async def accept_page(request: Request) -> Response:
     )
     agent = request.headers.get("user-agent")
     result = await run_in_threadpool(
-        _decide, state, link_id, decision, submitted, ip, agent[:1024] if agent else None
+        _decide, state, link_id, answers, ip, agent[:1024] if agent else None
     )
     if isinstance(result, Gone):
         return _gone_page(result)
-    if isinstance(result, Stale):
+    if isinstance(result, Again):
         return await run_in_threadpool(
-            _page, request, state, secret, link_id, status=409, notice=result.notice
+            _page,
+            request,
+            state,
+            secret,
+            link_id,
+            status=result.status,
+            notice=result.notice,
+            missing=result.missing,
+            chosen=result.chosen,
         )
-    response = RedirectResponse(_with_outcome(result.return_url, result.outcome), 303)
+    url = _with_outcome(result.return_url, result.outcome, result.declined)
+    response = RedirectResponse(url, 303)
     response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
     response.delete_cookie(COOKIE, path=request.url.path)
     return response

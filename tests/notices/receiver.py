@@ -28,6 +28,8 @@ class Received:
     verified: bool
     started: float
     ended: float = 0.0
+    #: The sender's TCP port: which process sent it (see ``answering``).
+    port: int = 0
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -40,6 +42,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     max_in_flight: int = 0
+    #: Requests read in full and not answered yet.
+    active: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __enter__(self) -> Receiver:
@@ -100,17 +104,25 @@ class Receiver:
             body,
             self._verify(body, headers),
             time.monotonic(),
+            port=h.client_address[1],
         )
         with self.lock:
             self.in_flight[wid] += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight[wid])
+            self.active.append(record)
         try:
             self._answer(h, record)
         finally:
             record.ended = time.monotonic()
             with self.lock:
                 self.in_flight[wid] -= 1
+                self.active = [r for r in self.active if r is not record]
                 self.received.append(record)
+
+    def answering(self, ports: set[int]) -> list[Received]:
+        """Requests from these sender ports that were read in full and not answered yet."""
+        with self.lock:
+            return [r for r in self.active if r.port in ports]
 
     def _answer(self, h: BaseHTTPRequestHandler, record: Received) -> None:
         parts = urlsplit(h.path)

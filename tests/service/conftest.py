@@ -116,6 +116,9 @@ class Api:
     def delete(self, url: str, *, key: str | None = "admin", **kw: Any) -> Any:
         return self.client.delete(url, headers=self._headers(key, kw.pop("headers", None)), **kw)
 
+    def put(self, url: str, *, key: str | None = "admin", **kw: Any) -> Any:
+        return self.client.put(url, headers=self._headers(key, kw.pop("headers", None)), **kw)
+
 
 @pytest.fixture
 def api(app: Starlette, keys: dict[str, str]) -> Iterator[Api]:

@@ -289,6 +289,11 @@ SCHEMAS: dict[str, Any] = {
             "scopes": {"type": "array", "items": {"type": "string"}},
             "created_at": {"type": "string", "format": "date-time"},
             "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+            "app": {
+                "oneOf": [{"type": "null"}, _ref("KeyApp")],
+                "description": "what the hosted acceptance page shows and allows for the app "
+                "behind the key; null when none is set",
+            },
         }
     ),
 }
@@ -368,6 +373,15 @@ IDEMPOTENCY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     "description": "retries with the same key and body return the original response; "
     "the same key with another body is a 409",
+}
+
+
+KEY_ID = {
+    "name": "key_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "the key's id or prefix",
 }
 
 
@@ -598,11 +612,26 @@ PATHS: dict[str, Any] = {
         "delete": _op(
             "Revoke an API key (by id or prefix)",
             _ref("ApiKey"),
-            params=[
-                {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            params=[KEY_ID],
             errors={"404": _problem("unknown key")},
             scope="admin",
+        )
+    },
+    "/v1/admin/keys/{key_id}/app": {
+        "put": _op(
+            "Replace the app settings of an API key (by id or prefix)",
+            _ref("ApiKey"),
+            params=[KEY_ID],
+            body="KeyAppRequest",
+            errors={
+                "404": _problem("unknown key"),
+                "409": _problem("the key is revoked (`key_revoked`)"),
+            },
+            scope="admin",
+            description="The body replaces every setting: a field left out (or null) is "
+            "cleared, and a key left with none answers `app: null`. A change applies to the "
+            "next acceptance link; links already made keep the `return_url` they were made "
+            "with. A revoked key is a `409`: it can make no more links.",
         )
     },
 }
@@ -794,6 +823,42 @@ PATHS["/v1/acceptance-links"] = {
         "redirects to `return_url`. See docs/hosted.md.",
     )
 }
+# The app settings of a key (tracker.store.links): what the schemas allow the service takes.
+_CONTROL = "\\x00-\\x1f\\x7f-\\x9f"
+# Every character str.strip() removes, spelled out (a generator may read a class as ASCII).
+_BLANK = "\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+# An absolute http(s) URL without user info, query or fragment (no ?, # or backslash).
+RETURN_URL_ENTRY = '^https?://[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,4})?(/[!-"$->@-\\[\\]-~]*)?$'
+KEY_APP_FIELDS: dict[str, Any] = {
+    "return_urls": {
+        "type": ["array", "null"],
+        "items": {"type": "string", "maxLength": 2048, "pattern": RETURN_URL_ENTRY},
+        "maxItems": 100,
+        "description": "where the hosted page may send users back to: each URL and the paths "
+        "below it, on the same scheme, host and port (a loopback URL without a port allows "
+        "any port); no query or fragment",
+    },
+    "app_name": {
+        "type": ["string", "null"],
+        "minLength": 1,
+        "maxLength": 200,
+        "pattern": f"^[^{_CONTROL}]*[^{_BLANK}][^{_CONTROL}]*$",
+        "description": "the app's name on the hosted page (default: the key's name)",
+    },
+    "color": {
+        "type": ["string", "null"],
+        "pattern": "^#[0-9a-fA-F]{6}$",
+        "description": "the app's colour on the hosted page, `#rrggbb`",
+    },
+}
+SCHEMAS["KeyApp"] = _obj(
+    {
+        "name": NULLABLE_STR,
+        "color": {**NULLABLE_STR, "description": "`#rrggbb`, lower case"},
+        "return_urls": {"type": "array", "items": {"type": "string"}},
+    }
+)
+SCHEMAS["KeyAppRequest"] = _obj(KEY_APP_FIELDS, [], additionalProperties=False)
 SCHEMAS["NewApiKeyRequest"] = _obj(
     {
         "name": {
@@ -807,7 +872,9 @@ SCHEMAS["NewApiKeyRequest"] = _obj(
             "items": {"type": "string", "enum": ["read", "write", "admin"]},
             "minItems": 1,
         },
+        **KEY_APP_FIELDS,
     },
+    ["name", "scopes"],
     additionalProperties=False,
 )
 

@@ -53,6 +53,11 @@ API_ROUTES: list[BaseRoute] = [
     Route("/v1/admin/keys", api(admin.keys_list, "admin"), methods=["GET"]),
     Route("/v1/admin/keys", api(admin.keys_create, "admin", body=True), methods=["POST"]),
     Route("/v1/admin/keys/{key_id}", api(admin.keys_revoke, "admin"), methods=["DELETE"]),
+    Route(
+        "/v1/admin/keys/{key_id}/app",
+        api(admin.keys_set_app, "admin", body=True),
+        methods=["PUT"],
+    ),
     Route("/v1/admin/webhooks", api(webhooks.webhooks_list, "admin"), methods=["GET"]),
     Route(
         "/v1/admin/webhooks",

@@ -93,13 +93,24 @@ def list_keys(session: Session) -> list[KeyInfo]:
     return [_info(r) for r in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id))]
 
 
-def revoke_key(session: Session, ident: str) -> KeyInfo:
-    """Revoke by id or prefix; revoking twice is harmless."""
-    numeric = ident.isascii() and ident.isdigit()
+def _row(session: Session, ident: str) -> ApiKeyRow:
+    # More than 18 digits cannot be an id (SQLite cannot even bind it): no key has it as prefix.
+    numeric = ident.isascii() and ident.isdigit() and len(ident) <= 18
     where = ApiKeyRow.id == int(ident) if numeric else ApiKeyRow.prefix == ident
     row = session.scalars(select(ApiKeyRow).where(where)).one_or_none()
     if row is None:
         raise NotFound(f"no API key with id or prefix {ident!r}")
+    return row
+
+
+def get_key(session: Session, ident: str) -> KeyInfo:
+    """The key with id or prefix ``ident`` (revoked or not); NotFound otherwise."""
+    return _info(_row(session, ident))
+
+
+def revoke_key(session: Session, ident: str) -> KeyInfo:
+    """Revoke by id or prefix; revoking twice is harmless."""
+    row = _row(session, ident)
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
         session.flush()

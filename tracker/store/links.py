@@ -25,13 +25,17 @@ from sqlalchemy import JSON, ForeignKey, Index, String, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tracker.errors import InvalidInput
+from tracker.errors import Conflict, InvalidInput
+from tracker.store.keys import KeyInfo, get_key
 from tracker.store.models import USER_ID_MAX, ApiKeyRow, Base, UTCDateTime
 
 RETURN_URL_MAX = 2048
+RETURN_URLS_MAX = 100
+APP_NAME_MAX = 200
 #: Links expired longer ago than this are deleted when new links are made.
 KEEP_EXPIRED = timedelta(days=1)
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _LOOPBACK_NAMES = {"localhost"}
 
 
@@ -92,21 +96,60 @@ class KeyApp:
         return self.app_name or self.key_name
 
 
+@dataclass(frozen=True)
+class AppSettings:
+    """A key's app settings as stored (checked and normalised)."""
+
+    name: str | None
+    color: str | None
+    return_urls: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "color": self.color, "return_urls": list(self.return_urls)}
+
+
+class BadSetting(InvalidInput):
+    """An invalid app setting; ``detail`` says why without naming the setting, so that the
+    API can name its own field (``return_urls[2]``) and the CLI its option."""
+
+    def __init__(self, setting: str, detail: str):
+        super().__init__(f"{setting}: {detail}")
+        self.detail = detail
+
+
 def check_color(value: str) -> str:
-    if not _COLOR.match(value):
-        raise InvalidInput(f"color: {value!r} is not a colour like #1a73e8")
+    if not _COLOR.fullmatch(value):
+        raise BadSetting("color", f"{value!r} is not a colour like #1a73e8")
     return value.lower()
+
+
+def check_app_name(value: str) -> str:
+    # Shown in the page's header and title: a control character there is never intended.
+    name = value.strip()
+    if not 1 <= len(name) <= APP_NAME_MAX or _CONTROL.search(name):
+        raise BadSetting(
+            "app name", f"{value!r}: give 1 to {APP_NAME_MAX} characters, no control characters"
+        )
+    return name
 
 
 def check_return_url_entry(value: str) -> str:
     """An allow-list entry: an absolute http(s) URL with no query, fragment or user info."""
     parts = _split(value)
     if parts is None or parts.query or parts.fragment or value.endswith(("?", "#")):
-        raise InvalidInput(
-            f"return URL {value!r}: give an absolute http(s) URL such as "
-            "https://app.example.com/ (no query, fragment or user info)"
+        raise BadSetting(
+            "return URL",
+            f"{value!r}: give an absolute http(s) URL such as https://app.example.com/ "
+            "(no query, fragment or user info)",
         )
     return value
+
+
+def check_return_urls(values: Sequence[str]) -> tuple[str, ...]:
+    """The allow-list, each entry checked, duplicates dropped (first one kept)."""
+    if len(values) > RETURN_URLS_MAX:
+        raise BadSetting("return URLs", f"give at most {RETURN_URLS_MAX}")
+    return tuple(dict.fromkeys(check_return_url_entry(u) for u in values))
 
 
 def set_key_app(
@@ -116,16 +159,22 @@ def set_key_app(
     app_name: str | None = None,
     brand_color: str | None = None,
     return_urls: Sequence[str] = (),
-) -> None:
-    """Set (replace) the app settings of a key."""
-    name = app_name.strip() if app_name else None
-    if name is not None and not 1 <= len(name) <= 200:
-        raise InvalidInput("app name: give 1 to 200 characters")
+) -> AppSettings | None:
+    """Set (replace) the app settings of a key; a setting left out is cleared, and a key
+    left with none has no app (None)."""
+    settings = AppSettings(
+        check_app_name(app_name) if app_name is not None else None,
+        check_color(brand_color) if brand_color is not None else None,
+        check_return_urls(return_urls),
+    )
+    if settings == AppSettings(None, None, ()):
+        session.execute(delete(KeyAppRow).where(KeyAppRow.api_key_id == key_id))
+        return None
     values: dict[str, Any] = {
         "api_key_id": key_id,
-        "app_name": name,
-        "brand_color": check_color(brand_color) if brand_color else None,
-        "return_urls": [check_return_url_entry(u) for u in return_urls],
+        "app_name": settings.name,
+        "brand_color": settings.color,
+        "return_urls": list(settings.return_urls),
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -136,6 +185,46 @@ def set_key_app(
             set_={k: stmt.excluded[k] for k in ("app_name", "brand_color", "return_urls")},
         )
     )
+    return settings
+
+
+def replace_key_app(
+    session: Session,
+    ident: str,
+    *,
+    app_name: str | None = None,
+    brand_color: str | None = None,
+    return_urls: Sequence[str] = (),
+) -> tuple[KeyInfo, AppSettings | None]:
+    """Replace the app settings of the live key with id or prefix ``ident``.
+
+    A revoked key is a conflict (409) rather than unknown: it is still listed, but no
+    request can use it, so settings for it would never take effect.
+    """
+    info = get_key(session, ident)
+    if info.revoked_at is not None:
+        raise Conflict(
+            f"API key {info.id} ({info.name}) is revoked; create a new key instead",
+            code="key_revoked",
+        )
+    app = set_key_app(
+        session, info.id, app_name=app_name, brand_color=brand_color, return_urls=return_urls
+    )
+    return info, app
+
+
+def app_settings(session: Session, key_id: int | None = None) -> dict[int, AppSettings]:
+    """The app settings of every key that has them (or of ``key_id``), by key id."""
+    query = select(
+        KeyAppRow.api_key_id, KeyAppRow.app_name, KeyAppRow.brand_color, KeyAppRow.return_urls
+    )
+    if key_id is not None:
+        query = query.where(KeyAppRow.api_key_id == key_id)
+    rows = session.execute(query)
+    return {
+        r.api_key_id: AppSettings(r.app_name, r.brand_color, tuple(r.return_urls or ()))
+        for r in rows
+    }
 
 
 def key_app(session: Session, key_id: int) -> KeyApp | None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,20 @@ from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.problems import FieldError
 from tracker.store import PublishResult, publish
-from tracker.store.keys import create_key, list_keys, parse_scopes, revoke_key
+from tracker.store.keys import KeyInfo, create_key, list_keys, parse_scopes, revoke_key
+from tracker.store.links import (
+    RETURN_URLS_MAX,
+    AppSettings,
+    BadSetting,
+    app_settings,
+    check_app_name,
+    check_color,
+    check_return_url_entry,
+    replace_key_app,
+    set_key_app,
+)
+
+T = TypeVar("T")
 
 # The fields of versions.json that the site derives (addresses, statuses on its build day)
 # are accepted, so that the file itself can be posted, and ignored: the tracker derives its own.
@@ -173,13 +186,58 @@ def publish_versions(call: Call) -> Reply:
     return Reply(result.to_dict(), 201 if result.created else 200)
 
 
+APP_FIELDS = {"return_urls", "app_name", "color"}
+
+
+def _checked(field: str, check: Callable[[str], T], value: object) -> T:
+    if not isinstance(value, str):
+        raise FieldError(field, "must be a string")
+    try:
+        return check(value)
+    except BadSetting as exc:
+        raise FieldError(field, exc.detail) from None
+
+
+def parse_app(data: Mapping[str, Any]) -> AppSettings:
+    """A key's app settings from a request body; a field left out (or null) is cleared."""
+    urls = data.get("return_urls")
+    if urls is None:
+        urls = []
+    if not isinstance(urls, list):
+        raise FieldError("return_urls", "must be a list of URLs")
+    if len(urls) > RETURN_URLS_MAX:
+        raise FieldError("return_urls", f"must list at most {RETURN_URLS_MAX} URLs")
+    name, color = data.get("app_name"), data.get("color")
+    return AppSettings(
+        _checked("app_name", check_app_name, name) if name is not None else None,
+        _checked("color", check_color, color) if color is not None else None,
+        tuple(
+            dict.fromkeys(
+                _checked(f"return_urls[{i}]", check_return_url_entry, url)
+                for i, url in enumerate(urls)
+            )
+        ),
+    )
+
+
+def _store_app(session: Session, key_id: int, app: AppSettings) -> AppSettings | None:
+    return set_key_app(
+        session, key_id, app_name=app.name, brand_color=app.color, return_urls=app.return_urls
+    )
+
+
+def _key(info: KeyInfo, app: AppSettings | None) -> dict[str, Any]:
+    return {**info.to_dict(), "app": app.to_dict() if app is not None else None}
+
+
 def keys_list(call: Call) -> dict[str, Any]:
     session = call.session
-    return {"keys": [k.to_dict() for k in list_keys(session)]}
+    apps = app_settings(session)
+    return {"keys": [_key(k, apps.get(k.id)) for k in list_keys(session)]}
 
 
 def keys_create(call: Call) -> Reply:
-    data = v.obj(call.json(), allowed={"name", "scopes"})
+    data = v.obj(call.json(), allowed={"name", "scopes", *APP_FIELDS})
     name = v.req_text(data, "name", max_len=200)
     raw = data.get("scopes")
     if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
@@ -188,12 +246,35 @@ def keys_create(call: Call) -> Reply:
         scopes = parse_scopes(raw)
     except Exception as exc:
         raise FieldError("scopes", str(exc).removeprefix("scopes: ")) from None
-    key, info = call.state.store.write(lambda s: create_key(s, name, scopes))
-    return Reply({"key": key, **info.to_dict()}, 201)
+    app = parse_app(data)
+
+    def work(session: Session) -> tuple[str, KeyInfo, AppSettings | None]:
+        key, info = create_key(session, name, scopes)
+        return key, info, _store_app(session, info.id, app)
+
+    key, info, stored = call.state.store.write(work)
+    return Reply({"key": key, **_key(info, stored)}, 201)
+
+
+def keys_set_app(call: Call) -> dict[str, Any]:
+    """Replace the app settings of a key (by id or prefix); 409 for a revoked key."""
+    app = parse_app(v.obj(call.json(), allowed=APP_FIELDS))
+    ident = str(call.params["key_id"])
+    info, stored = call.state.store.write(
+        lambda s: replace_key_app(
+            s, ident, app_name=app.name, brand_color=app.color, return_urls=app.return_urls
+        )
+    )
+    return _key(info, stored)
 
 
 def keys_revoke(call: Call) -> dict[str, Any]:
     ident = str(call.params["key_id"])
-    revoked = call.state.store.write(lambda s: revoke_key(s, ident))
+
+    def work(session: Session) -> tuple[KeyInfo, AppSettings | None]:
+        info = revoke_key(session, ident)
+        return info, app_settings(session, info.id).get(info.id)
+
+    revoked, app = call.state.store.write(work)
     call.state.forget_keys()
-    return revoked.to_dict()
+    return _key(revoked, app)

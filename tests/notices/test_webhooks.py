@@ -197,7 +197,7 @@ def test_retry_after_is_honoured(
         (timedelta(minutes=5), "%a, %d %b %Y %H:%M:%S GMT", timedelta(minutes=5)),  # IMF-fixdate
         (timedelta(minutes=7), "%A, %d-%b-%y %H:%M:%S GMT", timedelta(minutes=7)),  # RFC 850
         (timedelta(hours=2), "%a %b %e %H:%M:%S %Y", timedelta(hours=2)),  # asctime
-        (-timedelta(hours=1), "%a, %d %b %Y %H:%M:%S GMT", timedelta(0)),  # past: due now
+        (-timedelta(hours=1), "%a, %d %b %Y %H:%M:%S GMT", None),  # past: the schedule's wait
         (timedelta(days=30), "%a, %d %b %Y %H:%M:%S GMT", MAX_RETRY_AFTER),  # capped
     ],
 )
@@ -209,7 +209,7 @@ def test_retry_after_as_an_http_date_is_read_on_the_dispatchers_clock(
     clock: Clock,
     when: timedelta,
     form: str,
-    wait: timedelta,
+    wait: timedelta | None,
 ) -> None:
     # The controllable clock is far from the real one: a date read against real time
     # would be long past and ask for no wait at all.
@@ -221,7 +221,23 @@ def test_retry_after_as_an_http_date_is_read_on_the_dispatchers_clock(
     assert dispatcher.run_once() == 1
     (d,) = deliveries(store)
     assert (d.state, d.attempts, d.last_status) == ("pending", 1, 503)
-    assert d.next_attempt_at == clock.now + wait, date
+    if wait is None:  # never sooner than the schedule's first wait (5 s ± 20%)
+        assert d.next_attempt_at is not None
+        assert timedelta(seconds=4) <= d.next_attempt_at - clock.now <= timedelta(seconds=6)
+    else:
+        assert d.next_attempt_at == clock.now + wait, date
+
+
+def test_retry_after_zero_never_spends_the_attempts_at_once(
+    api: Api, receiver: Receiver, dispatcher: Dispatcher, store: Store, clock: Clock
+) -> None:
+    subscribe(api, receiver, "/status/429?retry_after=0", events=["policy.version_published"])
+    publish(api, version(1, "major"))
+    for _ in range(5):
+        dispatcher.run_once()
+    (d,) = deliveries(store)
+    assert (d.state, d.attempts) == ("pending", 1)
+    assert d.next_attempt_at is not None and d.next_attempt_at > clock.now
 
 
 def test_410_disables_the_endpoint(

@@ -51,6 +51,15 @@ def test_db_upgrade_current_downgrade(db_url: str) -> None:
     assert "database: empty" in run(db, "current", "--database-url", db_url)
 
 
+def test_keys_revoke_on_a_new_database_is_one_line(tmp_path: Path) -> None:
+    from tracker.cli import cli
+
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    result = CliRunner().invoke(cli, ["keys", "revoke", "3", "--database-url", url])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: no API key with id or prefix '3'"
+
+
 def test_keys_create_list_revoke(db_url: str) -> None:
     out = run(keys, "create", "--name", "web", "--scopes", "read,write", "--database-url", db_url)
     key = out.strip().splitlines()[0]

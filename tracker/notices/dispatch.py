@@ -343,7 +343,9 @@ class Dispatcher:
             return _Change(c.delivery_id, c.token, True, state, None, now, o.status, o.error)
         wait = self.schedule[c.attempt - 1] * self.rng.uniform(0.8, 1.2)
         if o.retry_after is not None:
-            wait = o.retry_after
+            # It may ask for a longer wait, never a shorter one: "Retry-After: 0" (or a date
+            # a receiver's slow clock puts in the past) must not burn every attempt at once.
+            wait = max(wait, o.retry_after)
         return _Change(c.delivery_id, c.token, True, "pending", now + wait, None, o.status, o.error)
 
     def _apply(self, session: Session, rows: Sequence[_Change], now: datetime) -> set[int]:

@@ -333,6 +333,7 @@ def keys_revoke(key: str, database_url: str | None) -> None:
     """
     ident = _ident(key)
     with _store(database_url) as store:
+        migrations.upgrade(store.engine)
         info = store.write(lambda s: revoke_key(s, ident))
     click.echo(f"revoked key {info.id} ({info.name})")
 

@@ -60,7 +60,8 @@ def create(call: Call) -> Reply:
         if app is None or not return_url_allowed(return_url, app.return_urls):
             raise Forbidden(
                 f"return_url {return_url!r} is not on this API key's allow-list; add it with "
-                "policy-tracker keys create --return-url URL",
+                "`policy-tracker keys app KEY --return-url URL` or "
+                "PUT /v1/admin/keys/{key_id}/app",
                 code="return_url_not_allowed",
             )
         canonical = None

@@ -34,7 +34,6 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -274,7 +273,7 @@ def on_versions_created(
     made = 0
     target = max(significant, key=lambda v: v.number) if significant else None
     if target is not None:
-        lock_fan_out(session, policy.id, shared=False)
+        lock_fan_out(session, policy.id)
         made = _fan_out(session, policy, target, versions, now)
     endpoints = subscribers(session, "policy.version_published")
     for v in sorted(created, key=lambda v: v.number) if endpoints else ():
@@ -457,6 +456,12 @@ _DELIVER = insert(DeliveryRow).from_select(
 )
 
 
+_PG_CLOSE_AND_LATER = (
+    select(VersionRow.id, VersionRow.number, VersionRow.significance)
+    .where(VersionRow.policy_id == bindparam("b_pid"), VersionRow.number > bindparam("b_number"))
+    .order_by(VersionRow.number)
+    .add_cte(_CLOSE_ANSWERED.returning(NoticeRow.id).cte("closed"))
+)
 _SQLITE_CLOSE_ANSWERED = (
     "UPDATE notices SET closed_at = ?, closed_reason = 'accepted' WHERE user_id = ? "
     "AND policy_id = ? AND closed_at IS NULL AND to_version_id IN ({marks})"
@@ -525,7 +530,22 @@ def on_acceptance(
     (an app recorded a stale acceptance, or it raced the publication).
     """
     connection = session.connection()
-    if answered and connection.dialect.name == "sqlite":
+    later: Sequence[Any] | None = None
+    if accepted is not None and connection.dialect.name == "postgresql":
+        # One round trip: close the answered notices and read the versions published after
+        # the accepted one. It runs after the event's INSERT, whose foreign-key check waited
+        # for any publication of this policy in flight (see ``lock_fan_out``).
+        later = connection.execute(
+            _PG_CLOSE_AND_LATER,
+            {
+                "b_uid": user_id,
+                "b_pid": policy_id,
+                "b_answered": list(answered),
+                "b_now": now,
+                "b_number": accepted[1],
+            },
+        ).all()
+    elif answered and connection.dialect.name == "sqlite":
         # Straight to the driver, as ``tracker.store.events.record`` does on SQLite (closed_at
         # as SQLAlchemy stores it: naive UTC text with microseconds).
         driver: Any = connection.connection.driver_connection
@@ -540,7 +560,10 @@ def on_acceptance(
             {"b_uid": user_id, "b_pid": policy_id, "b_answered": list(answered), "b_now": now},
         )
     if accepted is not None:
-        _tell_of_later(session, user_id, policy_id, accepted, acceptance_required, now)
+        if later is None:  # SQLite: the write lock is held, nothing is in flight
+            driver = connection.connection.driver_connection
+            later = driver.execute(_SQLITE_LATER, (policy_id, accepted[1])).fetchall()
+        _tell_of_later(session, user_id, policy_id, accepted, acceptance_required, now, later)
     keep = ("id", "user_id", "policy", "version", "sha256", "method", "api_key_id", "recorded_at")
     announce(session, "acceptance.recorded", {k: event.get(k) for k in keep}, now)
 
@@ -565,18 +588,19 @@ __all__ = [
 # Reading notices
 
 
-#: Advisory lock namespace (PostgreSQL): a publication's fan-out holds it exclusively for its
-#: policy, acceptances share it, so each sees the other's committed rows (no missed notice).
-FAN_OUT_LOCK = 0x6E6F
+def lock_fan_out(session: Session, policy_id: int) -> None:
+    """PostgreSQL: lock the policy's versions before the fan-out reads who accepted them.
 
-
-def lock_fan_out(session: Session, policy_id: int, *, shared: bool) -> None:
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        name = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-        connection.execute(
-            text(f"SELECT {name}(:ns, :pid)"), {"ns": FAN_OUT_LOCK, "pid": policy_id}
-        )
+    An acceptance's event INSERT checks its foreign key to the accepted version with
+    ``FOR KEY SHARE``, which waits for this ``FOR UPDATE`` (and the other way round). So an
+    acceptance either commits before the fan-out reads ``consents`` (and is counted), or
+    its later statements run after the publication committed (and see the new version):
+    no acceptance falls between the two. SQLite writers take turns anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(VersionRow.id).where(VersionRow.policy_id == policy_id).with_for_update()
+        ).all()
 
 
 _SQLITE_LATER = (
@@ -592,19 +616,10 @@ def _tell_of_later(
     accepted: tuple[int, int],
     acceptance_required: bool,
     now: datetime,
+    later: Sequence[Any],
 ) -> None:
-    accepted_id, accepted_number = accepted
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":  # the write lock is held: nothing is in flight
-        driver: Any = connection.connection.driver_connection
-        later = driver.execute(_SQLITE_LATER, (policy_id, accepted_number)).fetchall()
-    else:
-        lock_fan_out(session, policy_id, shared=True)
-        later = connection.execute(
-            select(VersionRow.id, VersionRow.number, VersionRow.significance)
-            .where(VersionRow.policy_id == policy_id, VersionRow.number > accepted_number)
-            .order_by(VersionRow.number)
-        ).all()
+    """``later``: (id, number, significance) of the versions after the accepted one."""
+    accepted_id, _ = accepted
     significant = [v for v in later if v[2] in SIGNIFICANT]
     if not significant:
         return

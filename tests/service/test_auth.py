@@ -5,27 +5,39 @@ from __future__ import annotations
 import pytest
 
 from tests.service.conftest import Api
+from tracker.service.openapi import openapi_document
 
-READ = [
-    ("GET", "/v1/policies"),
-    ("GET", "/v1/policies/privacy"),
-    ("GET", "/v1/policies/privacy/versions"),
-    ("GET", "/v1/policies/privacy/versions/1"),
-    ("GET", "/v1/policies/privacy/versions/1/stats"),
-    ("GET", "/v1/policies/privacy/changes/1-2"),
-    ("GET", "/v1/users/u1/status"),
-    ("GET", "/v1/users/u1/events"),
-    ("POST", "/v1/status/batch"),
-]
-WRITE = [("POST", "/v1/acceptances"), ("POST", "/v1/declines"), ("POST", "/v1/withdrawals")]
-ADMIN = [
-    ("POST", "/v1/admin/versions"),
-    ("GET", "/v1/admin/keys"),
-    ("POST", "/v1/admin/keys"),
-    ("DELETE", "/v1/admin/keys/1"),
-]
-ALL = [(m, u, "read") for m, u in READ] + [(m, u, "write") for m, u in WRITE]
-ALL += [(m, u, "admin") for m, u in ADMIN]
+SAMPLE = {
+    "slug": "privacy",
+    "n": "1",
+    "a": "1",
+    "b": "2",
+    "user_id": "u1",
+    "key_id": "1",
+    "notice_id": "1",
+    "webhook_id": "1",
+    "delivery_id": "1",
+}
+
+
+def _every_operation() -> list[tuple[str, str, str]]:
+    """Every operation of the OpenAPI document that needs a key (the document is checked
+    against the routes in test_openapi.py), with sample path parameters."""
+    found = []
+    for path, operations in openapi_document()["paths"].items():
+        for method, operation in operations.items():
+            scope = operation.get("x-scope")
+            if scope is None:
+                continue
+            url = path
+            for name, value in SAMPLE.items():
+                url = url.replace("{" + name + "}", value)
+            assert "{" not in url, f"no sample value for a parameter of {path}"
+            found.append((method.upper(), url, scope))
+    return found
+
+
+ALL = _every_operation()
 
 
 def _call(api: Api, method: str, url: str, key: str | None, header: str | None = None):  # type: ignore[no-untyped-def]
@@ -63,6 +75,21 @@ def test_scopes_are_checked(api: Api, method: str, url: str, scope: str) -> None
     assert all(b == bodies[0] for b in bodies)
     r = _call(api, method, url, "admin")
     assert r.status_code not in (401, 403)
+
+
+def test_every_operation_is_covered() -> None:
+    assert len(ALL) >= 30
+    assert ("PUT", "/v1/admin/keys/1/app", "admin") in ALL
+
+
+@pytest.mark.parametrize(("method", "url", "scope"), [op for op in ALL if op[0] != "GET"])
+def test_a_large_body_without_a_key_is_refused_before_it_is_read(
+    api: Api, method: str, url: str, scope: str
+) -> None:
+    limit = api.client.app.state.tracker.settings.max_body_bytes  # type: ignore[attr-defined]
+    r = api.client.request(method, url, content=b"{" + b" " * limit + b"}")
+    assert r.status_code == 401, r.text
+    assert r.json() == _call(api, "GET", "/v1/policies", None).json()
 
 
 def test_healthz_and_openapi_need_no_key(api: Api) -> None:

@@ -82,12 +82,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _key_for(request: Request, state: AppState, session: Session) -> KeyInfo:
+def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(_AUTH_DETAIL)
-    key = state.authenticate(session, token.strip())
+    return token.strip()
+
+
+def _key_for(request: Request, state: AppState, session: Session) -> KeyInfo:
+    key = state.authenticate(session, _bearer(request))
     if key is None:
         raise Unauthorized(_AUTH_DETAIL)
     return key
@@ -106,6 +110,13 @@ def api(
 
     async def endpoint(request: Request) -> Response:
         state: AppState = request.app.state.tracker
+        if body:
+            # Refuse what needs no database before reading a body of up to max_body_bytes:
+            # no Bearer key at all, or a recently checked key without the scope.
+            token = _bearer(request)
+            known = state.recent_key(token)
+            if known is not None and scope not in known.scopes:
+                raise Forbidden(f"this API key lacks the '{scope}' scope")
         raw = await read_body(request, state.settings.max_body_bytes) if body else b""
         if quick and state.inline_reads:
             return _run(request, state, raw, inline=True)

@@ -221,3 +221,30 @@ def test_a_bad_record_mid_stream_stops_the_reading(
         conn.execute(update(EventRow).where(EventRow.chain_seq == 5).values(kind="accepted"))
     report = ops.verify(store, settings)
     assert report.ok and report.last_seq == 8, report.message
+
+
+def test_a_pseudonym_without_its_erasure_is_found(
+    populated: None, store: Store, settings: Settings, clock: Clock
+) -> None:
+    """Erasing makes user ids pseudonyms and drops their salts; doing that by hand (to
+    disown an acceptance) passes every hash, so the chained erasure record must vouch."""
+    erased = ops.erase(store, "user2", clock.now)
+    flush(store.engine)
+    assert ops.verify(store, settings).ok
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(EventRow)
+            .where(EventRow.chain_seq == 4)
+            .values(user_id="erased:0123456789abcdef01234567", user_id_salt=None)
+        )
+    report = ops.verify(store, settings)
+    assert not report.ok and report.problem is not None and report.problem.seq == 4
+    assert "no chained erasure names it" in report.message, report.message
+    # Re-pointed to a real erasure's pseudonym instead: its counts no longer hold.
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(EventRow).where(EventRow.chain_seq == 4).values(user_id=erased["pseudonym"])
+        )
+    report = ops.verify(store, settings)
+    assert not report.ok, report.message
+    assert "its erasure counted 1 and 0" in report.message, report.message

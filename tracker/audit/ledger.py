@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import json
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -24,7 +25,15 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tracker.audit import scan
-from tracker.audit.canonical import PERSONAL, body, commitments, digest, event_body, rfc3339
+from tracker.audit.canonical import (
+    PERSONAL,
+    PSEUDONYM_PREFIX,
+    body,
+    commitments,
+    digest,
+    event_body,
+    rfc3339,
+)
 from tracker.audit.chain import ChainRecord, Problem, Report, Verifier, link, make, seal
 from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
 from tracker.audit.models import AuditHeadRow, AuditRecordRow, CheckpointRow
@@ -362,9 +371,64 @@ def verify_session(
         return Report(
             report.records, report.last_seq, report.head_hash, None, Problem(last, reason)
         )
+    if report.ok:
+        forged = _unrecorded_pseudonyms(session, last)
+        if forged is not None:
+            return Report(report.records, report.last_seq, report.head_hash, None, forged)
     if trusted is None and report.anchor is not None:
         report = replace(report, anchor=None, unchecked=report.anchor)
     return replace(report, pending=int(pending))
+
+
+def _unrecorded_pseudonyms(session: Session, last: int) -> Problem | None:
+    """A user id may become a pseudonym (its salt gone) only through a chained erasure that
+    names the pseudonym and counts its rows: anything else disowns records by hand."""
+    like = PSEUDONYM_PREFIX + "%"  # "erased:": no LIKE wildcard in it
+    used: dict[str, list[int]] = {}  # pseudonym -> [first sequence, events, records]
+    for column, seq, salt, at in (
+        (EventRow.user_id, EventRow.chain_seq, EventRow.user_id_salt, 1),
+        (AuditRecordRow.user_id, AuditRecordRow.seq, AuditRecordRow.user_id_salt, 2),
+    ):
+        for pseudonym, first, count in session.execute(
+            select(column, func.min(seq), func.count())
+            .where(column.like(like), salt.is_(None))
+            .group_by(column)
+        ):
+            entry = used.setdefault(str(pseudonym), [first if first is not None else 0, 0, 0])
+            if first is not None and (entry[0] == 0 or first < entry[0]):
+                entry[0] = first
+            entry[at] += int(count)
+    if not used:
+        return None
+    erasures: dict[str, tuple[int, int]] = {}
+    for (data,) in session.execute(
+        select(AuditRecordRow.data).where(
+            AuditRecordRow.type == "audit", AuditRecordRow.seq <= last
+        )
+    ):
+        if isinstance(data, str):
+            data = json.loads(data)
+        if isinstance(data, dict) and data.get("action") == "erasure":
+            erasures[str(data.get("pseudonym"))] = (
+                int(data.get("events") or 0),
+                int(data.get("records") or 0),
+            )
+    for pseudonym, (first, events, records) in sorted(used.items(), key=lambda i: i[1][0]):
+        recorded = erasures.get(pseudonym)
+        if recorded is None:
+            return Problem(
+                first,
+                f"its user id was replaced by the pseudonym {pseudonym} but no chained "
+                "erasure names it: the record was disowned by hand",
+            )
+        if recorded != (events, records):
+            return Problem(
+                first,
+                f"the pseudonym {pseudonym} is on {events} event(s) and {records} record(s) "
+                f"but its erasure counted {recorded[0]} and {recorded[1]}: rows were "
+                "re-pointed to it by hand",
+            )
+    return None
 
 
 def _feed_all(

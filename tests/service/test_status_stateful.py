@@ -5,10 +5,8 @@ The model gives every field of the status rules (current and accepted version, a
 state, needs_acceptance, accept_by, upcoming) and the pending notices, for policies that
 require acceptance and policies that do not, with versions effective now or later.
 
-Two rules are not settled (the service gives another answer than the model's in some
-situations): ``upcoming`` when several versions are upcoming, and ``accept_by`` when a newer
-major version takes effect before an older one. There the answer is only checked to be one
-of the candidates (``loose``); dropping ``loose`` makes the model strict.
+``upcoming`` is the next version to take effect (of several due the same day, the one that
+will govern), and ``accept_by`` the first date a newer major version takes effect.
 """
 
 from __future__ import annotations
@@ -154,22 +152,15 @@ class Model:
             state = "major_change" if any(eff <= today for eff in majors) else "accepted"
             needs = state == "major_change"
             # Acceptance is due from the first of the newer major versions to take effect.
-            # Unsettled: the service gives the oldest one's date, a later one when a newer
-            # major took effect sooner (a user who must accept now is told a later date).
             accept_by = min(majors, default=None)
-            if majors and majors[0] != accept_by:
-                loose["accept_by"] = [eff.isoformat() for eff in majors]
         if current is None or not self.required:
             needs = False
         # The next version to take effect (the newest of those effective on the soonest day).
-        # Unsettled: the service names the newest upcoming version, however far off.
         pending = [(n, v) for n, v in numbered if v.effective > today and n > (current or 0)]
         upcoming = None
         if pending:
             soonest = min(v.effective for _, v in pending)
             upcoming = max(n for n, v in pending if v.effective == soonest)
-            if len(pending) > 1:
-                loose["upcoming"] = [self._upcoming(n) for n, _ in pending]
         want = {
             "acceptance_required": self.required,
             "current_version": current,

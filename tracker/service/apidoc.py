@@ -47,9 +47,11 @@ decline or withdrawal (acceptance is needed again), `never_accepted` when they n
 accepted, `major_change` when a `major` version newer than the one they accepted is in
 force, else `accepted`. `minor` and `patch` versions never require a new acceptance; a
 `major` version requires it from its effective date (`accept_by`); before then it is
-`upcoming` and may already be accepted. Policies with `acceptance_required: false` report
-their state but never `needs_acceptance`. A user the tracker has never seen is
-`never_accepted`.
+`upcoming` and may already be accepted. `accept_by` is the first date on which a `major`
+version newer than the accepted one takes effect; `upcoming` is the next version to take
+effect (of several due the same day, the one that will govern). Policies with
+`acceptance_required: false` report their state but never `needs_acceptance`. A user the
+tracker has never seen is `never_accepted`.
 
 ## Writes are safe to retry
 

@@ -38,10 +38,17 @@ def policy_status(
 ) -> dict[str, Any]:
     """The status answer for one policy (see docs/api.md for the rules)."""
     current = policy.current(today)
-    upcoming = None
-    for v in policy.versions:
-        if v.effective_on > today and (current is None or v.number > current.number):
-            upcoming = v
+    # The next version to take effect (not the newest: a major version due in 10 days must
+    # not hide behind a patch due in 30); of several due the same day, the one that governs.
+    upcoming = min(
+        (
+            v
+            for v in policy.versions
+            if v.effective_on > today and (current is None or v.number > current.number)
+        ),
+        key=lambda v: (v.effective_on, -v.number),
+        default=None,
+    )
     accepted = snapshot.versions.get(consent.accepted_version_id or -1)
     accepted_number = accepted.number if accepted is not None else None
     needs: bool
@@ -54,8 +61,8 @@ def policy_status(
         majors = [
             v for v in policy.versions if v.number > accepted_number and v.significance == "major"
         ]
-        if majors:
-            accept_by = majors[0].effective_on
+        if majors:  # the first deadline, whichever major version sets it
+            accept_by = min(v.effective_on for v in majors)
         if any(v.effective_on <= today for v in majors):
             state, needs = "major_change", True
         else:

@@ -384,20 +384,23 @@ def _unrecorded_pseudonyms(session: Session, last: int) -> Problem | None:
     """A user id may become a pseudonym (its salt gone) only through a chained erasure that
     names the pseudonym and counts its rows: anything else disowns records by hand."""
     like = PSEUDONYM_PREFIX + "%"  # "erased:": no LIKE wildcard in it
-    used: dict[str, list[int]] = {}  # pseudonym -> [first sequence, events, records]
-    for column, seq, salt, at in (
-        (EventRow.user_id, EventRow.chain_seq, EventRow.user_id_salt, 1),
-        (AuditRecordRow.user_id, AuditRecordRow.seq, AuditRecordRow.user_id_salt, 2),
+    counts: list[dict[str, int]] = []  # per table: pseudonym -> rows
+    firsts: dict[str, int] = {}  # pseudonym -> first sequence of a sealed row
+    for column, seq, salt in (
+        (EventRow.user_id, EventRow.chain_seq, EventRow.user_id_salt),
+        (AuditRecordRow.user_id, AuditRecordRow.seq, AuditRecordRow.user_id_salt),
     ):
-        for pseudonym, first, count in session.execute(
+        rows = session.execute(
             select(column, func.min(seq), func.count())
             .where(column.like(like), salt.is_(None))
             .group_by(column)
-        ):
-            entry = used.setdefault(str(pseudonym), [first if first is not None else 0, 0, 0])
-            if first is not None and (entry[0] == 0 or first < entry[0]):
-                entry[0] = first
-            entry[at] += int(count)
+        ).all()
+        counts.append({str(p): int(n) for p, _, n in rows})
+        for p, first, _ in rows:
+            if first is not None:  # None: only rows not sealed yet
+                firsts[str(p)] = min(int(first), firsts.get(str(p), int(first)))
+    names = counts[0].keys() | counts[1].keys()
+    used = {p: (firsts.get(p, 0), counts[0].get(p, 0), counts[1].get(p, 0)) for p in names}
     if not used:
         return None
     erasures: dict[str, tuple[int, int]] = {}

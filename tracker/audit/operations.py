@@ -504,7 +504,7 @@ def reacceptance(
     answer says ``withdrawn``, ``needs_acceptance: true``); one chained audit entry keeps
     the reason and how many users it covered.
     """
-    if not reason.strip():
+    if not reason.strip(" \t\n\r\f\v"):  # as the OpenAPI pattern says: ASCII whitespace
         raise InvalidInput("reason: is required")
     with store.read() as session:
         snapshot = load_snapshot(session)

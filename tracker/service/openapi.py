@@ -668,7 +668,8 @@ _REASON = {
     "type": "string",
     "minLength": 1,
     "maxLength": 2000,
-    "pattern": "^[^\\x00]*[^\\x00\\s][^\\x00]*$",
+    # Blank means ASCII whitespace only: JSON Schema (ECMA-262) and Python disagree on \s.
+    "pattern": "^[^\\x00]*[^\\x00 \\t\\n\\r\\f\\v][^\\x00]*$",
 }
 _POLICY = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL}
 SCHEMAS["ReacceptanceRequest"] = {

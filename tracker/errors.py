@@ -56,3 +56,14 @@ class Conflict(TrackerError):
 class InvalidInput(TrackerError):
     status = 422
     code = "invalid_input"
+
+
+class StaleCatalog(TrackerError):
+    """Rows read in a request name a version or policy newer than the cached catalog.
+
+    Raised while resolving a read against the catalog; the service reloads the catalog
+    and answers again, so a client sees it only if the catalog keeps moving under it.
+    """
+
+    status = 503
+    code = "catalog_changed"

@@ -14,6 +14,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from tracker.errors import StaleCatalog
 from tracker.service.problems import Forbidden, Malformed, TooLarge, Unauthorized
 from tracker.service.state import AppState
 from tracker.store.keys import KeyInfo
@@ -97,10 +98,23 @@ def _key_for(request: Request, state: AppState, session: Session) -> KeyInfo:
     return key
 
 
+#: Times a read handler is run again when the catalog moved under it (``StaleCatalog``).
+_CATALOG_RETRIES = 3
+
+
 def api(
-    handler: Handler, scope: str, *, body: bool = False, quick: bool = False
+    handler: Handler,
+    scope: str,
+    *,
+    body: bool = False,
+    quick: bool = False,
+    reads_only: bool = False,
 ) -> Callable[[Request], Any]:
     """Wrap a handler: body size limit, Bearer key, scope, thread pool, JSON reply.
+
+    A handler that only reads (every GET, and a POST marked ``reads_only``) and finds
+    rows newer than the process's cached catalog (a version published by another process
+    a moment ago) runs again on a fresh transaction with the catalog read anew.
 
     ``quick`` marks a handler that only runs a few indexed reads: on SQLite it runs on the
     event loop, since WAL readers never wait for a lock and the hop to the thread pool
@@ -134,7 +148,16 @@ def api(
                 session.close()
             params = dict(request.path_params)
             call = Call(request, state, key, params, request.query_params, session, raw)
-            result = handler(call)
+            for attempt in range(_CATALOG_RETRIES + 1):
+                try:
+                    result = handler(call)
+                    break
+                except StaleCatalog:
+                    reads = reads_only or request.method == "GET"
+                    if not reads or attempt == _CATALOG_RETRIES:
+                        raise
+                    state.snapshots.expire()
+                    session.rollback()  # the next read starts a transaction of its own
         reply = result if isinstance(result, Reply) else Reply(result)
         return JSONReply(reply.body, status_code=reply.status, headers=reply.headers)
 

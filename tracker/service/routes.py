@@ -48,7 +48,11 @@ API_ROUTES: list[BaseRoute] = [
     Route(U + "/events", api(status.events, "read"), methods=["GET"]),
     Route(U + "/notices", api(notices.list_notices, "read"), methods=["GET"]),
     Route("/v1/notices/{notice_id:int}/ack", api(notices.ack, "write"), methods=["POST"]),
-    Route("/v1/status/batch", api(status.batch_status, "read", body=True), methods=["POST"]),
+    Route(
+        "/v1/status/batch",
+        api(status.batch_status, "read", body=True, reads_only=True),
+        methods=["POST"],
+    ),
     Route("/v1/admin/versions", api(admin.publish_versions, "admin", body=True), methods=["POST"]),
     Route("/v1/admin/keys", api(admin.keys_list, "admin"), methods=["GET"]),
     Route("/v1/admin/keys", api(admin.keys_create, "admin", body=True), methods=["POST"]),

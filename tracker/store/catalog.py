@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.errors import NotFound
+from tracker.errors import NotFound, StaleCatalog
 from tracker.store.models import PolicyRow, VersionRow
 from tracker.store.publish import catalog_revision
 
@@ -71,6 +71,20 @@ class Snapshot:
     by_slug: dict[str, PolicyInfo]
     by_id: dict[int, PolicyInfo]
     versions: dict[int, VersionInfo]  # by version id
+
+    def version_by_id(self, version_id: int) -> VersionInfo:
+        """The version a stored row names; ``StaleCatalog`` when this snapshot predates it."""
+        found = self.versions.get(version_id)
+        if found is None:
+            raise StaleCatalog(f"version id {version_id} was published after this catalog")
+        return found
+
+    def policy_by_id(self, policy_id: int) -> PolicyInfo:
+        """The policy a stored row names; ``StaleCatalog`` when this snapshot predates it."""
+        found = self.by_id.get(policy_id)
+        if found is None:
+            raise StaleCatalog(f"policy id {policy_id} was published after this catalog")
+        return found
 
     def policy(self, slug: str) -> PolicyInfo:
         key = slug.strip("/").lower()
@@ -170,6 +184,10 @@ class SnapshotCache:
         if snap is not None and time.monotonic() - self._checked < max_age:
             return snap
         return None
+
+    def expire(self) -> None:
+        """Check the revision again on the next ``get`` (the catalog moved under a read)."""
+        self._checked = 0.0
 
     def clear(self) -> None:
         self._snapshot = None

@@ -33,13 +33,13 @@ class NewEvent:
 
 
 def event_dict(row: EventRow, snapshot: Snapshot) -> dict[str, Any]:
-    policy = snapshot.by_id.get(row.policy_id)
-    version = snapshot.versions.get(row.version_id) if row.version_id is not None else None
+    policy = snapshot.policy_by_id(row.policy_id)
+    version = snapshot.version_by_id(row.version_id) if row.version_id is not None else None
     return {
         "id": row.id,
         "type": row.kind,
         "user_id": row.user_id,
-        "policy": policy.slug if policy else None,
+        "policy": policy.slug,
         "version": version.number if version else None,
         "sha256": version.sha256 if version else None,
         "method": row.method,

@@ -699,9 +699,9 @@ def _notice_dict(
     acknowledged_by: int | None = None,
 ) -> dict[str, Any]:
     notice_id, user_id, policy_id, from_version_id, to_version_id = ids
-    policy = snapshot.by_id[policy_id]
-    old = snapshot.versions[from_version_id]
-    new = snapshot.versions[to_version_id]
+    policy = snapshot.policy_by_id(policy_id)
+    old = snapshot.version_by_id(from_version_id)
+    new = snapshot.version_by_id(to_version_id)
     covered = [
         v
         for v in policy.versions

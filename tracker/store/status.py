@@ -49,7 +49,11 @@ def policy_status(
         key=lambda v: (v.effective_on, -v.number),
         default=None,
     )
-    accepted = snapshot.versions.get(consent.accepted_version_id or -1)
+    accepted = (
+        snapshot.version_by_id(consent.accepted_version_id)
+        if consent.accepted_version_id is not None
+        else None
+    )
     accepted_number = accepted.number if accepted is not None else None
     needs: bool
     accept_by: date | None = None

@@ -38,7 +38,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from tracker.client import AsyncTrackerClient
-from tracker.middleware import RequireAcceptance, Scope
+from tracker.client.middleware import RequireAcceptance, Scope
 
 
 def current_user(scope: Scope) -> str | None:

@@ -16,7 +16,7 @@ from examples.app import create_app
 from tests.client.conftest import FAST, Tracker
 from tests.client.servers import closed_port, serve
 from tracker.client import AsyncTrackerClient, Retry
-from tracker.middleware import RequireAcceptance
+from tracker.client.middleware import RequireAcceptance
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,9 @@ from tests.service.test_concurrency import free_port
 from tracker.cli import cli
 from tracker.history import read_catalog
 from tracker.policy import Catalog
-from tracker.service.sync import publish_document
 from tracker.store import Store
 from tracker.store.models import PolicyRow, VersionRow
+from tracker.sync import publish_document
 
 pytest_plugins = ["tests.service.test_concurrency"]
 

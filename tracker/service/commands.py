@@ -79,7 +79,7 @@ def serve(
     Example: policy-tracker serve --port 8000 --log-format json
     """
     from tracker.service.serve import run
-    from tracker.service.sync import prepare
+    from tracker.sync import prepare
 
     settings = _settings(database_url)
     store, result = prepare(settings, sync_repository=not no_sync)
@@ -117,7 +117,7 @@ def sync(database_url: str | None, url: str | None, key: str | None) -> None:
 
     Example: policy-tracker sync --to https://tracker.example.com --key "$ADMIN_KEY"
     """
-    from tracker.service.sync import prepare, remote_summary, sync_to
+    from tracker.sync import prepare, remote_summary, sync_to
 
     if url is not None:
         if not key:

@@ -29,7 +29,7 @@ from starlette.datastructures import URL, Headers
 
 from tracker.client import AsyncTrackerClient, PolicyStatus, TrackerClientError
 
-log = logging.getLogger("tracker.middleware")
+log = logging.getLogger("tracker.client.middleware")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -7,6 +7,7 @@ Paths choose the answer: ``/ok``, ``/status/<code>`` (with ``?retry_after=N``), 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -30,6 +31,8 @@ class Received:
     ended: float = 0.0
     #: The sender's TCP port: which process sent it (see ``answering``).
     port: int = 0
+    #: The ``Host`` header the sender sent.
+    host: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -45,6 +48,10 @@ class Receiver:
     #: Requests read in full and not answered yet.
     active: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Where to listen (any 127.0.0.0/8 address; port 0 picks a free one).
+    bind: tuple[str, int] = ("127.0.0.1", 0)
+    #: Serve https with this context (server side) instead of plain http.
+    tls: ssl.SSLContext | None = None
 
     def __enter__(self) -> Receiver:
         receiver = self
@@ -62,7 +69,9 @@ class Receiver:
             def handle_error(self, request: Any, client_address: Any) -> None:
                 pass  # senders killed mid-request reset their connections
 
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = Server(self.bind, Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -74,7 +83,8 @@ class Receiver:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        host, port = self.server.server_address[:2]
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def url(self, path: str = "/ok") -> str:
         return self.base + path
@@ -105,6 +115,7 @@ class Receiver:
             self._verify(body, headers),
             time.monotonic(),
             port=h.client_address[1],
+            host=headers.get("host", ""),
         )
         with self.lock:
             self.in_flight[wid] += 1

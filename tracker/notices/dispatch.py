@@ -58,7 +58,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import TrackerError
 from tracker.notices import payloads
 from tracker.notices.signing import headers as signed_headers
-from tracker.notices.urls import AllowList, check_destination
+from tracker.notices.urls import AllowList, Destination, Resolver, destination
 from tracker.notices.webhooks import cancel_pending
 from tracker.settings import Settings
 from tracker.store import Snapshot, SnapshotCache, Store
@@ -150,6 +150,7 @@ class Dispatcher:
         client: httpx.Client | None = None,
         name: str | None = None,
         rng: random.Random | None = None,
+        resolver: Resolver | None = None,
     ):
         self.store = store
         self.settings = settings
@@ -162,6 +163,7 @@ class Dispatcher:
         self.concurrency = max(1, settings.dispatch_concurrency)
         self.snapshots = SnapshotCache()
         self.rng = rng or random.Random()
+        self.resolver = resolver
         self._own_client = client is None
         # Enough connections that no request waits for one (that wait would eat the lease).
         self.client = client or httpx.Client(
@@ -265,31 +267,45 @@ class Dispatcher:
         timeout = min(self.settings.webhook_timeout, remaining - 1.0)
         if timeout <= 0:
             return Outcome(claim, started, 0, error="lease ran out before sending", sent=False)
-        refused = check_destination(claim.url, self.allowed)
-        if refused is not None:
-            return Outcome(claim, started, 0, error=f"refused: {refused}")
+        target = destination(claim.url, self.allowed, self.resolver)
+        if isinstance(target, str):
+            return Outcome(claim, started, 0, error=f"refused: {target}")
         request_headers = signed_headers(
             claim.secrets, claim.webhook_id, int(self.wall()), claim.body
         )
         request_headers["content-type"] = "application/json"
         t0 = time.monotonic()
         try:
-            response = self.client.post(
-                claim.url, content=claim.body, headers=request_headers, timeout=timeout
-            )
+            response = self.client.send(self._request(claim, target, request_headers, timeout))
             response.close()
-        except httpx.TimeoutException:
-            return Outcome(claim, started, _ms(t0), error=f"timed out after {timeout:g}s")
         except httpx.HTTPError as exc:
-            return Outcome(claim, started, _ms(t0), error=f"{type(exc).__name__}: {exc}")
+            return Outcome(claim, started, _ms(t0), error=_failure(exc, timeout))
         return Outcome(
             claim,
             started,
             _ms(t0),
             status=response.status_code,
             retry_after=_retry_after(response.headers.get("retry-after"), self.clock()),
-            error=None if 200 <= response.status_code < 300 else _excerpt(response),
+            error=None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}",
         )
+
+    def _request(
+        self, claim: Claim, target: Destination, headers: dict[str, str], timeout: float
+    ) -> httpx.Request:
+        """A POST to the checked address: the URL's name goes in ``Host`` and, for https,
+        in TLS SNI and the certificate check, so the connection never resolves it again."""
+        url = httpx.URL(claim.url)
+        headers["host"] = url.netloc.decode("ascii")
+        request = self.client.build_request(
+            "POST",
+            url.copy_with(host=target.address),
+            content=claim.body,
+            headers=headers,
+            timeout=timeout,
+        )
+        if url.scheme == "https":
+            request.extensions["sni_hostname"] = target.host
+        return request
 
     def send(self, claims: Sequence[Claim]) -> list[Future[Outcome]]:
         """Start sending ``claims``, ``dispatch_concurrency`` requests at a time."""
@@ -487,9 +503,20 @@ def _ms(t0: float) -> int:
     return int((time.monotonic() - t0) * 1000)
 
 
-def _excerpt(response: httpx.Response) -> str:
-    try:
-        text = response.text[:200]
-    except Exception:  # an undecodable body says nothing more than the status
-        text = ""
-    return f"HTTP {response.status_code}" + (f": {text}" if text else "")
+#: What an operator needs to know of a failed connection, without the receiver's or the
+#: network's words (they could carry what an internal service answered).
+_FAILURES: tuple[tuple[type[httpx.HTTPError], str], ...] = (
+    (httpx.ConnectTimeout, "timed out connecting"),
+    (httpx.TimeoutException, "timed out after {timeout:g}s"),
+    (httpx.ConnectError, "could not connect (refused, unreachable or TLS handshake failed)"),
+    (httpx.RemoteProtocolError, "connection closed or broken HTTP response"),
+    (httpx.ReadError, "connection lost while reading the response"),
+    (httpx.WriteError, "connection lost while sending"),
+)
+
+
+def _failure(exc: httpx.HTTPError, timeout: float) -> str:
+    for kind, text in _FAILURES:
+        if isinstance(exc, kind):
+            return text.format(timeout=timeout)
+    return "request failed"

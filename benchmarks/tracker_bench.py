@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -112,22 +113,31 @@ def populate(
                     now if kind == "accepted" else None,
                 )
             )
+    event_columns = "id, user_id, policy_id, version_id, kind, method, api_key_id, created_at"
+    consent_columns = (
+        "user_id, policy_id, last_event_id, last_kind, last_version_id, accepted_version_id, "
+        "accepted_at"
+    )
     with store.engine.begin() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
         cur = raw.cursor()
-        marks = "?" if store.dialect == "sqlite" else "%s"
-        cur.executemany(
-            "INSERT INTO events (id, user_id, policy_id, version_id, kind, method, api_key_id, "
-            f"created_at) VALUES ({', '.join([marks] * 8)})",
-            events,
-        )
-        cur.executemany(
-            "INSERT INTO consents (user_id, policy_id, last_event_id, last_kind, "
-            "last_version_id, accepted_version_id, accepted_at) "
-            f"VALUES ({', '.join([marks] * 7)})",
-            consents,
-        )
+        if store.dialect == "sqlite":
+            cur.executemany(
+                f"INSERT INTO events ({event_columns}) VALUES ({', '.join('?' * 8)})", events
+            )
+            cur.executemany(
+                f"INSERT INTO consents ({consent_columns}) VALUES ({', '.join('?' * 7)})", consents
+            )
+        else:  # COPY: a hundred times faster than row-by-row inserts over the network
+            for table, columns, rows in (
+                ("events", event_columns, events),
+                ("consents", consent_columns, consents),
+            ):
+                with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            cur.execute("SELECT setval(pg_get_serial_sequence('events', 'id'), %s)", (event_id,))
     with store.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
     store.dispose()
@@ -140,13 +150,47 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+DATABASES = ("sqlite", "postgresql")
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def database(kind: str, tmp: Path) -> Iterator[str]:
+    """A database URL to benchmark on: a SQLite file in ``tmp``, or a schema of its own in
+    the PostgreSQL database of ``POLICY_TRACKER_TEST_POSTGRES`` (dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'bench.sqlite3'}"
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    base = os.environ.get("POLICY_TRACKER_TEST_POSTGRES", PG_DEFAULT)
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
 @contextmanager
 def serve(
-    app: str, env: dict[str, str], *, factory: bool = True, plain: bool = False
+    app: str,
+    env: dict[str, str],
+    *,
+    factory: bool = True,
+    plain: bool = False,
+    workers: int = 1,
 ) -> Iterator[str]:
-    """Run ``app`` (an import string) with uvicorn, one worker, no access log, on uvloop and
-    httptools as ``policy-tracker serve`` does, or with ``plain`` on asyncio and h11 (named
-    either way, so that an app and its baseline always run on the same server)."""
+    """Run ``app`` (an import string) with uvicorn, one worker unless told, no access log,
+    on uvloop and httptools as ``policy-tracker serve`` does, or with ``plain`` on asyncio
+    and h11 (named either way, so that an app and its baseline always run on the same
+    server)."""
     port = free_port()
     args = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
     loop, http = ("asyncio", "h11") if plain else ("uvloop", "httptools")
@@ -154,6 +198,8 @@ def serve(
     args += ["--log-level", "warning", "--app-dir", str(HERE)]
     if factory:
         args.append("--factory")
+    if workers > 1:
+        args += ["--workers", str(workers)]
     proc = subprocess.Popen(args, env={**os.environ, **env})
     base = f"http://127.0.0.1:{port}"
     try:

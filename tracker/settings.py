@@ -46,16 +46,23 @@ class Settings:
     sqlite_busy_timeout: float = 30.0
     #: ``PRAGMA synchronous`` for SQLite; FULL keeps every 2xx durable through power loss.
     sqlite_synchronous: str = "FULL"
-    #: Connection pool size per process (PostgreSQL).
+    #: Connection pool size per process (PostgreSQL): the thread pool's connections, and
+    #: as many again for the status reads answered on the event loop.
     pool_size: int = 10
+    #: Seconds a request waits for a free database connection before a 503 with
+    #: ``Retry-After`` (PostgreSQL; the pool is exhausted or the database is down).
+    pool_timeout: float = 5.0
+    #: Seconds to wait for a new PostgreSQL connection to open (whole seconds, at least 2).
+    connect_timeout: int = 3
     #: Seconds a process may answer reads from its copy of the catalog before checking
     #: the store for newly published versions (writes always check).
     catalog_cache_seconds: float = 1.0
     #: Seconds a process trusts an API key it has checked; a key revoked through another
     #: process stops working within this time (at once in the process that revoked it).
     auth_cache_seconds: float = 2.0
-    #: Answer ``GET /v1/users/{id}/status`` in front of the router on SQLite when the key
-    #: and the catalog were checked recently (``tracker.service.fast``); same answers.
+    #: Answer ``GET /v1/users/{id}/status`` (and on PostgreSQL ``POST /v1/status/batch``)
+    #: in front of the router when the key and the catalog were checked recently
+    #: (``tracker.service.fast``); same answers.
     status_fast_path: bool = True
     #: Seconds a webhook POST may take before it counts as failed.
     webhook_timeout: float = 15.0

@@ -6,15 +6,21 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 
 from tracker.audit import periodic
-from tracker.service.fast import TrackerApp
+from tracker.service.fast import TrackerApp, unavailable
+from tracker.service.fast_pg import PostgresReads
 from tracker.service.problems import EXCEPTION_HANDLERS
 from tracker.service.routes import MIDDLEWARE, routes
 from tracker.service.state import AppState, utcnow
 from tracker.settings import Settings
 from tracker.store import Store
+from tracker.store.engine import StoreUnavailable
 
 
 def create_app(
@@ -30,19 +36,43 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = store is None
         opened = Store.open(settings) if store is None else store
-        app.state.tracker = AppState(settings, opened, clock)
+        state = app.state.tracker = AppState(settings, opened, clock)
+        if opened.dialect == "postgresql":
+            state.postgres = PostgresReads(opened.engine, settings)
+            await state.postgres.open()
         audit_tasks = periodic.start(opened, settings, clock)
         try:
             yield
         finally:
             await periodic.stop(audit_tasks)
-            app.state.tracker.close()
+            if state.postgres is not None:
+                await state.postgres.close()
+            state.close()
             if own:
                 opened.dispose()
 
     return TrackerApp(
         routes=routes(settings.site_path),
         middleware=MIDDLEWARE,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **UNAVAILABLE_HANDLERS},
         lifespan=lifespan,
     )
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """A 503 with ``Retry-After`` when the database does not answer (down, restarting, a
+    connection lost) or no connection was free within ``pool_timeout``: a client may retry
+    the request as it is (nothing was recorded)."""
+    if isinstance(exc, StoreUnavailable):
+        return unavailable(exc.message)
+    if isinstance(exc, PoolTimeout):
+        return unavailable("no database connection was free in time; retry shortly")
+    return unavailable("the database is not answering; retry shortly")
+
+
+UNAVAILABLE_HANDLERS = {
+    StoreUnavailable: database_unavailable,
+    PoolTimeout: database_unavailable,
+    OperationalError: database_unavailable,
+    InterfaceError: database_unavailable,
+}

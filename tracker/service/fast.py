@@ -1,39 +1,62 @@
-"""The status lookup without the framework: ``GET /v1/users/{user_id}/status`` answered in
-front of Starlette's middleware and router, on SQLite, when all it needs is at hand.
+"""The status lookups without the framework: ``GET /v1/users/{user_id}/status`` (and on
+PostgreSQL ``POST /v1/status/batch``) answered in front of Starlette's middleware and router,
+when all they need is at hand.
 
 Apps ask for a user's status on every login or page view, so this one request is worth a
-path of its own. It answers only when the key was checked recently (the key cache), the
-catalog was checked recently (the snapshot cache) and the store is SQLite (reads run on the
-event loop). It reads the consents and pending notices in one statement on the connection
-kept for inline reads and sends exactly the bytes and headers the routed endpoint sends.
+path of its own. It answers only when the key was checked recently (the key cache) and the
+catalog was checked recently (the snapshot cache). On SQLite (reads run on the event loop)
+it reads the consents and pending notices in one statement on the connection kept for
+inline reads; on PostgreSQL in one prepared statement on an async pool
+(``tracker.service.fast_pg``), which also checks the key's revocation and the catalog's
+revision. Either way it sends exactly the bytes and headers the routed endpoint sends.
 Anything else, and anything that goes wrong before an answer is sent, goes to Starlette,
 which answers the same request the ordinary way (errors included).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
-from starlette.types import Receive, Scope, Send
+from starlette.responses import JSONResponse
+from starlette.types import Message, Receive, Scope, Send
 
+from tracker.errors import StaleCatalog
 from tracker.service import validate as v
+from tracker.service.problems import problem
 from tracker.service.state import AppState
-from tracker.store.status import one_user_status_sqlite
+from tracker.store.catalog import PolicyInfo, Snapshot
+from tracker.store.engine import StoreUnavailable
+from tracker.store.keys import KeyInfo
+from tracker.store.status import (
+    POSTGRES_READ,
+    encoder_for,
+    one_user_status_sqlite,
+    read_postgres_rows,
+)
 
 PREFIX = "/v1/users/"
 SUFFIX = "/status"
+BATCH = "/v1/status/batch"
 _JSON = (b"content-type", b"application/json")
+#: Seconds a client is told to wait after a 503 (the database down or no connection free).
+RETRY_AFTER = 1
 
 
 class TrackerApp(Starlette):
-    """Starlette, with the status lookup answered before the middleware and the router."""
+    """Starlette, with the status lookups answered before the middleware and the router."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            path: str = scope["path"]
-            if path.startswith(PREFIX) and path.endswith(SUFFIX) and not scope.get("root_path"):
-                state = getattr(self.state, "tracker", None)
-                body = answer(state, scope, path) if state is not None else None
+        if scope["type"] == "http" and not scope.get("root_path"):
+            state = getattr(self.state, "tracker", None)
+            if state is not None and state.settings.status_fast_path:
+                try:
+                    body, receive = await _fast(state, scope, receive)
+                except StoreUnavailable as exc:
+                    await unavailable(exc.message)(scope, receive, send)
+                    return
                 if body is not None:
                     headers = [(b"content-length", str(len(body)).encode()), _JSON]
                     await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -42,19 +65,52 @@ class TrackerApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def answer(state: AppState, scope: Scope, path: str) -> bytes | None:
-    """The status answer's body, or None when the router must answer instead."""
-    if not state.inline_reads or not state.settings.status_fast_path:
-        return None
+def unavailable(detail: str) -> JSONResponse:
+    """The 503 for a database that does not answer (or no connection free in time)."""
+    response = problem(503, StoreUnavailable.code, detail)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+async def _fast(state: AppState, scope: Scope, receive: Receive) -> tuple[bytes | None, Receive]:
+    """The answer's body (or None: the router answers), and what the router must read."""
+    method, path = scope["method"], scope["path"]
+    if method == "GET" and path.startswith(PREFIX) and path.endswith(SUFFIX):
+        if state.inline_reads:
+            return answer(state, scope, path), receive
+        if state.postgres is not None and state.postgres.up:
+            return await answer_postgres(state, scope, path), receive
+    elif method == "POST" and path == BATCH and state.postgres is not None and state.postgres.up:
+        return await batch_postgres(state, scope, receive)
+    return None, receive
+
+
+def _checked(state: AppState, scope: Scope) -> tuple[Snapshot, KeyInfo, str] | None:
+    """The catalog and the key if both were checked recently (no database read)."""
     snapshot = state.recent_snapshot()
-    key = state.recent_key(_bearer(scope["headers"]))
+    token = _bearer(scope["headers"])
+    key = state.recent_key(token)
     if snapshot is None or key is None or "read" not in key.scopes:
         return None
+    return snapshot, key, token
+
+
+def _one_user(snapshot: Snapshot, scope: Scope, path: str) -> tuple[str, PolicyInfo | None]:
+    """The user and the policy asked for; raises on a bad request (the router answers it)."""
+    user = v.user_id(path[len(PREFIX) : -len(SUFFIX)])
+    raw_query: bytes = scope.get("query_string", b"")
+    slug = QueryParams(raw_query).get("policy") if raw_query else None
+    return user, snapshot.policy(slug) if slug is not None else None
+
+
+def answer(state: AppState, scope: Scope, path: str) -> bytes | None:
+    """The status answer's body on SQLite, or None when the router must answer instead."""
+    checked = _checked(state, scope)
+    if checked is None:
+        return None
+    snapshot = checked[0]
     try:
-        user = v.user_id(path[len(PREFIX) : -len(SUFFIX)])
-        raw_query: bytes = scope.get("query_string", b"")
-        slug = QueryParams(raw_query).get("policy") if raw_query else None
-        policy = snapshot.policy(slug) if slug is not None else None
+        user, policy = _one_user(snapshot, scope, path)
     except Exception:  # a bad request: the router answers it with the right problem
         return None
     try:
@@ -68,6 +124,118 @@ def answer(state: AppState, scope: Scope, path: str) -> bytes | None:
         return None  # the router tries again and reports what it finds
     state.fast_answers += 1
     return body
+
+
+async def answer_postgres(state: AppState, scope: Scope, path: str) -> bytes | None:
+    """The status answer's body on PostgreSQL, or None when the router must answer."""
+    checked = _checked(state, scope)
+    if checked is None:
+        return None
+    try:
+        user, policy = _one_user(checked[0], scope, path)
+    except Exception:
+        return None
+    found = await _read_postgres(state, checked, [user], policy)
+    if found is None:
+        return None
+    state.fast_answers += 1
+    return found[0]
+
+
+async def _read_postgres(
+    state: AppState,
+    checked: tuple[Snapshot, KeyInfo, str],
+    users: list[str],
+    policy: PolicyInfo | None,
+) -> list[bytes] | None:
+    """Each user's answer, from one statement that also checks the catalog and the key;
+    None when either moved (the router answers, after reading them again)."""
+    assert state.postgres is not None
+    snapshot, key, token = checked
+    params: dict[str, Any] = {"users": users if len(users) > 1 else users[0], "key": key.id}
+    if policy is not None:
+        params["policy"] = policy.id
+    sql = POSTGRES_READ[(len(users) > 1, policy is not None)]
+    try:
+        rows = await state.postgres.fetch(sql, params)
+    except StoreUnavailable:
+        raise
+    except Exception:
+        return None  # a connection lost: the router answers (and reports what it finds)
+    site = state.settings.site_url
+    try:
+        found = read_postgres_rows(rows, snapshot, site)
+    except StaleCatalog:
+        found = None
+    if found is None or found.revision != snapshot.revision:
+        state.snapshots.expire()
+        return None
+    if not found.key_live:
+        state.forget_key(token)
+        return None
+    encoder = encoder_for(snapshot, state.today(), site)
+    listed = [policy] if policy is not None else encoder.listed
+    try:
+        return [encoder.user(u, listed, found.consents, found.pending) for u in users]
+    except StaleCatalog:  # a consent naming a version newer than the snapshot
+        state.snapshots.expire()
+        return None
+
+
+async def batch_postgres(
+    state: AppState, scope: Scope, receive: Receive
+) -> tuple[bytes | None, Receive]:
+    """The batch status answer's body on PostgreSQL, or None (and the body read so far,
+    for the router to read again) when the router must answer."""
+    checked = _checked(state, scope)
+    if checked is None:
+        return None, receive
+    limit = state.settings.max_body_bytes
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, _replay(messages, receive)
+        size += len(message.get("body", b""))
+        if size > limit:
+            return None, _replay(messages, receive)
+        if not message.get("more_body", False):
+            break
+    replay = _replay(messages, receive)
+    try:
+        data = v.obj(orjson.loads(b"".join(m.get("body", b"") for m in messages)))
+        if set(data) - {"user_ids", "policy"}:
+            return None, replay
+        ids = data.get("user_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= state.settings.max_batch_users:
+            return None, replay
+        users = [v.user_id(u, f"user_ids[{i}]") for i, u in enumerate(ids)]
+        slug = v.text(data, "policy", required=False, max_len=200)
+        policy = checked[0].policy(slug) if slug is not None else None
+    except Exception:  # a bad request: the router answers it with the right problem
+        return None, replay
+    answers = await _read_postgres(state, checked, list(dict.fromkeys(users)), policy)
+    if answers is None:
+        return None, replay
+    if len(answers) != len(users):  # a user asked for twice is answered twice
+        by_user = dict(zip(dict.fromkeys(users), answers, strict=True))
+        answers = [by_user[u] for u in users]
+    state.fast_answers += 1
+    return b'{"users":[' + b",".join(answers) + b"]}", replay
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """``receive`` that gives ``messages`` again first (the body the fast path read)."""
+    pending = list(messages)
+
+    async def again() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return again
 
 
 def _bearer(headers: list[tuple[bytes, bytes]]) -> str:

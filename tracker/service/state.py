@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from tracker.service.fast_pg import PostgresReads
 from tracker.settings import Settings
 from tracker.store import Snapshot, SnapshotCache, Store
 from tracker.store.keys import KeyInfo, authenticate
@@ -33,6 +34,9 @@ class AppState:
     inline_reads: bool = False
     #: Status answers sent by ``tracker.service.fast`` (in front of the router).
     fast_answers: int = 0
+    #: PostgreSQL: the async pool the status reads use on the event loop (the lifespan
+    #: opens it).
+    postgres: PostgresReads | None = None
 
     #: API keys checked recently, by the SHA-256 of the key: (checked at, key).
     keys: dict[str, tuple[float, KeyInfo]] = field(default_factory=dict)
@@ -106,6 +110,10 @@ class AppState:
         if len(self.keys) >= 10_000:  # many keys in use: start over rather than grow
             self.keys.clear()
         self.keys[digest] = (now, key)
+
+    def forget_key(self, token: str) -> None:
+        """A key found revoked: check it again on its next use."""
+        self.keys.pop(hashlib.sha256(token.encode("utf-8")).hexdigest(), None)
 
     def forget_keys(self) -> None:
         """After a revocation in this process: check every key again."""

@@ -52,7 +52,9 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
         url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
+        pool_timeout=settings.pool_timeout,
         pool_pre_ping=True,
+        connect_args={"connect_timeout": max(2, settings.connect_timeout)},
     )
 
 

@@ -1,0 +1,156 @@
+"""Status reads on PostgreSQL on the event loop: one round trip on an async connection pool.
+
+The routed status endpoint runs in the thread pool on a SQLAlchemy session: a thread hop,
+a pool checkout with a ping, BEGIN, a query for consents, one for notices, COMMIT. Here the
+same answer takes one prepared statement (``tracker.store.status.POSTGRES_READ``) on an
+autocommit connection of psycopg's ``AsyncConnectionPool``, awaited on the event loop. The
+statement also reads the catalog's revision and the API key's row, so this path checks
+both on every request, more often than the routed one does (which trusts them for
+``catalog_cache_seconds`` and ``auth_cache_seconds``): an answer is sent only when the
+snapshot it is encoded from is the stored catalog and the key is not revoked. Otherwise
+the router answers the same request.
+
+psycopg rather than asyncpg: the same driver as the rest of the store (the same value
+types, so the same bytes), and no faster here (the statement above, 8 concurrent clients
+on this machine: 4,380 and 4,430 queries/s against asyncpg's 3,610 and 4,700).
+
+When PostgreSQL stops answering, this path steps aside (the routed path answers 503 with
+``Retry-After`` until it is back) and a probe tries a new connection every half second;
+when one opens, a fresh pool replaces the old one, whose connections are all broken and
+whose own reconnection backs off for up to minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from sqlalchemy import Engine
+
+from tracker.settings import Settings
+from tracker.store.engine import StoreUnavailable
+
+log = logging.getLogger("tracker.service")
+
+#: Seconds between attempts to reach PostgreSQL again while it is down.
+PROBE_SECONDS = 0.5
+
+
+def connect_params(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """libpq parameters of the engine's URL (host, port, dbname, user, options…)."""
+    _, params = engine.dialect.create_connect_args(engine.url)
+    params.pop("context", None)  # SQLAlchemy's adapters: not needed for these reads
+    params["connect_timeout"] = max(2, settings.connect_timeout)
+    return dict(params)
+
+
+class PostgresReads:
+    """An async pool of autocommit connections for the status reads, and whether
+    PostgreSQL is answering."""
+
+    def __init__(self, engine: Engine, settings: Settings):
+        self.params = connect_params(engine, settings)
+        self.size = max(1, settings.pool_size)
+        self.timeout = settings.pool_timeout
+        self.pool: AsyncConnectionPool | None = None
+        #: False until a connection opened, and from a connection error until one opens.
+        self.up = False
+        self._probe: asyncio.Task[None] | None = None
+        self._retired: set[asyncio.Task[None]] = set()
+
+    async def open(self) -> None:
+        """Open the pool when PostgreSQL answers, else start probing for it (the service
+        starts with PostgreSQL down, and answers 503 until it is back)."""
+        if await self._reachable():
+            await self._replace_pool()
+        else:
+            self._start_probe()
+
+    async def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe
+        for task in list(self._retired):
+            with contextlib.suppress(Exception):
+                await task
+        if self.pool is not None:
+            await self.pool.close(timeout=1)
+            self.pool = None
+
+    async def fetch(self, sql: str, params: dict[str, Any]) -> Sequence[tuple[Any, ...]]:
+        """The rows of one prepared statement. ``StoreUnavailable`` when no connection
+        was free within ``pool_timeout``; a connection error marks the database down."""
+        pool = self.pool
+        if pool is None:
+            raise StoreUnavailable("the database is not answering; retry shortly")
+        try:
+            async with pool.connection(timeout=self.timeout) as conn:
+                cursor = await conn.execute(sql, params, prepare=True)
+                return await cursor.fetchall()
+        except PoolTimeout:
+            raise StoreUnavailable(
+                "no database connection was free in time; retry shortly"
+            ) from None
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            self.down()
+            raise
+
+    def down(self) -> None:
+        """PostgreSQL stopped answering: step aside until a probe reaches it again."""
+        if self.up:
+            log.warning("PostgreSQL is not answering; status reads go through the router")
+        self.up = False
+        self._start_probe()
+
+    def _start_probe(self) -> None:
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reachable(self) -> bool:
+        try:
+            conn = await psycopg.AsyncConnection.connect(**self.params, autocommit=True)
+        except psycopg.Error:
+            return False
+        await conn.close()
+        return True
+
+    async def _reconnect(self) -> None:
+        while not await self._reachable():
+            await asyncio.sleep(PROBE_SECONDS)
+        await self._replace_pool()
+
+    async def _replace_pool(self) -> None:
+        old, self.pool = self.pool, self._new_pool()
+        await self.pool.open(wait=False)
+        self.up = True
+        if old is not None:
+            task = asyncio.get_running_loop().create_task(old.close(timeout=0))
+            self._retired.add(task)
+            task.add_done_callback(self._retired.discard)
+
+    def _new_pool(self) -> AsyncConnectionPool:
+        return AsyncConnectionPool(
+            "",
+            kwargs={**self.params, "autocommit": True, "prepare_threshold": 0},
+            min_size=1,
+            max_size=self.size,
+            timeout=self.timeout,
+            open=False,
+            name="tracker-status-reads",
+        )
+
+    async def answers(self) -> bool:
+        """Whether PostgreSQL answers a query within ``pool_timeout`` (``/healthz``)."""
+        if not self.up:
+            return False
+        try:
+            await asyncio.wait_for(self.fetch("SELECT 1", {}), self.timeout)
+        except Exception:
+            return False
+        return True

@@ -131,7 +131,7 @@ def _run(url: str, workers: int, total: int, receiver: Receiver, engine: Any) ->
     started = time.monotonic()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tracker.notices", "--database-url", worker_url, *OPTIONS],
+            [sys.executable, "-m", "tracker", "dispatch", "--database-url", worker_url, *OPTIONS],
             env=env,
         )
         for _ in range(workers)

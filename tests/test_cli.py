@@ -239,6 +239,26 @@ def test_a_bad_setting_is_one_line(
     assert code == 1 and err == f"error: {variable} {message}\n"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["db", "upgrade"], ["keys", "create", "--name", "web"], ["webhooks", "list"], ["sync"]],
+)
+def test_policy_tracker_database_url_wins_over_database_url(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """The settings' order: --database-url, then POLICY_TRACKER_DATABASE_URL, then
+    DATABASE_URL (the README's settings section)."""
+    ours, generic, given = (tmp_path / f"{n}.sqlite3" for n in ("ours", "generic", "given"))
+    monkeypatch.setenv("POLICY_TRACKER_DATABASE_URL", f"sqlite:///{ours}")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{generic}")
+    code, out, err = run(repo.path, *args)
+    assert code == 0, out + err
+    assert ours.is_file() and not generic.exists()
+    code, out, err = run(repo.path, *args, "--database-url", f"sqlite:///{given}")
+    assert code == 0, out + err
+    assert given.is_file() and not generic.exists()
+
+
 @pytest.mark.parametrize(("value", "expected"), [("off", False), ("No", False), ("1", True)])
 def test_boolean_settings_read_the_usual_words(value: str, expected: bool) -> None:
     assert (

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from tracker.history import commits_in_range, read_catalog
 from tracker.policy import Catalog, Significance, SignificanceSource
 from tracker.redline import Classification, Redline, classify, compare
 
@@ -110,6 +112,16 @@ def check_changes(
                     ChangeReport(policy.slug, "draft", None, redline, classify(redline), None)
                 )
     return reports
+
+
+def check_repository(
+    repository: Path, *, source: str, ref: str, base: str | None, drafts: bool = True
+) -> list[ChangeReport]:
+    """``check_changes`` over the versions made after ``base`` up to ``ref`` (without a
+    base: by ``ref``'s last commit) and, with ``drafts``, the working tree's drafts."""
+    commits = commits_in_range(repository, base, ref)
+    catalog = read_catalog(repository, source=source, ref=ref, drafts=drafts)
+    return check_changes(catalog, commits, drafts=drafts)
 
 
 def failed(reports: Iterable[ChangeReport]) -> bool:

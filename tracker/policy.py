@@ -375,6 +375,37 @@ class Policy:
     def upcoming(self, on: date) -> tuple[Version, ...]:
         return tuple(v for v in self.versions if not v.is_effective(on))
 
+    def text_of(self, which: str | None) -> tuple[str, str]:
+        """(label, text) of a version number (``3`` or ``v3``), ``draft``, or ``None``: the
+        latest version, else the draft when there is no version yet."""
+        from tracker.errors import TrackerError
+
+        if which == "draft":
+            if self.draft is None:
+                raise TrackerError(f"policy {self.slug} has no draft (no uncommitted edits)")
+            return "draft", self.draft.text
+        if which is None:
+            if self.latest is None:
+                if self.draft is not None:
+                    return "draft", self.draft.text
+                raise TrackerError(f"policy {self.slug} has no versions yet")
+            return f"v{self.latest.number}", self.latest.text
+        number = which.removeprefix("v")
+        if not number.isdigit():
+            raise TrackerError(f"{which!r} is not a version number; use e.g. 3, v3 or draft")
+        version = self.version(int(number))
+        return f"v{version.number}", version.text
+
+    def text_on(self, which: str | None, on: date) -> tuple[str, str]:
+        """Like ``text_of``, but ``None`` is the version in force ``on`` (the latest when
+        none is in force yet) and ``latest`` the newest version, which may be upcoming."""
+        if which is None:
+            current = self.current(on)
+            which = None if current is None else str(current.number)
+        elif which == "latest":
+            which = None
+        return self.text_of(which)
+
 
 @dataclass(frozen=True)
 class Catalog:

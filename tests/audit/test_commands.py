@@ -16,8 +16,8 @@ from tests.audit.conftest import SEED
 from tests.audit.helpers import accept, publish
 from tracker import migrations
 from tracker.audit import operations as ops
-from tracker.audit.commands import COMMANDS
-from tracker.cli import TrackerGroup
+from tracker.cli.audit import COMMANDS
+from tracker.cli.common import TrackerGroup
 from tracker.settings import Settings
 from tracker.store import Store
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from tracker.service.commands import keys
+from tracker.cli.keys import keys
 from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.keys import authenticate, list_keys

@@ -46,7 +46,7 @@ def _spawn(url: str) -> subprocess.Popen[bytes]:
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "tracker.notices", "--database-url", url, *OPTIONS],
+        [sys.executable, "-m", "tracker", "dispatch", "--database-url", url, *OPTIONS],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,49 +1,13 @@
-"""Click commands: ``dispatch`` and ``webhooks add|list|remove|rotate``.
-
-``tracker.cli`` registers ``COMMANDS``; like the service's commands they read the root
-command's settings when there is one, else the environment.
-"""
+"""Webhooks: ``dispatch`` (send due deliveries) and ``webhooks add|list|remove|rotate``."""
 
 from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
 
 import click
 
-from tracker.settings import Settings
-from tracker.store import Store
-
-database_option = click.option(
-    "--database-url",
-    envvar="DATABASE_URL",
-    help="sqlite:///file.sqlite3 or postgresql://user@host/db (default: from settings).",
-)
-
-
-def _settings(database_url: str | None = None, **overrides: Any) -> Settings:
-    obj: Any = click.get_current_context().find_root().obj
-    settings = getattr(obj, "settings", None)
-    if not isinstance(settings, Settings):
-        settings = Settings.from_env()
-    if database_url:
-        settings = replace(settings, database_url=database_url)
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    return replace(settings, **overrides) if overrides else settings
-
-
-@contextmanager
-def _store(settings: Settings) -> Iterator[Store]:
-    store = Store.open(settings)
-    try:
-        yield store
-    finally:
-        store.dispose()
+from tracker.cli.common import database_option, now, open_store, settings
 
 
 @click.command()
@@ -75,7 +39,7 @@ def dispatch(
     """
     from tracker.notices.dispatch import Dispatcher
 
-    settings = _settings(
+    chosen = settings(
         database_url,
         dispatch_batch_size=batch,
         webhook_lease_seconds=lease,
@@ -84,8 +48,8 @@ def dispatch(
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with _store(settings) as store:
-        dispatcher = Dispatcher(store, settings)
+    with open_store(chosen) as store:
+        dispatcher = Dispatcher(store, chosen)
         try:
             total = dispatcher.run(stop, once=once)
         except KeyboardInterrupt:
@@ -104,10 +68,6 @@ def webhooks() -> None:
     """
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @webhooks.command("add")
 @click.argument("url")
 @click.option(
@@ -122,17 +82,15 @@ def webhooks_add(url: str, events: str | None, description: str, database_url: s
 
     Example: policy-tracker webhooks add https://app.example.com/hooks --events notice.created
     """
-    from tracker import migrations
     from tracker.notices.urls import AllowList
     from tracker.notices.webhooks import add_endpoint, parse_events
 
-    settings = _settings(database_url)
+    chosen = settings(database_url)
     wanted = parse_events(events)
-    allowed = AllowList(settings.webhook_allowed_hosts)
-    with _store(settings) as store:
-        migrations.upgrade(store.engine)
+    allowed = AllowList(chosen.webhook_allowed_hosts)
+    with open_store(chosen, upgrade=True) as store:
         secret, info = store.write(
-            lambda s: add_endpoint(s, url, wanted, allowed, _now(), description)
+            lambda s: add_endpoint(s, url, wanted, allowed, now(), description)
         )
     click.echo(secret)
     click.echo(
@@ -149,13 +107,10 @@ def webhooks_list(database_url: str | None) -> None:
 
     Example: policy-tracker webhooks list
     """
-    from tracker import migrations
     from tracker.notices.webhooks import list_endpoints
 
-    with _store(_settings(database_url)) as store:
-        migrations.upgrade(store.engine)
-        with store.read() as session:
-            found = list_endpoints(session, _now())
+    with open_store(settings(database_url), upgrade=True) as store, store.read() as session:
+        found = list_endpoints(session, now())
     if not found:
         click.echo("no webhooks; add one with: policy-tracker webhooks add URL")
     for e in found:
@@ -173,12 +128,10 @@ def webhooks_remove(webhook_id: str, database_url: str | None) -> None:
 
     Example: policy-tracker webhooks remove 2
     """
-    from tracker import migrations
     from tracker.notices.webhooks import remove_endpoint
 
-    with _store(_settings(database_url)) as store:
-        migrations.upgrade(store.engine)
-        info = store.write(lambda s: remove_endpoint(s, webhook_id, _now()))
+    with open_store(settings(database_url), upgrade=True) as store:
+        info = store.write(lambda s: remove_endpoint(s, webhook_id, now()))
     click.echo(f"removed webhook {info.id} ({info.url})")
 
 
@@ -195,15 +148,13 @@ def webhooks_rotate(webhook_id: str, overlap_hours: float | None, database_url: 
 
     Example: policy-tracker webhooks rotate 2 --overlap-hours 48
     """
-    from tracker import migrations
     from tracker.notices.webhooks import rotate_secret, rotation_overlap
 
-    settings = _settings(database_url)
-    hours = settings.webhook_rotation_overlap_hours if overlap_hours is None else overlap_hours
+    chosen = settings(database_url)
+    hours = chosen.webhook_rotation_overlap_hours if overlap_hours is None else overlap_hours
     overlap = rotation_overlap(hours)
-    with _store(settings) as store:
-        migrations.upgrade(store.engine)
-        secret, info = store.write(lambda s: rotate_secret(s, webhook_id, overlap, _now()))
+    with open_store(chosen, upgrade=True) as store:
+        secret, info = store.write(lambda s: rotate_secret(s, webhook_id, overlap, now()))
     click.echo(secret)
     until = info.rotating_until
     click.echo(

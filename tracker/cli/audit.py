@@ -1,6 +1,5 @@
-"""Click commands of the audit: checkpoint, verify, export, evidence, verify-bundle, purge,
-erase. ``tracker.cli`` registers ``COMMANDS``; errors are ``TrackerError``s, which the root
-group prints as one line."""
+"""The audit: ``checkpoint``, ``verify``, ``export``, ``evidence``, ``verify-bundle``, ``purge``
+and ``erase``. Each needs a migrated database (``policy-tracker db upgrade``)."""
 
 from __future__ import annotations
 
@@ -15,28 +14,17 @@ from typing import IO, Any
 
 import click
 
-from tracker.errors import TrackerError
-from tracker.service.commands import _settings, database_option  # shared CLI plumbing
+from tracker.cli import common
+from tracker.cli.common import database_option, now, output_option
 from tracker.settings import Settings
 from tracker.store import Store
 
 
 @contextmanager
 def _store(database_url: str | None) -> Iterator[tuple[Store, Settings]]:
-    from tracker import migrations
-
-    settings = _settings(database_url)
-    store = Store.open(settings)
-    try:
-        if migrations.current(store.engine) is None:
-            raise TrackerError("the database is empty: run `policy-tracker db upgrade` first")
+    settings = common.settings(database_url)
+    with common.open_store(settings, require_schema=True) as store:
         yield store, settings
-    finally:
-        store.dispose()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _public_key(value: str | None, settings: Settings) -> Any:
@@ -47,12 +35,7 @@ def _public_key(value: str | None, settings: Settings) -> Any:
 
 
 @click.command()
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the checkpoint to this file (keep it outside the database).",
-)
+@output_option("Also write the checkpoint to this file (keep it outside the database).")
 @database_option
 def checkpoint(output: Path | None, database_url: str | None) -> None:
     """Sign the audit chain's head (sequence, hash, time) with the audit key.
@@ -65,7 +48,7 @@ def checkpoint(output: Path | None, database_url: str | None) -> None:
     from tracker.audit.operations import checkpoint as make
 
     with _store(database_url) as (store, settings):
-        cp = make(store, settings, _now())
+        cp = make(store, settings, now())
     text = cp.dumps()
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -120,12 +103,7 @@ def verify(
     help="Only events from this date (UTC).",
 )
 @click.option("--user-id", help="Only this user's events.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default: stdout).",
-)
+@output_option("File to write (default: stdout).")
 @database_option
 def export(
     fmt: str,
@@ -183,12 +161,7 @@ def export(
 
 @click.command()
 @click.argument("user_id")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Bundle file (default: evidence-<user>.json).",
-)
+@output_option("Bundle file (default: evidence-<user>.json).")
 @database_option
 def evidence(user_id: str, output: Path | None, database_url: str | None) -> None:
     """Write a self-contained evidence bundle for USER_ID, and an HTML page beside it.
@@ -204,7 +177,7 @@ def evidence(user_id: str, output: Path | None, database_url: str | None) -> Non
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in user_id)
     path = output or Path(f"evidence-{safe}.json")
     with _store(database_url) as (store, settings):
-        data = build(store, settings, user_id, _now())
+        data = build(store, settings, user_id, now())
         report = bundle.verify(data, trusted=_public_key(None, settings))
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     html = path.with_suffix(".html")
@@ -245,7 +218,7 @@ def purge(database_url: str | None) -> None:
     from tracker.audit.operations import purge as run
 
     with _store(database_url) as (store, settings):
-        result = run(store, settings, _now())
+        result = run(store, settings, now())
     click.echo(result.summary())
 
 
@@ -267,7 +240,7 @@ def erase(user_id: str, yes: bool, database_url: str | None) -> None:
             f"Erase every personal datum of {user_id!r}? This cannot be undone", abort=True
         )
     with _store(database_url) as (store, _settings):
-        result = run(store, user_id, _now())
+        result = run(store, user_id, now())
     click.echo(
         f"erased {user_id!r}: {result['events']} event(s) and {result['records']} other row(s) "
         f"now belong to {result['pseudonym']}"

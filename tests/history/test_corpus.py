@@ -58,6 +58,7 @@ def test_quick_corpus_is_deterministic_and_has_every_feature(tmp_path: Path) -> 
         i for i in range(1, len(texts)) if "\n### " in texts[i - 1] and "\n### " not in texts[i]
     )
     assert texts[change - 1].replace("\n### ", "\n## ") == texts[change]  # the words unchanged
+    assert reformatted.versions[change].significance.value == "patch"  # classified: form only
 
     path, target = first["broken_link"]
     linked = [v for v in policies[slug_for_path(path, "policy")].versions if target in v.text]

@@ -192,7 +192,7 @@ def test_formatting_is_patch(policy: str) -> None:
     )
     result = classify(compare(policy, new))
     assert result.suggested is Significance.PATCH
-    assert result.reasons == ("only Markdown formatting changed",)
+    assert result.reasons == ("only Markdown formatting (emphasis) changed",)
 
 
 def test_ordinary_rewording_is_minor(policy: str) -> None:

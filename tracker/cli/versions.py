@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 from rich.table import Table
 
 from tracker.cli.common import Context, console, now, pass_context
@@ -118,6 +119,14 @@ def show(ctx: Context, spec: str) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the structured diff as JSON.")
 @click.option("--stat", is_flag=True, help="Print the section summary only.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the changes; off a terminal (auto) or with never, changes are marked "
+    "[-deleted-]{+inserted+} as in git diff --word-diff.",
+)
 @pass_context
 def diff(
     ctx: Context,
@@ -127,10 +136,12 @@ def diff(
     html_file: Path | None,
     as_json: bool,
     stat: bool,
+    color: str,
 ) -> None:
     """Redline between two versions (default: the latest version against the draft).
 
     A and B are version numbers or "draft"; with only A, B is the latest version.
+    Piped or in a CI log, insertions read {+like this+} and deletions [-like this-].
 
     Example: policy-tracker diff privacy 1 2 --stat
     """
@@ -172,8 +183,15 @@ def diff(
     elif stat:
         _print_stat(target.slug, old_label, new_label, redline)
     elif html_file is None:
-        console().print(f"[bold]{target.slug}: {old_label} → {new_label}[/]")
-        console().print(render_terminal(redline))
+        colours = color == "always" or (color == "auto" and sys.stdout.isatty())
+        out = Console(
+            highlight=False,
+            width=None if sys.stdout.isatty() else 200,
+            force_terminal=True if color == "always" else None,
+            no_color=not colours,
+        )
+        out.print(f"[bold]{target.slug}: {old_label} → {new_label}[/]")
+        out.print(render_terminal(redline, marks=not colours))
 
 
 def _print_stat(slug: str, old_label: str, new_label: str, redline: Any) -> None:

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from tracker import redline
 from tracker.publish import site
 from tracker.publish.site import Kind, PageSpec, SitePlan
+from tracker.redline.comments import strip_comments
 
 Link = Callable[[str], str]
 
@@ -97,10 +98,10 @@ class PageBuilder:
             meta["search"] = {"exclude": True}
         if spec.kind in (Kind.CURRENT, Kind.VERSION):
             assert spec.version is not None
-            body = spec.version.text
+            body = strip_comments(spec.version.text)  # comments are for editors only
         elif spec.kind is Kind.DRAFT:
             assert spec.view is not None and spec.view.draft is not None
-            body = spec.view.draft.text
+            body = strip_comments(spec.view.draft.text)
         else:
             body = _heading(spec.title)
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)

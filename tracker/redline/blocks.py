@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from tracker.redline.comments import strip_comments
 from tracker.redline.words import norm_words
 
 BlockKind = Literal["heading", "paragraph", "list_item", "table_row", "code", "rule"]
@@ -49,6 +50,7 @@ class Block:
     info: str = ""
     group: int = 0
     links: tuple[str, ...] = field(default=(), compare=False)
+    marker: str = ""  # a list item's bullet or number delimiter: -, *, +, . or )
 
     # Derived values are cached on the (immutable) block: parse_blocks hands out the same
     # Block objects for unchanged parts of successive versions, so each is computed once.
@@ -57,6 +59,20 @@ class Block:
         """Identity for alignment: equal keys mean equal blocks, up to whitespace."""
         source = self.markdown if self.kind == "code" else _SPACE.sub(" ", self.markdown).strip()
         return (self.kind, self.level, self.ordered, self.header, self.quote, source)
+
+    @cached_property
+    def reading(self) -> tuple[object, ...]:
+        """What a reader reads: equal for blocks that differ only in form (a heading's
+        level, emphasis, list marker, line wrapping, table alignment). The redline aligns
+        on this, then marks a pair whose :attr:`form` differs as a formatting change."""
+        source = self.markdown if self.kind == "code" else self.text
+        level = 0 if self.kind == "heading" else self.level
+        return (self.kind, level, self.header, self.quote, source, self.cells, self.links)
+
+    @cached_property
+    def form(self) -> tuple[object, ...]:
+        """How the block is written, beyond what it reads."""
+        return (self.level, self.ordered, self.start, self.marker, self.align, self.markdown)
 
     @cached_property
     def words(self) -> tuple[str, ...]:
@@ -109,6 +125,7 @@ class _Item:
     ordered: bool
     start: int
     group: int
+    marker: str
     markdown: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
@@ -129,8 +146,10 @@ def parse_blocks(markdown: str) -> list[Block]:
     lines where no Markdown construct can span the cut, and each piece's blocks are cached,
     keyed by the piece, the headings above it and the number of lists and tables before it.
     Texts where a cut could change the meaning (reference definitions, fences, front matter,
-    CR line ends) are parsed whole.
+    CR line ends) are parsed whole. HTML comments are not part of any block (readers never
+    see them).
     """
+    markdown = strip_comments(markdown)
     if (
         markdown.startswith("-")
         or "]:" in markdown
@@ -203,6 +222,7 @@ def _walk(
                 quote=quote,
                 group=item.group,
                 links=tuple(item.links),
+                marker=item.marker,
             )
         )
         item.markdown.clear()
@@ -235,7 +255,7 @@ def _walk(
             lists.pop()
         elif kind == "list_item_open":
             ordered, start, group = lists[-1]
-            items.append(_Item(len(lists), ordered, start, group))
+            items.append(_Item(len(lists), ordered, start, group, token.markup))
         elif kind == "list_item_close":
             flush_item()
             items.pop()

@@ -1,7 +1,8 @@
 """Suggest a significance for a redline, with the reasons a reviewer can check.
 
 * ``patch``: the words a reader reads are the same, ignoring whitespace, punctuation,
-  letter case, Markdown formatting and link targets; or the only word changes are
+  letter case, Markdown formatting (heading levels, emphasis, list markers, line wrapping,
+  table alignment), HTML comments (never shown) and link targets; or the only word changes are
   spelling corrections (a word replaced by one a letter or two away, never a number,
   a negation or a short word like ``not`` → ``now``).
 * ``minor``: anything else.
@@ -224,12 +225,26 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def _unread_reason(redline: Redline) -> str:
+    """Why a redline whose words are unchanged is a patch."""
+    parts: list[str] = []
+    if redline.whitespace_changed:
+        parts.append("whitespace")
+    form = [k for k in redline.formatting if k != "line wrapping"]
+    if form:
+        parts.append(f"Markdown formatting ({', '.join(form)})")
+    if redline.comments_changed:
+        parts.append("HTML comments (not shown to readers)")
+    if not parts:
+        return "no change to the text"
+    listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return f"only {listed} changed"
+
+
 def classify(redline: Redline) -> Classification:
     """Suggest patch, minor or major for a redline, with reasons."""
     if not redline.changed:
-        if redline.whitespace_changed:
-            return Classification(Significance.PATCH, ("only whitespace changed",))
-        return Classification(Significance.PATCH, ("no change to the text",))
+        return Classification(Significance.PATCH, (_unread_reason(redline),))
 
     moved = any(c.op is Op.MOVED for c in redline.blocks)
     new_words: list[str] = []

@@ -9,12 +9,19 @@ Alignment runs in three passes, each cheap enough for 20,000-word policies:
 3. inside each changed stretch, blocks of the same kind are paired in order with their most
    similar counterpart (*modified*); the rest are *added* or *removed*.
 
-Texts that differ only in whitespace (line wrapping, trailing spaces, blank lines) compare
-as equivalent: ``Redline.changed`` is False and ``Redline.whitespace_changed`` is True.
+Alignment compares what readers read (:attr:`Block.reading`): a block whose words stay
+and whose form changes (a heading's level, emphasis, a list marker, line wrapping, a table's
+alignment) is one *formatted* block, not a deletion and an insertion. HTML comments are not
+blocks at all (:mod:`tracker.redline.comments`).
+
+``Redline.changed`` is True when what a reader reads changed; texts that differ only in
+form, whitespace or comments are not changed: ``formatting`` names the kinds of formatting
+change, ``whitespace_changed`` and ``comments_changed`` say the rest.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +30,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from tracker.redline.blocks import Block, parse_blocks
+from tracker.redline.comments import strip_comments
 from tracker.redline.words import count_words as count_words
 from tracker.redline.words import is_word as is_word
 from tracker.redline.words import tokens as tokens
@@ -39,6 +47,7 @@ class Op(StrEnum):
     REMOVED = "removed"
     MOVED = "moved"
     MODIFIED = "modified"
+    FORMATTED = "formatted"  # the same words, written another way
 
 
 SegmentOp = Literal["equal", "insert", "delete"]
@@ -93,6 +102,12 @@ class BlockChange:
     @property
     def block(self) -> Block:
         block = self.old if self.stub or self.new is None else self.new
+        assert block is not None
+        return block
+
+    @property
+    def block_old(self) -> Block:
+        block = self.old if self.old is not None else self.new
         assert block is not None
         return block
 
@@ -173,10 +188,17 @@ class Redline:
     old_words: int = 0
     new_words: int = 0
     whitespace_changed: bool = False
+    formatting: tuple[str, ...] = ()  # kinds of formatting change, see formatting_kinds()
+    comments_changed: bool = False
 
     @property
     def changed(self) -> bool:
-        return any(change.op is not Op.MATCHED for change in self.blocks)
+        """True when what a reader reads changed (not only its form)."""
+        return any(change.op not in _UNREAD for change in self.blocks)
+
+    @property
+    def formatted(self) -> bool:
+        return any(change.op is Op.FORMATTED for change in self.blocks)
 
     @property
     def changes(self) -> list[BlockChange]:
@@ -187,6 +209,8 @@ class Redline:
         return {
             "changed": self.changed,
             "whitespace_changed": self.whitespace_changed,
+            "formatting": list(self.formatting),
+            "comments_changed": self.comments_changed,
             "words_inserted": self.words_inserted,
             "words_deleted": self.words_deleted,
             "old_words": self.old_words,
@@ -194,6 +218,29 @@ class Redline:
             "sections": [s.to_dict() for s in self.sections],
             "blocks": [c.to_dict() for c in self.changes],
         }
+
+
+_UNREAD = frozenset({Op.MATCHED, Op.FORMATTED})
+
+
+def formatting_kinds(old: Block, new: Block) -> list[str]:
+    """How two blocks that read the same are written differently."""
+    kinds: list[str] = []
+    if old.level != new.level and old.kind == "heading":
+        kinds.append("heading level")
+    if old.marker != new.marker or old.ordered != new.ordered or old.start != new.start:
+        kinds.append("list marker")
+    if old.align != new.align:
+        kinds.append("table alignment")
+    if _SPACE.sub(" ", old.markdown).strip() != _SPACE.sub(" ", new.markdown).strip():
+        kinds.append("emphasis" if old.links == new.links else "link targets")
+    elif old.markdown != new.markdown:
+        kinds.append("line wrapping")
+    return kinds
+
+
+_SPACE = re.compile(r"\s+")
+_COMMENT = re.compile(r"<!--[\s\S]*?-->")
 
 
 # ---------------------------------------------------------------------------
@@ -262,7 +309,10 @@ def _change(op: Op, old: Block | None, new: Block | None, *, stub: bool = False)
     if new is None and old is not None:
         return BlockChange(op, old, None, words_deleted=len(old.words))
     assert old is not None and new is not None
-    if op is Op.MATCHED or (old.text == new.text and old.cells == new.cells):
+    if op is Op.MATCHED or (op is Op.MODIFIED and old.reading == new.reading):
+        formatted = old.form != new.form
+        return BlockChange(Op.FORMATTED if formatted else Op.MATCHED, old, new)
+    if old.text == new.text and old.cells == new.cells:
         return BlockChange(op, old, new)
     if new.kind == "table_row":
         cells: list[tuple[Segment, ...]] = []
@@ -282,7 +332,7 @@ def _change(op: Op, old: Block | None, new: Block | None, *, stub: bool = False)
 def compare(old: str, new: str) -> Redline:
     """Redline between two normalised Markdown texts."""
     a, b = parse_blocks(old), parse_blocks(new)
-    keys_a, keys_b = [x.key for x in a], [x.key for x in b]
+    keys_a, keys_b = [x.reading for x in a], [x.reading for x in b]
     opcodes = _align(a, b, keys_a, keys_b)
 
     pair_of_old: dict[int, tuple[int, Op]] = {}
@@ -335,25 +385,24 @@ def compare(old: str, new: str) -> Redline:
     sections = _sections(changes)
     inserted = sum(c.words_inserted for c in changes)
     deleted = sum(c.words_deleted for c in changes)
-    redline = Redline(
+    kinds = sorted(
+        {k for c in changes if c.op is Op.FORMATTED for k in formatting_kinds(c.block_old, c.block)}
+    )
+    unread = not any(c.op not in _UNREAD for c in changes)
+    return Redline(
         tuple(changes),
         sections,
         inserted,
         deleted,
         sum(len(x.words) for x in a),
         sum(len(x.words) for x in b),
+        whitespace_changed=unread
+        and old != new
+        and set(kinds) <= {"line wrapping"}
+        and strip_comments(old) != strip_comments(new),
+        formatting=tuple(kinds),
+        comments_changed=_COMMENT.findall(old) != _COMMENT.findall(new),
     )
-    if not redline.changed and old != new:
-        redline = Redline(
-            redline.blocks,
-            sections,
-            inserted,
-            deleted,
-            redline.old_words,
-            redline.new_words,
-            whitespace_changed=True,
-        )
-    return redline
 
 
 Opcode = tuple[str, int, int, int, int]
@@ -457,7 +506,7 @@ def _sections(changes: Sequence[BlockChange]) -> list[SectionChange]:
         tally = tallies.setdefault(path, _Tally())
         tally.inserted += change.words_inserted
         tally.deleted += change.words_deleted
-        tally.touched = tally.touched or change.op is not Op.MATCHED
+        tally.touched = tally.touched or change.op not in _UNREAD
         if change.block.kind == "heading" and not change.stub:
             happening = _heading_change(change)
             if happening is not None:

@@ -22,6 +22,9 @@ HTML structure and CSS classes (stable: the site's stylesheet relies on them)
     - ``redline-modified``: word-level changes in ``ins`` / ``del``;
     - ``redline-moved``: the block at its new place, with ``span.redline-note`` saying
       where it came from (word changes, if any, in ``ins`` / ``del``);
+    - ``redline-formatted``: the same words written another way (a heading's level,
+      emphasis, a list marker, line wrapping, a table's alignment): shown once, as it is
+      now, with a ``span.redline-note`` naming what changed;
     - ``redline-moved-from``: where a moved block used to be: its text in
       ``span.redline-moved-text`` and a ``span.redline-note`` saying where it went.
 
@@ -30,7 +33,9 @@ HTML structure and CSS classes (stable: the site's stylesheet relies on them)
     shown as text, never interpreted.
 
 The terminal rendering is a section table followed by each changed block, inserted words
-in green, deleted words in red and struck through.
+in green, deleted words in red and struck through. With ``marks=True`` (output that is not a
+terminal: a pipe, a CI log) changes are also marked in the text, as ``git diff
+--word-diff=plain`` does: ``[-deleted-]{+inserted+}``.
 """
 
 from __future__ import annotations
@@ -43,8 +48,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tracker.redline.blocks import markdown_parser
-from tracker.redline.diff import BlockChange, Op, Redline, Segment
+from tracker.redline.blocks import Block, markdown_parser
+from tracker.redline.diff import BlockChange, Op, Redline, Segment, formatting_kinds
 
 
 def _inline(markdown: str) -> str:
@@ -129,9 +134,20 @@ def _notes(change: BlockChange) -> str:
             gone = [link for link in old.links if link not in new.links]
             came = [link for link in new.links if link not in old.links]
             notes.append(f"Link changed: {', '.join(gone) or '—'} → {', '.join(came) or '—'}")
-        if old.text == new.text and old.links == new.links and old.key != new.key:
+        if old.reading == new.reading and old.form != new.form:
+            notes.append(_formatting_note(old, new))
+        elif old.text == new.text and old.links == new.links and old.key != new.key:
             notes.append("Formatting changed")
     return "".join(f' <span class="redline-note">{escape(n)}</span>' for n in notes)
+
+
+def _formatting_note(old: Block, new: Block) -> str:
+    kinds = formatting_kinds(old, new)
+    details = [
+        f"heading level {old.level} → {new.level}" if kind == "heading level" else kind
+        for kind in kinds
+    ]
+    return f"Formatting changed: {', '.join(details)}" if details else "Formatting changed"
 
 
 def _classes(change: BlockChange) -> str:
@@ -237,12 +253,29 @@ class _Body:
         return "\n".join(self.out)
 
 
+def unread_note(redline: Redline) -> str:
+    """One sentence for a redline whose words did not change."""
+    formatted = sum(1 for c in redline.blocks if c.op is Op.FORMATTED)
+    parts: list[str] = []
+    if formatted:
+        kinds = ", ".join(redline.formatting)
+        parts.append(f"{_plural(formatted, 'block')} reformatted ({kinds}), each marked")
+    elif redline.whitespace_changed:
+        parts.append("whitespace only")
+    if redline.comments_changed:
+        parts.append("HTML comments changed, which readers never see")
+    return "No changes to the words" + (f": {'; '.join(parts)}." if parts else ".")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _summary_html(redline: Redline, ids: _Ids) -> str:
     if not redline.changed:
-        note = " (whitespace only)" if redline.whitespace_changed else ""
         return (
             '<section class="redline-summary">'
-            f'<p class="redline-unchanged">No changes to the text{note}.</p></section>'
+            f'<p class="redline-unchanged">{escape(unread_note(redline))}</p></section>'
         )
     count = len(redline.sections)
     items: list[str] = []
@@ -284,16 +317,39 @@ def render_html(redline: Redline) -> str:
 
 _INS = "bold green"
 _DEL = "red strike"
-_MARK = {Op.ADDED: "+", Op.REMOVED: "-", Op.MODIFIED: "~", Op.MOVED: "↷"}
+_MARK = {Op.ADDED: "+", Op.REMOVED: "-", Op.MODIFIED: "~", Op.MOVED: "↷", Op.FORMATTED: "≈"}
 
 
-def _segments_text(text: Text, segments: Iterable[Segment]) -> None:
-    for segment in _spaced(segments):
-        style = {"insert": _INS, "delete": _DEL}.get(segment.op, "")
-        text.append(segment.text, style=style)
+def _marked(text: Text, words: str, op: str, marks: bool) -> None:
+    """Append ``words`` styled for ``op``, with ``[-…-]``/``{+…+}`` around them if ``marks``."""
+    if op == "equal" or not words:
+        text.append(words)
+        return
+    style = _INS if op == "insert" else _DEL
+    if not marks:
+        text.append(words, style=style)
+        return
+    core = words.rstrip()
+    open_, close = ("{+", "+}") if op == "insert" else ("[-", "-]")
+    text.append(f"{open_}{core}{close}", style=style)
+    text.append(words[len(core) :])
 
 
-def _block_text(change: BlockChange) -> Text:
+def _segments_text(text: Text, segments: Iterable[Segment], marks: bool) -> None:
+    if not marks:
+        for segment in _spaced(segments):
+            _marked(text, segment.text, segment.op, marks)
+        return
+    listed = list(segments)
+    for n, segment in enumerate(listed):
+        words = segment.text
+        following = listed[n + 1] if n + 1 < len(listed) else None
+        if segment.op == "delete" and following is not None and following.op == "insert":
+            words = words.rstrip()  # [-old-]{+new+}, as git diff --word-diff writes it
+        _marked(text, words, segment.op, marks)
+
+
+def _block_text(change: BlockChange, marks: bool = False) -> Text:
     block = change.block
     prefix = "  " * max(block.level - 1, 0) + "• " if block.kind == "list_item" else ""
     text = Text(f"{_MARK.get(change.op, ' ')} {prefix}", style="dim")
@@ -302,22 +358,26 @@ def _block_text(change: BlockChange) -> Text:
         text.append(f"  [moved to “{_name(change.new.section)}”]", style="yellow")
         return text
     if change.op is Op.ADDED:
-        text.append(block.text, style=_INS)
+        _marked(text, block.text, "insert", marks)
     elif change.op is Op.REMOVED:
-        text.append(block.text, style=_DEL)
+        _marked(text, block.text, "delete", marks)
     elif change.cells:
         for n, cell in enumerate(change.cells):
             text.append("| " if n == 0 else " | ", style="dim")
-            _segments_text(text, cell)
+            _segments_text(text, cell, marks)
         text.append(" |", style="dim")
     elif change.segments:
-        _segments_text(text, change.segments)
+        _segments_text(text, change.segments, marks)
     else:
         text.append(block.text)
     if change.op is Op.MOVED and change.old is not None:
         text.append(f"  [moved from “{_name(change.old.section)}”]", style="yellow")
     if change.old and change.new and change.old.links != change.new.links:
         text.append(f"  [link: {' '.join(change.old.links)} → {' '.join(change.new.links)}]")
+    elif change.old and change.new and change.old.reading == change.new.reading:
+        if change.old.form != change.new.form:
+            note = _formatting_note(change.old, change.new).lower()
+            text.append(f"  [{note}]", style="yellow")
     elif change.old and change.new and change.old.text == change.new.text and change.edited:
         text.append("  [formatting changed]", style="yellow")
     if block.kind == "heading":
@@ -325,11 +385,14 @@ def _block_text(change: BlockChange) -> Text:
     return text
 
 
-def render_terminal(redline: Redline) -> RenderableType:
-    """A rich renderable: the section summary, then every changed block."""
+def render_terminal(redline: Redline, *, marks: bool = False) -> RenderableType:
+    """A rich renderable: the section summary, then every changed block (``marks``: also
+    ``[-deleted-]{+inserted+}`` in the text, for output without colours)."""
     if not redline.changed:
-        note = " (whitespace only)" if redline.whitespace_changed else ""
-        return Text(f"No changes to the text{note}.", style="dim")
+        note = Text(unread_note(redline), style="dim")
+        if not redline.formatted:
+            return note
+        return Group(note, *(_block_text(c, marks) for c in redline.changes))
     table = Table(title="Sections changed", title_justify="left", show_edge=False)
     table.add_column("Section")
     table.add_column("Change")
@@ -349,7 +412,7 @@ def render_terminal(redline: Redline) -> RenderableType:
         if path != current:
             parts.append(Text(f"§ {_name(path)}", style="bold cyan"))
             current = path
-        parts.append(_block_text(change))
+        parts.append(_block_text(change, marks))
     parts.append(
         Text(f"{redline.words_inserted} words inserted, {redline.words_deleted} deleted", "dim")
     )

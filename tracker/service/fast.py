@@ -86,10 +86,13 @@ async def _fast(state: AppState, scope: Scope, receive: Receive) -> tuple[bytes 
 
 
 def _checked(state: AppState, scope: Scope) -> tuple[Snapshot, KeyInfo, str] | None:
-    """The catalog and the key if both were checked recently (no database read)."""
-    snapshot = state.recent_snapshot()
+    """The catalog and the key if both were checked recently (no database read). On
+    PostgreSQL, whenever they were checked: its statement checks both again."""
     token = _bearer(scope["headers"])
-    key = state.recent_key(token)
+    if state.postgres is None:
+        snapshot, key = state.recent_snapshot(), state.recent_key(token)
+    else:
+        snapshot, key = state.snapshots.recent(float("inf")), state.known_key(token)
     if snapshot is None or key is None or "read" not in key.scopes:
         return None
     return snapshot, key, token
@@ -176,7 +179,7 @@ async def _read_postgres(
     encoder = encoder_for(snapshot, state.today(), site)
     listed = [policy] if policy is not None else encoder.listed
     try:
-        return [encoder.user(u, listed, found.consents, found.pending) for u in users]
+        return encoder.users(users, listed, found.consents, found.pending)
     except StaleCatalog:  # a consent naming a version newer than the snapshot
         state.snapshots.expire()
         return None

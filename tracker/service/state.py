@@ -103,6 +103,12 @@ class AppState:
             return cached[1]
         return None
 
+    def known_key(self, token: str) -> KeyInfo | None:
+        """The key of ``token`` if this process has checked it, however long ago (for reads
+        that check the key's row themselves), else None."""
+        cached = self.keys.get(hashlib.sha256(token.encode("utf-8")).hexdigest())
+        return cached[1] if cached is not None else None
+
     def _remember(self, digest: str, now: float, key: KeyInfo | None) -> None:
         if key is None:
             self.keys.pop(digest, None)

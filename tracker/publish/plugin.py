@@ -22,6 +22,7 @@ from mkdocs.utils import get_relative_url
 from tracker import history
 from tracker.errors import TrackerError
 from tracker.publish import feed, site, versions
+from tracker.publish.a11y import label_search_dialog
 from tracker.publish.config import PolicyTrackerConfig, resolve_as_of, resolve_drafts
 from tracker.publish.pages import PageBuilder, Redlines, redirect_html
 
@@ -103,6 +104,14 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
 
         with translated():
             return self.builder.decorate(spec, html, url, url)
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
+        return label_search_dialog(output) if self.config.enabled else output
+
+    def on_post_template(
+        self, output_content: str, /, *, template_name: str, config: MkDocsConfig
+    ) -> str | None:
+        return label_search_dialog(output_content) if self.config.enabled else output_content
 
     def on_serve(
         self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Callable[..., Any]

@@ -1,4 +1,4 @@
-"""Fixtures of the accessibility tests: one headless chromium for the session, the policy site
+"""Fixtures of the accessibility tests: one headless chromium per module, the policy site
 built with the project's own theme settings (light and dark palettes) from a repository that
 has every page kind, and the end-of-run report of what axe found."""
 
@@ -153,8 +153,10 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One chromium per module: Playwright's sync API allows one at a time, and the browser
+    tests of other folders start their own."""
     with sync_playwright() as playwright:
         launched = launch(playwright)
         try:

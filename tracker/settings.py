@@ -42,6 +42,8 @@ class Settings:
     link_secret: str = ""
     #: Comma-separated proxy addresses or CIDR ranges whose ``X-Forwarded-For`` is believed.
     trusted_proxies: str = ""
+    #: Replace user ids and acceptance-link tokens in access-log paths by placeholders.
+    access_log_redact: bool = True
     #: Seconds a SQLite writer waits for the lock before the store retries.
     sqlite_busy_timeout: float = 30.0
     #: ``PRAGMA synchronous`` for SQLite; FULL keeps every 2xx durable through power loss.

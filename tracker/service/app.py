@@ -15,6 +15,7 @@ from starlette.responses import Response
 from tracker.audit import periodic
 from tracker.service.fast import TrackerApp, unavailable
 from tracker.service.fast_pg import PostgresReads
+from tracker.service.hosted.clientip import proxy_middleware
 from tracker.service.problems import EXCEPTION_HANDLERS
 from tracker.service.routes import MIDDLEWARE, routes
 from tracker.service.state import AppState, utcnow
@@ -31,6 +32,8 @@ def create_app(
 ) -> Starlette:
     """The tracker's ASGI app. The lifespan opens the store (unless one is given) and
     closes what it opened; the database must already be migrated (``db upgrade``)."""
+
+    middleware = [*proxy_middleware(settings.trusted_proxies), *MIDDLEWARE]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -53,7 +56,7 @@ def create_app(
 
     return TrackerApp(
         routes=routes(settings.site_path),
-        middleware=MIDDLEWARE,
+        middleware=middleware,
         exception_handlers={**EXCEPTION_HANDLERS, **UNAVAILABLE_HANDLERS},
         lifespan=lifespan,
     )

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from sqlalchemy import JSON, ForeignKey, Index, String, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -286,25 +286,66 @@ def _port(parts: SplitResult) -> int:
     return parts.port or (443 if parts.scheme == "https" else 80)
 
 
+_DOT = re.compile(r"%2e", re.IGNORECASE)
+
+
+def _remove_dots(path: str) -> str:
+    """RFC 3986 §5.2.4 on ``path``, with ``%2e`` read as ``.`` as browsers read it."""
+    out: list[str] = []
+    segments = path.split("/")
+    for i, segment in enumerate(segments):
+        dots = _DOT.sub(".", segment)
+        last = i == len(segments) - 1
+        if dots == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+        elif dots == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    joined = "/".join(out)
+    return joined if joined.startswith("/") else "/" + joined
+
+
+def normalise_return_url(url: str) -> str | None:
+    """``url`` with dot segments removed (the address a browser goes to), or None when it
+    is not an absolute http(s) URL we read the same way browsers do."""
+    parts = _split(url)
+    if parts is None:
+        return None
+    return urlunsplit(parts._replace(path=_remove_dots(parts.path or "/")))
+
+
+def _compared_path(parts: SplitResult) -> str:
+    """The path as the allow-list compares it: percent-decoded once (an encoded ``/`` or
+    ``\\`` a server may decode counts as a separator), then without dot segments."""
+    return _remove_dots(unquote(parts.path or "/").replace("\\", "/"))
+
+
 def return_url_allowed(url: str, allowed: Sequence[str]) -> bool:
     """Whether ``url`` is within one of the ``allowed`` entries.
 
     An entry matches URLs with the same scheme, host and port whose path is the entry's
-    path or below it (``/app`` covers ``/app``, ``/app/x`` and ``/app?q``, not ``/apple``).
-    As for OAuth native apps (RFC 8252 §7.3), a loopback entry without a port allows any port.
+    path or below it (``/app`` covers ``/app``, ``/app/x`` and ``/app?q``, not ``/apple``),
+    after both paths are percent-decoded once and their dot segments removed
+    (``/app/../admin`` is ``/admin``). As for OAuth native apps (RFC 8252 §7.3), a loopback
+    entry without a port allows any port.
     """
     parts = _split(url)
     if parts is None:
         return False
     host = (parts.hostname or "").lower()
+    path = _compared_path(parts)
     for entry in allowed:
         want = _split(entry)
         if want is None or want.scheme != parts.scheme or (want.hostname or "").lower() != host:
             continue
         if not (want.port is None and _is_loopback(host)) and _port(want) != _port(parts):
             continue
-        base = want.path or "/"
-        path = parts.path or "/"
+        base = _compared_path(want)
         if base.endswith("/") and path.startswith(base):
             return True
         if path == base or path.startswith(base + "/"):

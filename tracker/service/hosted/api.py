@@ -13,7 +13,13 @@ from tracker.service.hosted.secret import link_secret
 from tracker.service.http import Call, Reply
 from tracker.service.idempotency import Idempotency, Outcome, reply
 from tracker.service.problems import FieldError, Forbidden
-from tracker.store.links import RETURN_URL_MAX, create_link, key_app, return_url_allowed
+from tracker.store.links import (
+    RETURN_URL_MAX,
+    create_link,
+    key_app,
+    normalise_return_url,
+    return_url_allowed,
+)
 
 FIELDS = {"user_id", "policies", "return_url", "locale"}
 MAX_POLICIES = 100
@@ -73,15 +79,22 @@ def create(call: Call) -> Reply:
             api_key_id=call.key.id,
             user_id=user,
             policies=canonical,
-            return_url=return_url,
+            return_url=normalise_return_url(return_url) or return_url,
             locale=locale,
             now=now,
             ttl=ttl,
         )
-        result = {
-            "url": f"{base}/accept/{tokens.sign(secret, link.id)}",
-            "expires_at": link.expires_at.isoformat(),
-        }
+        # Stored for replays without its signature: the token is a bearer credential, and
+        # the link id alone opens nothing (the reply signs it again, the same way).
+        result = {"url": f"{base}/accept/{link.id}", "expires_at": link.expires_at.isoformat()}
         return idem.remember(session, 201, result, now)
 
-    return reply(state.store.write(work))
+    status, result, replayed = state.store.write(work)
+    return reply((status, {**result, "url": _signed(result["url"], secret)}, replayed))
+
+
+def _signed(url: str, secret: str) -> str:
+    base, _, link_id = url.rpartition("/accept/")
+    if "." in link_id:  # stored signed, before tokens were kept out of the store
+        return url
+    return f"{base}/accept/{tokens.sign(secret, link_id)}"

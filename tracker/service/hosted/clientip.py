@@ -1,63 +1,54 @@
-"""The address of the person on the page, honouring ``X-Forwarded-For`` only from proxies
-the operator trusts (``POLICY_TRACKER_TRUSTED_PROXIES``)."""
+"""The address of the person on the page.
+
+``X-Forwarded-For`` is believed only from the proxies the operator names in
+``POLICY_TRACKER_TRUSTED_PROXIES``: the app wraps itself in uvicorn's
+``ProxyHeadersMiddleware`` with exactly those (none by default), and ``policy-tracker serve``
+turns uvicorn's own proxy handling off, whose default would trust 127.0.0.1.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
-from functools import lru_cache
+from typing import Any
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from tracker.errors import TrackerError
 
 
-@lru_cache(maxsize=16)
-def parse_proxies(value: str) -> tuple[Network, ...]:
-    """Comma-separated addresses or CIDR ranges (``10.0.0.0/8, ::1``)."""
+def parse_proxies(value: str) -> list[str]:
+    """Comma-separated addresses or CIDR ranges (``10.0.0.0/8, ::1``), each checked, so a
+    typo stops the service at start-up rather than trusting nothing (or everything)."""
     found = []
-    for item in value.split(","):
-        item = item.strip()
-        if item:
-            try:
-                found.append(ipaddress.ip_network(item, strict=False))
-            except ValueError:
-                raise ValueError(
-                    f"trusted_proxies: {item!r} is not an IP address or CIDR range"
-                ) from None
-    return tuple(found)
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise TrackerError(
+                f"POLICY_TRACKER_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR range"
+            ) from None
+    return found
 
 
-def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    value = value.strip()
-    if value.startswith("[") and "]" in value:  # [v6]:port
-        value = value[1 : value.index("]")]
-    elif value.count(":") == 1:  # v4:port
-        value = value.split(":", 1)[0]
+def proxy_middleware(value: str) -> list[Middleware]:
+    """uvicorn's proxy middleware for the trusted proxies; none when there are none."""
+    proxies = parse_proxies(value)
+    if not proxies:
+        return []
+    options: dict[str, Any] = {"trusted_hosts": proxies}
+    return [Middleware(ProxyHeadersMiddleware, **options)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address as an IP (the peer, or what a trusted proxy said it was)."""
+    host = request.client.host if request.client else None
+    if host is None:
+        return None
     try:
-        return ipaddress.ip_address(value)
+        return str(ipaddress.ip_address(host))
     except ValueError:
         return None
-
-
-def _trusted(address: str, proxies: Sequence[Network]) -> bool:
-    ip = _address(address)
-    return ip is not None and any(ip in net for net in proxies)
-
-
-def client_ip(
-    peer: str | None, forwarded_for: Sequence[str], proxies: Sequence[Network]
-) -> str | None:
-    """The peer, or, when the peer is a trusted proxy, the right-most ``X-Forwarded-For``
-    hop that is not one (hops further left could be made up by the client)."""
-    if peer is None:
-        return None
-    if not proxies or not _trusted(peer, proxies):
-        ip = _address(peer)
-        return str(ip) if ip is not None else None
-    hops = [h.strip() for header in forwarded_for for h in header.split(",") if h.strip()]
-    current = peer
-    for hop in reversed(hops):
-        if not _trusted(current, proxies):
-            break
-        current = hop
-    ip = _address(current)
-    return str(ip) if ip is not None else None

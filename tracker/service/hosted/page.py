@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tracker.errors import TrackerError
 from tracker.service.hosted import tokens
-from tracker.service.hosted.clientip import client_ip, parse_proxies
+from tracker.service.hosted.clientip import client_ip
 from tracker.service.hosted.form import BULK, DECISIONS, PREFIX, Answers, Key, read_answers
 from tracker.service.hosted.secret import link_secret
 from tracker.service.hosted.view import Item, bodies, branding, pending, render
@@ -311,12 +311,7 @@ async def accept_page(request: Request) -> Response:
         return _gone_page(
             Gone(400, "The form could not be read", "Nothing was recorded. Reload the page.")
         )
-    peer = request.client.host if request.client else None
-    ip = client_ip(
-        peer,
-        request.headers.getlist("x-forwarded-for"),
-        parse_proxies(state.settings.trusted_proxies),
-    )
+    ip = client_ip(request)
     agent = request.headers.get("user-agent")
     result = await run_in_threadpool(
         _decide, state, link_id, answers, ip, agent[:1024] if agent else None

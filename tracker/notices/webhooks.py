@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, InvalidInput, NotFound
+from tracker.inputs import printable, row_id
 from tracker.notices.signing import new_secret
 from tracker.notices.urls import AllowList, check_url
 from tracker.store.notices import EVENT_TYPES, DeliveryRow, EndpointRow, MessageRow
@@ -88,6 +89,7 @@ def add_endpoint(
 ) -> tuple[str, EndpointInfo]:
     """Store an endpoint; returns its secret (shown once) and its record."""
     check_url(url, allowed)
+    printable("description", description)
     secret = new_secret()
     row = EndpointRow(
         url=url,
@@ -111,8 +113,8 @@ def list_endpoints(session: Session, now: datetime, *, removed: bool = False) ->
 
 def _endpoint(session: Session, ident: int | str) -> EndpointRow:
     text = str(ident)
-    key = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1
-    row = session.get(EndpointRow, key, with_for_update=True)
+    key = row_id(text)
+    row = session.get(EndpointRow, key, with_for_update=True) if key is not None else None
     if row is None or row.removed_at is not None:
         raise NotFound(f"no webhook endpoint {ident}", code="webhook_not_found")
     return row

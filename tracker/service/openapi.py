@@ -14,7 +14,18 @@ from typing import Any
 NO_NUL = "^[^\\x00]*$"
 NULLABLE_INT = {"type": ["integer", "null"]}
 NULLABLE_STR = {"type": ["string", "null"]}
-USER_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f]+$"}
+#: No control characters (tracker.inputs: C0, DEL, C1, bidirectional overrides).
+CONTROL = "\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
+SHOWN = f"^[^{CONTROL}]*$"
+#: 1 to 65535.
+PORT = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+USER_ID = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": f"^[^{CONTROL}]+$",
+    "description": "an app's own user id; ids starting with `erased:` are reserved",
+}
 SIGNIFICANCE = {"type": "string", "enum": ["patch", "minor", "major"]}
 STATES = ["accepted", "never_accepted", "major_change", "declined", "withdrawn"]
 
@@ -221,9 +232,9 @@ SCHEMAS: dict[str, Any] = {
             "effective": {"type": "string", "format": "date"},
             "significance": SIGNIFICANCE,
             "significance_source": {"type": "string", "enum": ["declared", "classified"]},
-            "summary": {"type": "string", "maxLength": 5000, "pattern": NO_NUL},
-            "title": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
-            "author": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
+            "summary": {"type": "string", "maxLength": 5000, "pattern": SHOWN},
+            "title": {"type": "string", "maxLength": 500, "pattern": SHOWN},
+            "author": {"type": "string", "maxLength": 500, "pattern": SHOWN},
             "path": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
             "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
             "text": {"type": "string"},
@@ -239,7 +250,7 @@ SCHEMAS: dict[str, Any] = {
     "PublishPolicy": _obj(
         {
             "slug": {"type": "string", "minLength": 1, "maxLength": 200},
-            "title": {"type": "string", "minLength": 1, "maxLength": 500},
+            "title": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": SHOWN},
             "path": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
             "aliases": {"type": "array", "items": {"type": "string"}},
             "acceptance_required": {"type": "boolean"},
@@ -745,7 +756,10 @@ PATHS["/v1/admin/users/{user_id}"] = {
         "Erase a user: personal data removed, id replaced by a pseudonym",
         _ref("Erasure"),
         params=[USER],
-        errors={"404": _problem("no data for this user")},
+        errors={
+            "404": _problem("no data for this user"),
+            "422": _problem("an invalid user id (empty, too long, control characters)"),
+        },
         scope="admin",
         description="Counts and the audit chain stay verifiable; the erasure is recorded "
         "in the chain without the id. Afterwards no endpoint returns the old id.",
@@ -825,7 +839,7 @@ PATHS["/v1/acceptance-links"] = {
     )
 }
 # The app settings of a key (tracker.store.links): what the schemas allow the service takes.
-_CONTROL = "\\x00-\\x1f\\x7f-\\x9f"
+_CONTROL = CONTROL
 # Every character str.strip() removes, spelled out (a generator may read a class as ASCII).
 _BLANK = "\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 # An absolute http(s) URL without user info, query or fragment (no ?, # or backslash).
@@ -866,7 +880,7 @@ SCHEMAS["NewApiKeyRequest"] = _obj(
             "type": "string",
             "minLength": 1,
             "maxLength": 200,
-            "pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$",
+            "pattern": f"^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]*$",
         },
         "scopes": {
             "type": "array",
@@ -947,7 +961,7 @@ SCHEMAS["WebhookRequest"] = _obj(
         "url": {
             "type": "string",
             "maxLength": 2000,
-            "pattern": "^https://[a-z]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/[!-~]*)?$",
+            "pattern": f"^https://[a-z]([-a-z0-9.]*[a-z0-9])?(:{PORT})?(/[!-~]*)?$",
             "description": "a public https URL; plain http or an address such as 127.0.0.1 "
             "only for hosts in webhook_allowed_hosts",
         },
@@ -956,7 +970,7 @@ SCHEMAS["WebhookRequest"] = _obj(
             "items": {"type": "string", "enum": WEBHOOK_EVENTS},
             "minItems": 1,
         },
-        "description": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
+        "description": {"type": "string", "maxLength": 500, "pattern": SHOWN},
     },
     ["url"],
     additionalProperties=False,

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from tracker.errors import InvalidInput, TrackerError
 
@@ -83,8 +84,21 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return problem(404, "not_found", f"no route for {request.method} {request.url.path}")
     if exc.status_code == 405:
-        return problem(405, "method_not_allowed", f"{request.method} is not allowed here")
+        response = problem(405, "method_not_allowed", f"{request.method} is not allowed here")
+        response.headers["Allow"] = _allowed(request)
+        return response
     return problem(exc.status_code, "http_error", str(exc.detail))
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route answers on this path (one route per method here, so the
+    one that raised the 405 knows only its own)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        found = getattr(route, "methods", None)
+        if found and route.matches(request.scope)[0] != Match.NONE:
+            methods |= found
+    return ", ".join(sorted(methods))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

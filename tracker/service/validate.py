@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from tracker.inputs import has_control, user_id_problem
 from tracker.service.problems import FieldError
 
-_CONTROL = re.compile(r"[\x00-\x1f]")
 _LOCALE = re.compile(r"^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$")
 
 
@@ -168,11 +168,15 @@ def context(data: Mapping[str, Any], limit: int, key: str = "context") -> dict[s
 def user_id(value: Any, name: str = "user_id") -> str:
     if not isinstance(value, str):
         raise FieldError(name, "must be a string")
-    if not value:
-        raise FieldError(name, "must not be empty")
-    if len(value) > 255:
-        raise FieldError(name, "must be at most 255 characters")
-    if _CONTROL.search(value):
+    problem = user_id_problem(value)
+    if problem is not None:
+        raise FieldError(name, problem)
+    return value
+
+
+def shown_text(value: str, name: str) -> str:
+    """Text a terminal or page shows: no control characters (``tracker.inputs``)."""
+    if has_control(value):
         raise FieldError(name, "must not contain control characters")
     return value
 

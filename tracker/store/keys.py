@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tracker.errors import InvalidInput, NotFound
+from tracker.inputs import printable, row_id
 from tracker.store.models import ApiKeyRow
 
 SCOPES = ("read", "write", "admin")
@@ -75,6 +76,7 @@ def create_key(session: Session, name: str, scopes: frozenset[str]) -> tuple[str
     """Store a new key; returns the key (shown once) and its record."""
     if not name.strip():
         raise InvalidInput("name: give the key a name (the app that uses it)")
+    printable("name", name)
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKeyRow(
@@ -94,9 +96,12 @@ def list_keys(session: Session) -> list[KeyInfo]:
 
 
 def _row(session: Session, ident: str) -> ApiKeyRow:
-    # More than 18 digits cannot be an id (SQLite cannot even bind it): no key has it as prefix.
-    numeric = ident.isascii() and ident.isdigit() and len(ident) <= 18
-    where = ApiKeyRow.id == int(ident) if numeric else ApiKeyRow.prefix == ident
+    # Digits are an id; digits past the id column's range name no key (PostgreSQL would
+    # refuse to compare them with an integer column).
+    key_id = row_id(ident)
+    if key_id is None and ident.isascii() and ident.isdigit():
+        raise NotFound(f"no API key with id or prefix {ident!r}")
+    where = ApiKeyRow.id == key_id if key_id is not None else ApiKeyRow.prefix == ident
     row = session.scalars(select(ApiKeyRow).where(where)).one_or_none()
     if row is None:
         raise NotFound(f"no API key with id or prefix {ident!r}")

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.errors import Conflict, InvalidInput
+from tracker.inputs import has_control
 from tracker.store.keys import KeyInfo, get_key
 from tracker.store.models import USER_ID_MAX, ApiKeyRow, Base, UTCDateTime
 
@@ -126,7 +127,7 @@ def check_color(value: str) -> str:
 def check_app_name(value: str) -> str:
     # Shown in the page's header and title: a control character there is never intended.
     name = value.strip()
-    if not 1 <= len(name) <= APP_NAME_MAX or _CONTROL.search(name):
+    if not 1 <= len(name) <= APP_NAME_MAX or has_control(name):
         raise BadSetting(
             "app name", f"{value!r}: give 1 to {APP_NAME_MAX} characters, no control characters"
         )

@@ -99,7 +99,7 @@ def parse_policies(body: Any) -> list[Policy]:
         if slug in seen:
             raise FieldError(f"{where}.slug", f"policy {slug} appears twice")
         seen.add(slug)
-        title = v.req_text(p, "title", where=where, max_len=500)
+        title = v.shown_text(v.req_text(p, "title", where=where, max_len=500), f"{where}.title")
         aliases = p.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise FieldError(f"{where}.aliases", "must be a list of slugs")
@@ -147,6 +147,9 @@ def _version(slug: str, policy_title: str, raw: Any, where: str) -> Version:
     actual = sha256_text(text)
     if sha != actual:
         raise FieldError(f"{where}.sha256", f"is {sha} but the text given hashes to {actual}")
+    for name in ("title", "summary", "author"):
+        if isinstance(d.get(name), str):
+            v.shown_text(d[name], f"{where}.{name}")
     return Version(
         policy=slug,
         number=v.req_int(d, "number", where=where),
@@ -238,7 +241,7 @@ def keys_list(call: Call) -> dict[str, Any]:
 
 def keys_create(call: Call) -> Reply:
     data = v.obj(call.json(), allowed={"name", "scopes", *APP_FIELDS})
-    name = v.req_text(data, "name", max_len=200)
+    name = v.shown_text(v.req_text(data, "name", max_len=200), "name")
     raw = data.get("scopes")
     if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
         raise FieldError("scopes", "must be a list of read, write, admin")

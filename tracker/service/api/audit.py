@@ -71,7 +71,11 @@ def _since(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise FieldError("since", "must be a date (2025-01-31) or an RFC 3339 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        # In UTC now, before the response starts: 9999-12-31T23:59:59-14:00 is past year 9999.
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise FieldError("since", "must be a time from year 1 to 9999 in UTC") from None
 
 
 def _prepare(request: Request, state: AppState) -> tuple[list[Any], str]:
@@ -97,7 +101,7 @@ def _prepare(request: Request, state: AppState) -> tuple[list[Any], str]:
             snapshot,
             query.get("policy") or None,
             _since(query.get("since")),
-            v.user_id(user) if user else None,
+            v.user_id(user) if user is not None else None,
         )
     return where, fmt
 

@@ -36,6 +36,7 @@ def webhooks_create(call: Call) -> Reply:
     if raw is not None and (not isinstance(raw, list) or not all(isinstance(e, str) for e in raw)):
         raise FieldError("events", "must be a list of event types")
     description = v.text(data, "description", required=False, max_len=500, min_len=0) or ""
+    v.shown_text(description, "description")
     try:
         events = parse_events(raw)
     except InvalidInput as exc:

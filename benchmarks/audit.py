@@ -36,14 +36,14 @@ from sqlalchemy import create_engine, insert, update
 from sqlalchemy.pool import NullPool
 
 from tracker import migrations
-from tracker.audit.canonical import rfc3339
-from tracker.audit.chain import GENESIS, make, seal
-from tracker.audit.ledger import chain_disabled
-from tracker.audit.models import AuditHeadRow
 from tracker.audit.operations import verify
+from tracker.chain.canonical import rfc3339
+from tracker.chain.records import GENESIS, make, seal
 from tracker.policy import normalise_text, sha256_text
 from tracker.settings import Settings
 from tracker.store import Store, load_snapshot
+from tracker.store.audit_models import AuditHeadRow
+from tracker.store.chain import chain_disabled
 from tracker.store.events import NewEvent, record
 from tracker.store.models import EventRow
 from tracker.store.publish import publish as publish_policies

@@ -33,6 +33,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tracker.history import Classifier
+from tracker.policy import Significance
+
 _VOCABULARY = (
     "we you your data personal information service account use collect share process store "
     "retain delete request law rights consent purpose third parties cookies contact email "
@@ -156,21 +159,18 @@ def best_of(runs: int, job: Callable[[], object]) -> float:
     return min(times)
 
 
-def timed(module: object, name: str) -> list[float]:
-    """Wrap ``module.name`` to add up its time per read (the classifier's share of a read)."""
-    original = getattr(module, name)
-    totals: list[float] = []
+def timed(classifier: Classifier) -> tuple[Classifier, list[float]]:
+    """The classifier, adding up its time per read (its share of a read)."""
+    totals: list[float] = [0.0]
 
-    def wrapper(*args: object) -> object:
+    def wrapper(old: str, new: str) -> Significance:
         started = time.perf_counter()
         try:
-            return original(*args)
+            return classifier(old, new)
         finally:
             totals[-1] += time.perf_counter() - started
 
-    setattr(module, name, wrapper)
-    totals.append(0.0)
-    return totals
+    return wrapper, totals
 
 
 def git_log_baseline(path: Path) -> None:
@@ -224,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = options.runs or (1 if options.quick else 3)
     console = Console(stderr=True)
 
-    from tracker.history import read_catalog, reader
-    from tracker.redline import classify, compare
+    from tracker.history import read_catalog
+    from tracker.redline import classify, compare, suggest
 
     with tempfile.TemporaryDirectory(prefix="policy-tracker-bench-") as tmp:
         path = Path(tmp) / "repo"
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
 
             def read() -> None:
                 classifying.append(0.0)
-                catalog = read_catalog(path)
+                catalog = read_catalog(path, classify=classifier)
                 found.append(sum(len(policy.versions) for policy in catalog))
                 progress.advance(task)
 
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                 git_log_baseline(path)
                 progress.advance(task)
 
-            classifying = timed(reader, "_classify")  # its share of each read
+            classifier, classifying = timed(suggest)
             ours = best_of(runs, read)
             classified = classifying[-1] if classifying else 0.0
             theirs = best_of(runs, baseline)

@@ -36,6 +36,7 @@ from rich.table import Table
 
 from tracker.history import read_catalog
 from tracker.publish import site as site_plan
+from tracker.redline import suggest
 
 TARGET = 1.5
 AS_OF = date(2031, 1, 1)  # after every generated commit: the latest version is current
@@ -71,7 +72,7 @@ def write_config(folder: Path, *, plugin: dict[str, object] | None) -> Path:
 
 def baseline_pages(repo: Path, docs: Path) -> tuple[int, int]:
     """Ordinary Markdown pages, one per page of the policy site, of the same sizes."""
-    catalog = read_catalog(repo, drafts=False)
+    catalog = read_catalog(repo, classify=suggest, drafts=False)
     plan = site_plan.plan(catalog, AS_OF, drafts=False, index_page="index.md")
     pages = size = 0
     for spec in plan:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tracker.history import commits_in_range, read_catalog
 from tracker.policy import Catalog, Significance, SignificanceSource
-from tracker.redline import Classification, Redline, classify, compare
+from tracker.redline import Classification, Redline, classify, compare, suggest
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def check_repository(
     """``check_changes`` over the versions made after ``base`` up to ``ref`` (without a
     base: by ``ref``'s last commit) and, with ``drafts``, the working tree's drafts."""
     commits = commits_in_range(repository, base, ref)
-    catalog = read_catalog(repository, source=source, ref=ref, drafts=drafts)
+    catalog = read_catalog(repository, classify=suggest, source=source, ref=ref, drafts=drafts)
     return check_changes(catalog, commits, drafts=drafts)
 
 

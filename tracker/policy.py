@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from tracker.errors import DeclarationError, SourceError
+from tracker.errors import DeclarationError, NotFound, SourceError
 
 
 class Significance(StrEnum):
@@ -357,8 +357,6 @@ class Policy:
         return self.versions[-1] if self.versions else None
 
     def version(self, number: int) -> Version:
-        from tracker.errors import NotFound
-
         if 1 <= number <= len(self.versions):
             return self.versions[number - 1]
         raise NotFound(
@@ -425,8 +423,6 @@ class Catalog:
         return sorted(self.declared_scopes.get(commit, frozenset()) - known)
 
     def get(self, slug: str) -> Policy:
-        from tracker.errors import NotFound
-
         slug = slug.strip("/").lower()
         if slug in self.policies:
             return self.policies[slug]

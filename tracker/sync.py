@@ -23,8 +23,15 @@ from tracker.store import PublishResult, Store, publish
 def read_versions(settings: Settings) -> Catalog:
     """The repository's published versions, as ``tracker.history`` reads them (no drafts)."""
     from tracker.history import read_catalog
+    from tracker.redline import suggest
 
-    return read_catalog(settings.repository, source=settings.source, ref=settings.ref, drafts=False)
+    return read_catalog(
+        settings.repository,
+        classify=suggest,
+        source=settings.source,
+        ref=settings.ref,
+        drafts=False,
+    )
 
 
 def sync(settings: Settings, store: Store) -> PublishResult:

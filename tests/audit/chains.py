@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tracker.audit.canonical import rfc3339
-from tracker.audit.chain import GENESIS, ChainRecord, make, seal
+from tracker.chain.canonical import rfc3339
+from tracker.chain.records import GENESIS, ChainRecord, make, seal
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -15,9 +15,9 @@ from tests.audit.helpers import accept, publish
 from tests.service.helpers import Clock
 from tracker.audit import bundle
 from tracker.audit import operations as ops
-from tracker.audit.models import AuditRecordRow
 from tracker.settings import Settings
 from tracker.store import Store
+from tracker.store.audit_models import AuditRecordRow
 
 EVIDENCE = {"ip": "192.0.2.7", "user_agent": "Firefox/140", "context": {"page": "/join"}}
 

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.audit.chains import build as build_chain
 from tracker.audit import bundle
-from tracker.audit.chain import GENESIS, ChainRecord, make, seal
-from tracker.audit.checkpoint import sign
+from tracker.chain.checkpoint import sign
+from tracker.chain.records import GENESIS, ChainRecord, make, seal
 from tracker.policy import sha256_text
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

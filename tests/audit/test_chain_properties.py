@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from tests.audit.chains import build as build_chain
 from tests.audit.chains import chains, clone, event_data
-from tracker.audit.chain import ChainRecord, make, seal, verify
-from tracker.audit.checkpoint import Checkpoint, sign
+from tracker.chain.checkpoint import Checkpoint, sign
+from tracker.chain.records import ChainRecord, make, seal, verify
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -207,7 +207,7 @@ def test_reports_say_what_they_mean() -> None:
 
 @pytest.mark.parametrize("value", [1.5, float("nan")])
 def test_floats_never_enter_chain_data(value: float) -> None:
-    from tracker.audit.canonical import CanonicalError, canonical_json
+    from tracker.chain.canonical import CanonicalError, canonical_json
 
     with pytest.raises(CanonicalError):
         canonical_json({"a": value})

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tracker.audit.checkpoint import (
+from tracker.chain.checkpoint import (
     CheckpointError,
     SigningKeyError,
     load,

@@ -14,16 +14,13 @@ from sqlalchemy import select, text
 
 from tests.audit.helpers import publish
 from tracker.audit import operations as ops
-from tracker.audit.ledger import (
-    chain_disabled,
-    chain_notice_ack,  # noqa: F401  (the hook notices call)
-)
-from tracker.audit.models import AuditRecordRow
-from tracker.audit.sealer import _LOCK_HEAD, flush
 from tracker.settings import Settings
 from tracker.store import Store, load_snapshot
+from tracker.store.audit_models import AuditRecordRow
+from tracker.store.chain import chain_disabled
 from tracker.store.events import NewEvent, record
 from tracker.store.models import EventRow
+from tracker.store.sealer import LOCK_HEAD, flush
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -171,7 +168,7 @@ def test_a_rewrite_of_event_rows_takes_the_head_before_it_touches_them(
 
     with store.engine.connect() as holder, store.engine.connect() as probe:
         holder.begin()
-        holder.execute(_LOCK_HEAD)
+        holder.execute(LOCK_HEAD)
         holder_pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
         worker = threading.Thread(target=run)
         worker.start()

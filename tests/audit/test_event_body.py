@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker.audit.canonical import CanonicalError, body, commit, event_body
-from tracker.audit.ledger import event_bytes
+from tracker.chain.canonical import CanonicalError, body, commit, event_body
+from tracker.chain.events import event_bytes
 
 texts = st.none() | st.text()
 ints = st.none() | st.integers()
@@ -67,7 +67,7 @@ def test_a_string_is_committed_to_as_the_encoder_writes_it(value: str, salt: byt
     import hashlib
     import hmac
 
-    from tracker.audit.canonical import canonical_json
+    from tracker.chain.canonical import canonical_json
 
     expected = hmac.new(
         salt, b"ip\x00" + canonical_json(value, floats=True), hashlib.sha256

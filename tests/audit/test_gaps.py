@@ -16,10 +16,10 @@ from tests.audit.helpers import accept, publish
 from tests.service.helpers import Clock
 from tracker import migrations
 from tracker.audit import operations as ops
-from tracker.audit.models import AuditRecordRow, CheckpointRow
 from tracker.service import create_app
 from tracker.settings import Settings
 from tracker.store import Store
+from tracker.store.audit_models import AuditRecordRow, CheckpointRow
 from tracker.store.notices import EndpointRow, MessageRow
 
 with warnings.catch_warnings():

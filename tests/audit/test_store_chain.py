@@ -14,13 +14,13 @@ from tests.audit.helpers import accept, publish
 from tests.service.helpers import Clock
 from tracker.audit import operations as ops
 from tracker.audit import scan
-from tracker.audit.chain import GENESIS
-from tracker.audit.ledger import version_hashes
-from tracker.audit.models import AuditHeadRow
-from tracker.audit.sealer import flush
+from tracker.chain.records import GENESIS
 from tracker.settings import Settings
 from tracker.store import Store
+from tracker.store.audit_models import AuditHeadRow
+from tracker.store.chain import version_hashes
 from tracker.store.models import EventRow
+from tracker.store.sealer import flush
 
 EVIDENCE = {"ip": "192.0.2.7", "user_agent": "Firefox/140", "context": {"page": "/join", "n": 2}}
 

@@ -9,11 +9,12 @@ import pytest
 from tests.gitrepo import GitRepo, policy_source, shallow_clone
 from tracker.errors import DeclarationError, RepositoryError, SourceError, TrackerError
 from tracker.history import commits_in_range, read_catalog
+from tracker.redline import suggest
 
 
 def error_of(kind: type[TrackerError], path: Path, **options: object) -> str:
     with pytest.raises(kind) as caught:
-        read_catalog(path, **options)  # type: ignore[arg-type]
+        read_catalog(path, classify=suggest, **options)  # type: ignore[arg-type]
     message = str(caught.value)
     assert "\n" not in message and message == caught.value.message
     return message
@@ -85,7 +86,7 @@ def test_two_files_with_one_slug_in_the_working_tree(repo: GitRepo) -> None:
     repo.write("policy/PRIVACY.md", "B.\n")
     message = error_of(SourceError, repo.path)
     assert "policy/PRIVACY.md" in message and "policy/privacy.md" in message
-    assert read_catalog(repo.path, drafts=False).get("privacy")
+    assert read_catalog(repo.path, classify=suggest, drafts=False).get("privacy")
 
 
 def test_unknown_significance(repo: GitRepo) -> None:
@@ -135,7 +136,7 @@ def test_conflicting_effective_dates_in_a_merge_name_both_commits(repo: GitRepo)
 def test_bad_trailers_outside_policy_commits_are_ignored(repo: GitRepo) -> None:
     repo.commit("Add", {"policy/p.md": "One.\n"})
     repo.commit("Docs\n\nPolicy-Change: huge", {"README.md": "x\n"})
-    assert len(read_catalog(repo.path, drafts=False).get("p").versions) == 1
+    assert len(read_catalog(repo.path, classify=suggest, drafts=False).get("p").versions) == 1
 
 
 def test_errors_change_nothing(repo: GitRepo) -> None:

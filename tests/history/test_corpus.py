@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tracker.history import read_catalog
 from tracker.policy import slug_for_path
+from tracker.redline import suggest
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "benchmarks" / "corpus.py"
@@ -34,7 +35,7 @@ def test_quick_corpus_is_deterministic_and_has_every_feature(tmp_path: Path) -> 
     assert len(first["head"]) == 40 and first["merges"] > 0 and first["declared"] > 0
     assert first["declared"] < first["policy_commits"] / 2  # trailers on some, none on most
 
-    catalog = read_catalog(tmp_path / "a", drafts=False)
+    catalog = read_catalog(tmp_path / "a", classify=suggest, drafts=False)
     policies = {p.slug: p for p in catalog}
     assert sorted(p.slug for p in catalog if not p.withdrawn) == sorted(
         slug_for_path(path, "policy") for path in first["live"]

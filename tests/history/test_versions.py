@@ -10,6 +10,7 @@ import pytest
 from tests.gitrepo import EPOCH, GitRepo, policy_source
 from tracker.history import read_catalog
 from tracker.policy import Significance, SignificanceSource
+from tracker.redline import suggest
 
 DAY = timedelta(days=1)
 
@@ -31,7 +32,7 @@ def test_each_text_change_makes_the_next_version(repo: GitRepo) -> None:
         {"policy/privacy.md": policy_source("Privacy notice", "We care.\n\nWe keep logs.")},
     )
 
-    catalog = read_catalog(repo.path, drafts=False)
+    catalog = read_catalog(repo.path, classify=suggest, drafts=False)
 
     assert catalog.head == third
     policy = catalog.get("privacy")
@@ -61,7 +62,7 @@ def test_published_date_is_the_committer_date_in_utc(repo: GitRepo) -> None:
         __import__("datetime").timezone(timedelta(hours=-5))
     )
     repo.commit("Add", {"policy/privacy.md": policy_source("Privacy", "Text.")}, date=local)
-    version = read_catalog(repo.path, drafts=False).get("privacy").versions[0]
+    version = read_catalog(repo.path, classify=suggest, drafts=False).get("privacy").versions[0]
     assert version.published == datetime(2024, 3, 1, 23, 30, tzinfo=UTC)
     assert version.published.tzinfo == UTC
 
@@ -72,7 +73,7 @@ def test_front_matter_only_change_is_not_a_version_but_updates_settings(repo: Gi
         declared("Bookkeeping", "major"),
         {"policy/privacy.md": policy_source("Privacy", "Text.", notice_days=30, owner="legal")},
     )
-    policy = read_catalog(repo.path, drafts=False).get("privacy")
+    policy = read_catalog(repo.path, classify=suggest, drafts=False).get("privacy")
     assert len(policy.versions) == 1
     assert policy.settings.notice_days == 30
     assert policy.settings.extra == {"owner": "legal"}
@@ -81,7 +82,7 @@ def test_front_matter_only_change_is_not_a_version_but_updates_settings(repo: Gi
 def test_line_endings_and_blank_lines_do_not_make_versions(repo: GitRepo) -> None:
     repo.commit("Add", {"policy/privacy.md": policy_source("Privacy", "Text.")})
     repo.commit("CRLF", {"policy/privacy.md": "---\r\ntitle: Privacy\r\n---\r\n\r\nText.\r\n\r\n"})
-    assert len(read_catalog(repo.path, drafts=False).get("privacy").versions) == 1
+    assert len(read_catalog(repo.path, classify=suggest, drafts=False).get("privacy").versions) == 1
 
 
 def test_nested_slugs_and_several_policies(repo: GitRepo) -> None:
@@ -94,7 +95,7 @@ def test_nested_slugs_and_several_policies(repo: GitRepo) -> None:
             "policy/notes.txt": "not markdown\n",
         },
     )
-    catalog = read_catalog(repo.path, drafts=False)
+    catalog = read_catalog(repo.path, classify=suggest, drafts=False)
     assert sorted(catalog.policies) == ["legal/terms", "privacy"]
     terms = catalog.get("legal/terms")
     assert terms.path == "policy/legal/terms.md" and terms.versions[0].policy == "legal/terms"
@@ -102,13 +103,17 @@ def test_nested_slugs_and_several_policies(repo: GitRepo) -> None:
 
 def test_other_source_folder(repo: GitRepo) -> None:
     repo.commit("Add", {"legal/privacy.md": policy_source("Privacy", "Text.")})
-    assert list(read_catalog(repo.path, source="legal/", drafts=False).policies) == ["privacy"]
-    assert not read_catalog(repo.path, drafts=False).policies
+    assert list(
+        read_catalog(repo.path, classify=suggest, source="legal/", drafts=False).policies
+    ) == ["privacy"]
+    assert not read_catalog(repo.path, classify=suggest, drafts=False).policies
 
 
 def test_title_defaults_to_the_slug(repo: GitRepo) -> None:
     repo.commit("Add", {"policy/cookie-policy.md": "Some text.\n"})
-    version = read_catalog(repo.path, drafts=False).get("cookie-policy").versions[0]
+    version = (
+        read_catalog(repo.path, classify=suggest, drafts=False).get("cookie-policy").versions[0]
+    )
     assert version.title == "Cookie Policy"
     assert version.text == "# Cookie Policy\n\nSome text.\n"
 
@@ -121,7 +126,7 @@ def test_rename_keeps_history_and_records_the_alias(repo: GitRepo) -> None:
         declared("Edit after move", "minor"),
         {"policy/legal/data-privacy.md": policy_source("Privacy", body + "More.")},
     )
-    catalog = read_catalog(repo.path, drafts=False)
+    catalog = read_catalog(repo.path, classify=suggest, drafts=False)
     assert list(catalog.policies) == ["legal/data-privacy"]
     policy = catalog.get("legal/data-privacy")
     assert policy.aliases == ("privacy",)
@@ -144,7 +149,7 @@ def test_rename_with_an_edit_makes_a_version(repo: GitRepo) -> None:
             "policy/data.md": policy_source("Privacy", body + "\n\nOne more."),
         },
     )
-    policy = read_catalog(repo.path, drafts=False).get("data")
+    policy = read_catalog(repo.path, classify=suggest, drafts=False).get("data")
     assert policy.aliases == ("privacy",)
     assert len(policy.versions) == 2 and policy.versions[1].significance == "patch"
 
@@ -154,7 +159,7 @@ def test_deleted_policy_is_withdrawn_with_its_history(repo: GitRepo) -> None:
         "Add", {"policy/privacy.md": policy_source("Privacy", "Text."), "policy/t.md": "T\n"}
     )
     repo.commit("Drop t", {"policy/t.md": None})
-    catalog = read_catalog(repo.path, drafts=False)
+    catalog = read_catalog(repo.path, classify=suggest, drafts=False)
     assert catalog.get("t").withdrawn and len(catalog.get("t").versions) == 1
     assert not catalog.get("privacy").withdrawn
 
@@ -163,7 +168,7 @@ def test_policy_added_again_continues_its_numbering(repo: GitRepo) -> None:
     repo.commit("Add", {"policy/t.md": "One\n"})
     repo.commit("Drop", {"policy/t.md": None})
     repo.commit(declared("Back", "major"), {"policy/t.md": "Two\n"})
-    policy = read_catalog(repo.path, drafts=False).get("t")
+    policy = read_catalog(repo.path, classify=suggest, drafts=False).get("t")
     assert not policy.withdrawn and [v.number for v in policy.versions] == [1, 2]
 
 
@@ -173,7 +178,7 @@ def test_scoped_trailers(repo: GitRepo) -> None:
         "Both\n\nPolicy-Change: privacy=major, legal/terms=patch\nPolicy-Summary: Clearer",
         {"policy/privacy.md": "Privacy!\n", "policy/legal/terms.md": "Terms!\n"},
     )
-    catalog = read_catalog(repo.path, drafts=False)
+    catalog = read_catalog(repo.path, classify=suggest, drafts=False)
     privacy, terms = catalog.get("privacy").versions[1], catalog.get("legal/terms").versions[1]
     assert (privacy.significance, terms.significance) == ("major", "patch")
     assert privacy.significance_source is SignificanceSource.DECLARED
@@ -186,7 +191,7 @@ def test_unscoped_and_scoped_trailers_mix(repo: GitRepo) -> None:
         "Both\n\nPolicy-Change: patch\nPolicy-Change: b=major",
         {"policy/a.md": "A!\n", "policy/b.md": "B!\n"},
     )
-    catalog = read_catalog(repo.path, drafts=False)
+    catalog = read_catalog(repo.path, classify=suggest, drafts=False)
     assert catalog.get("a").versions[1].significance == "patch"
     assert catalog.get("b").versions[1].significance == "major"
 
@@ -194,7 +199,7 @@ def test_unscoped_and_scoped_trailers_mix(repo: GitRepo) -> None:
 def test_declared_effective_date(repo: GitRepo) -> None:
     repo.commit("Add", {"policy/privacy.md": "One.\n"})
     repo.commit(declared("Later", "major", effective="2024-06-01"), {"policy/privacy.md": "Two.\n"})
-    version = read_catalog(repo.path, drafts=False).get("privacy").versions[1]
+    version = read_catalog(repo.path, classify=suggest, drafts=False).get("privacy").versions[1]
     assert version.effective == date(2024, 6, 1)
     assert version.published.date() == date(2024, 1, 3)
 
@@ -207,7 +212,7 @@ def test_notice_days_defer_an_undeclared_major_change_only(repo: GitRepo) -> Non
     repo.commit(
         declared("Minor", "minor"), {"policy/p.md": policy_source("P", "Three.", notice_days=30)}
     )
-    versions = read_catalog(repo.path, drafts=False).get("p").versions
+    versions = read_catalog(repo.path, classify=suggest, drafts=False).get("p").versions
     # The first version has nothing to give notice of: effective when published.
     assert versions[0].effective == versions[0].published.date()
     assert versions[1].effective == versions[1].published.date() + timedelta(days=30)
@@ -221,7 +226,7 @@ def test_notice_days_come_from_the_front_matter_at_that_commit(repo: GitRepo) ->
     repo.commit(
         declared("Major", "major"), {"policy/p.md": policy_source("P", "Three.", notice_days=10)}
     )
-    versions = read_catalog(repo.path, drafts=False).get("p").versions
+    versions = read_catalog(repo.path, classify=suggest, drafts=False).get("p").versions
     assert versions[1].effective == versions[1].published.date()
     assert versions[2].effective == versions[2].published.date() + timedelta(days=10)
 
@@ -238,7 +243,7 @@ def test_merge_counts_the_trailers_of_the_commits_it_brings_in(repo: GitRepo) ->
     repo.commit("Unrelated on main", {"README.md": "x\n"})
     merge = repo.merge("edit", "Merge pull request #7 from someone/edit\n\nKeep logs for 30 days")
 
-    policy = read_catalog(repo.path, drafts=False).get("privacy")
+    policy = read_catalog(repo.path, classify=suggest, drafts=False).get("privacy")
     assert len(policy.versions) == 2  # only first-parent commits make versions
     version = policy.versions[1]
     assert version.commit == merge
@@ -262,7 +267,7 @@ def test_merge_summary_trailer_and_subject_fallback(repo: GitRepo) -> None:
     repo.commit("Edit again\n\nPolicy-Change: patch", {"policy/privacy.md": "Three.\n"})
     repo.checkout("main")
     repo.merge("b", "Merge branch 'b'\n\nPolicy-Change: minor")
-    versions = read_catalog(repo.path, drafts=False).get("privacy").versions
+    versions = read_catalog(repo.path, classify=suggest, drafts=False).get("privacy").versions
     assert versions[1].summary == "From the branch"
     assert versions[2].summary == "Merge branch 'b'"  # the body is only trailers
     assert versions[2].significance == "minor"  # highest of merge and brought-in
@@ -275,14 +280,14 @@ def test_fast_forward_merge_versions_each_commit(repo: GitRepo) -> None:
     repo.commit(declared("Three", "patch"), {"policy/privacy.md": "Three.\n"})
     repo.checkout("main")
     repo.git("merge", "-q", "--ff-only", "ff")
-    versions = read_catalog(repo.path, drafts=False).get("privacy").versions
+    versions = read_catalog(repo.path, classify=suggest, drafts=False).get("privacy").versions
     assert [v.summary for v in versions] == ["Add", "Two", "Three"]
 
 
 def test_ref_selects_the_history(repo: GitRepo) -> None:
     first = repo.commit("Add", {"policy/privacy.md": "One.\n"})
     repo.commit(declared("Two", "minor"), {"policy/privacy.md": "Two.\n"})
-    catalog = read_catalog(repo.path, ref=first, drafts=False)
+    catalog = read_catalog(repo.path, classify=suggest, ref=first, drafts=False)
     assert catalog.head == first and len(catalog.get("privacy").versions) == 1
 
 
@@ -290,7 +295,7 @@ def test_ref_selects_the_history(repo: GitRepo) -> None:
 def test_significance_values_are_case_insensitive(repo: GitRepo, significance: str) -> None:
     repo.commit("Add", {"policy/p.md": "One.\n"})
     repo.commit(f"Edit\n\nPolicy-Change: {significance}", {"policy/p.md": "Two.\n"})
-    version = read_catalog(repo.path, drafts=False).get("p").versions[1]
+    version = read_catalog(repo.path, classify=suggest, drafts=False).get("p").versions[1]
     assert version.significance == significance.strip().lower()
 
 
@@ -298,14 +303,14 @@ def test_symlink_becoming_a_file_is_an_edit(repo: GitRepo) -> None:
     repo.commit("Add", {"policy/p.md": "One.\n", "shared.md": "Shared.\n"})
     (repo.path / "policy/link.md").symlink_to("../shared.md")
     repo.commit("Link")
-    assert "link" not in read_catalog(repo.path, drafts=False).policies
+    assert "link" not in read_catalog(repo.path, classify=suggest, drafts=False).policies
     (repo.path / "policy/link.md").unlink()
     repo.commit("Real file", {"policy/link.md": "Now a file.\n"})
-    policy = read_catalog(repo.path, drafts=False).get("link")
+    policy = read_catalog(repo.path, classify=suggest, drafts=False).get("link")
     assert [v.text for v in policy.versions] == ["# Link\n\nNow a file.\n"]
 
 
 def test_repository_may_be_named_by_a_subfolder_or_a_string(repo: GitRepo) -> None:
     repo.commit("Add", {"policy/legal/terms.md": "Terms.\n"})
-    catalog = read_catalog(str(repo.path / "policy" / "legal"), drafts=False)
+    catalog = read_catalog(str(repo.path / "policy" / "legal"), classify=suggest, drafts=False)
     assert list(catalog.policies) == ["legal/terms"]

@@ -21,6 +21,7 @@ from tests.service.test_concurrency import free_port
 from tracker.cli import cli
 from tracker.history import read_catalog
 from tracker.policy import Catalog
+from tracker.redline import suggest
 from tracker.store import Store
 from tracker.store.models import PolicyRow, VersionRow
 from tracker.sync import publish_document
@@ -35,7 +36,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
 
 @pytest.fixture(scope="module")
 def catalog(repo: GitRepo) -> Catalog:
-    return read_catalog(repo.path, drafts=False)
+    return read_catalog(repo.path, classify=suggest, drafts=False)
 
 
 @pytest.fixture(scope="module")

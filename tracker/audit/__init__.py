@@ -1,11 +1,12 @@
-"""Evidence an auditor can trust: the hash chain, checkpoints, bundles, retention, erasure.
+"""Evidence an auditor can trust: checkpoints, verification, bundles, retention, erasure.
 
-The pure parts (``canonical``, ``chain``, ``checkpoint``, ``bundle``) need no database;
-``ledger`` ties them to the store.
+The chain's rules are in ``tracker.chain`` (no database) and its storage in
+``tracker.store.chain`` and ``tracker.store.sealer``; this package builds the operations on
+them. ``bundle`` and ``readable`` need no database either.
 """
 
-from tracker.audit.chain import GENESIS, ChainRecord, Report, Verifier, verify
-from tracker.audit.checkpoint import Checkpoint, CheckpointError
+from tracker.chain.checkpoint import Checkpoint, CheckpointError
+from tracker.chain.records import GENESIS, ChainRecord, Report, Verifier, verify
 
 __all__ = [
     "GENESIS",

@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jinja2 import Environment
 
 from tracker.audit import readable
-from tracker.audit.canonical import rfc3339
-from tracker.audit.chain import ChainRecord, link, personal_problem
-from tracker.audit.checkpoint import Checkpoint, CheckpointError, parse
+from tracker.chain.canonical import rfc3339
+from tracker.chain.checkpoint import Checkpoint, CheckpointError, parse
+from tracker.chain.records import ChainRecord, link, personal_problem
 from tracker.errors import TrackerError
 from tracker.policy import sha256_text
 

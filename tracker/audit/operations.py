@@ -3,6 +3,7 @@ purge, erase and forced re-acceptance. Each is one function over a ``Store``."""
 
 from __future__ import annotations
 
+import heapq
 import json
 import secrets
 from collections.abc import Iterator, Sequence
@@ -15,28 +16,31 @@ from sqlalchemy import Column, Table, Text, cast, delete, func, null, or_, selec
 from sqlalchemy.orm import Session
 
 from tracker.audit import bundle
-from tracker.audit.canonical import PSEUDONYM_PREFIX, rfc3339
-from tracker.audit.chain import ChainRecord, Report
-from tracker.audit.checkpoint import Checkpoint, load_signing_key, sign
-from tracker.audit.ledger import (
-    _EVENT_COLUMNS,
-    audit_record,
-    chain_record,
-    event_record,
-    head,
-    hold_head,
-    stored_checkpoints,
-    verify_session,
-    version_hashes,
-)
-from tracker.audit.models import AuditRecordRow, CheckpointRow
-from tracker.audit.sealer import PASS_SIZE, flush, seal_pending
+from tracker.audit.verify import verify_session
+from tracker.chain.canonical import PSEUDONYM_PREFIX, rfc3339
+from tracker.chain.checkpoint import Checkpoint, load_signing_key, sign
+from tracker.chain.events import event_record
+from tracker.chain.records import ChainRecord, Report
 from tracker.errors import InvalidInput, NotFound, TrackerError
 from tracker.settings import Settings
 from tracker.store import Snapshot, Store
+from tracker.store.audit_models import AuditRecordRow, CheckpointRow
 from tracker.store.catalog import PolicyInfo, load_snapshot
+from tracker.store.chain import (
+    EVENT_COLUMNS,
+    audit_record,
+    chain_record,
+    event_records,
+    head,
+    hold_head,
+    other_records,
+    stored_checkpoints,
+    version_hashes,
+)
 from tracker.store.events import NewEvent, event_dict, record
 from tracker.store.models import Base, ConsentRow, EventRow, IdempotencyRow, VersionRow
+from tracker.store.notices import MessageRow, user_notices
+from tracker.store.sealer import PASS_SIZE, flush, seal_pending
 
 
 def trusted_key(settings: Settings) -> Ed25519PublicKey | None:
@@ -160,7 +164,7 @@ def export_rows(
     """Events in chain order with the version's SHA-256, its site URL and the chain fields."""
     shas = version_hashes(session)
     query = (
-        select(*_EVENT_COLUMNS)
+        select(*EVENT_COLUMNS)
         .where(*where)
         .order_by(EventRow.chain_seq)
         .execution_options(yield_per=5000)
@@ -202,7 +206,7 @@ def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> d
         snapshot = load_snapshot(session)
         shas = version_hashes(session)
         rows = session.execute(
-            select(*_EVENT_COLUMNS, EventRow.id)
+            select(*EVENT_COLUMNS, EventRow.id)
             .where(EventRow.user_id == user_id, EventRow.chain_seq.is_not(None))
             .order_by(EventRow.chain_seq)
         ).all()
@@ -266,21 +270,13 @@ def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> d
 def _notices(
     session: Session, snapshot: Snapshot, settings: Settings, user_id: str
 ) -> list[dict[str, Any]]:
-    try:
-        from tracker.store.notices import user_notices
-    except ImportError:  # pragma: no cover - notices not installed
-        return []
     return user_notices(session, snapshot, user_id, state="all", site_url=settings.site_url)
 
 
 def _digests(session: Session, shas: dict[int, str], start: int, end: int) -> list[str]:
-    import heapq
-
-    from tracker.audit.ledger import _events, _others
-
-    events = _events(session, shas, [EventRow.chain_seq >= start, EventRow.chain_seq <= end])
-    others = _others(session, [AuditRecordRow.seq >= start, AuditRecordRow.seq <= end])
-    return [r.body_digest().hex() for r in heapq.merge(events, others, key=lambda r: r.seq)]
+    found = event_records(session, shas, [EventRow.chain_seq >= start, EventRow.chain_seq <= end])
+    others = other_records(session, [AuditRecordRow.seq >= start, AuditRecordRow.seq <= end])
+    return [r.body_digest().hex() for r in heapq.merge(found, others, key=lambda r: r.seq)]
 
 
 # ---------------------------------------------------------------------------
@@ -452,8 +448,6 @@ def _drop_replays(session: Session, user_id: str) -> int:
 
 def _rewrite_outbox(session: Session, user_id: str, pseudonym: str) -> int:
     """Replace the id in every outbox message whose data mentions it; how many."""
-    from tracker.store.notices import MessageRow
-
     text = cast(MessageRow.data, Text)
     needles = _needles(user_id)
     found = session.scalars(

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tracker.audit.canonical import rfc3339
-from tracker.audit.chain import ChainRecord
+from tracker.chain.canonical import rfc3339
+from tracker.chain.records import ChainRecord
 
 # (readable key of an event, chained data key) of what an event record repeats in clear.
 _DATA = (

@@ -4,7 +4,7 @@
 them, so the events are read with the driver's own cursor (a server-side cursor on
 PostgreSQL, read ahead by a thread, with the JSON columns as text and the time formatted by
 the server), in large batches, and each row is checked without building a record: its body
-is formatted straight into the canonical encoding (``tracker.audit.canonical``), and its
+is formatted straight into the canonical encoding (``tracker.chain.canonical``), and its
 commitments are recomputed with two SHA-256 calls (HMAC with a 16-byte key, RFC 2104).
 
 This path only ever says "this record is fine". Whenever a row does not take the common
@@ -27,8 +27,9 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from tracker.audit.canonical import PSEUDONYM_PREFIX, canonical_json, event_body, rfc3339
-from tracker.audit.chain import ChainRecord, Verifier
+from tracker.chain.canonical import PSEUDONYM_PREFIX, canonical_json, event_body, rfc3339
+from tracker.chain.events import event_record
+from tracker.chain.records import ChainRecord, Verifier
 
 _COLUMNS = (
     "chain_seq, chain_prev, chain_hash, {commitments}, kind, policy_id, version_id, method, "
@@ -233,8 +234,6 @@ def _datetime(value: Any) -> Any:
 
 def to_record(row: tuple[Any, ...], shas: dict[int, str]) -> ChainRecord:
     """The general path's record for a raw row (typed as the ORM would read it)."""
-    from tracker.audit.ledger import event_record
-
     typed = list(row)
     typed[3] = _loads(row[3])
     typed[14] = _loads(row[14])

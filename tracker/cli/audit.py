@@ -28,8 +28,8 @@ def _store(database_url: str | None) -> Iterator[tuple[Store, Settings]]:
 
 
 def _public_key(value: str | None, settings: Settings) -> Any:
-    from tracker.audit.checkpoint import load_public_key
     from tracker.audit.operations import trusted_key
+    from tracker.chain.checkpoint import load_public_key
 
     return load_public_key(value) if value else trusted_key(settings)
 
@@ -80,8 +80,8 @@ def verify(
 
     Example: policy-tracker verify --checkpoint checkpoints/2026-11-25.json
     """
-    from tracker.audit import checkpoint as cpmod
     from tracker.audit.operations import verify as run
+    from tracker.chain import checkpoint as cpmod
 
     with _store(database_url) as (store, settings):
         trusted = _public_key(public_key, settings)
@@ -197,7 +197,7 @@ def verify_bundle(file: Path, public_key: str | None) -> None:
     Example: policy-tracker verify-bundle alice.json --public-key audit-key.pub.pem
     """
     from tracker.audit import bundle
-    from tracker.audit.checkpoint import load_public_key
+    from tracker.chain.checkpoint import load_public_key
 
     trusted = load_public_key(public_key) if public_key else None
     report = bundle.load(file, trusted=trusted)

@@ -46,9 +46,11 @@ class Context:
 
     def catalog(self, *, drafts: bool = True) -> Catalog:
         from tracker.history import read_catalog
+        from tracker.redline import suggest
 
         return read_catalog(
             self.settings.repository,
+            classify=suggest,
             source=self.settings.source,
             ref=self.settings.ref,
             drafts=drafts,

@@ -2,9 +2,10 @@
 
 Public API (used by the CLI, the site plugin and the tracker's sync):
 
-``read_catalog(repository, *, source="policy", ref="HEAD", drafts=True) -> Catalog``
+``read_catalog(repository, *, classify, source="policy", ref="HEAD", drafts=True) -> Catalog``
     One first-parent pass over ``ref``; every ``*.md`` under ``source`` is a policy.
-    Undeclared versions get the redline classifier's verdict. Drafts (uncommitted
+    Undeclared versions get the verdict of ``classify(previous_text, text)`` (callers hand in
+    ``tracker.redline.suggest``: history never imports the diff engine). Drafts (uncommitted
     working-tree edits to a policy's title or body) are attached as ``Policy.draft``
     when ``drafts`` is true. Raises ``RepositoryError``/``SourceError``/``DeclarationError``.
 
@@ -13,6 +14,6 @@ Public API (used by the CLI, the site plugin and the tracker's sync):
     oldest first; what ``policy-tracker check`` reports on.
 """
 
-from tracker.history.reader import commits_in_range, read_catalog
+from tracker.history.reader import Classifier, commits_in_range, read_catalog
 
-__all__ = ["commits_in_range", "read_catalog"]
+__all__ = ["Classifier", "commits_in_range", "read_catalog"]

@@ -4,9 +4,10 @@ How a version gets its significance
 -----------------------------------
 * Declared: a ``Policy-Change`` trailer of the commit (for a merge commit: of the merge or of
   any commit it brings in; the highest wins) that names the policy or applies to all.
-* Otherwise classified: the redline classifier's suggestion for the change from the previous
-  version. The first version of a policy has nothing to compare with: undeclared, it is
-  ``major`` (new text that people have not accepted), source ``classified``.
+* Otherwise classified: the suggestion of the classifier the caller hands in (the redline
+  classifier, ``tracker.redline.suggest``) for the change from the previous version. The
+  first version of a policy has nothing to compare with: undeclared, it is ``major`` (new
+  text that people have not accepted), source ``classified``.
 
 A policy's ``notice_days`` (front matter at the commit) defers an undeclared major *change*;
 the first version has nothing to give notice of, so it is effective when published.
@@ -15,6 +16,7 @@ the first version has nothing to give notice of, so it is effective when publish
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from tracker.history.drafts import attach_drafts
@@ -44,11 +46,20 @@ from tracker.policy import (
     sha256_text,
 )
 
+#: Suggests the significance of an undeclared change from the previous text to the new one.
+Classifier = Callable[[str, str], Significance]
+
 
 def read_catalog(
-    repository: str | Path, *, source: str = "policy", ref: str = "HEAD", drafts: bool = True
+    repository: str | Path,
+    *,
+    classify: Classifier,
+    source: str = "policy",
+    ref: str = "HEAD",
+    drafts: bool = True,
 ) -> Catalog:
-    """Every policy under ``source`` with its versions on the first-parent history of ``ref``."""
+    """Every policy under ``source`` with its versions on the first-parent history of ``ref``;
+    ``classify`` gives an undeclared change its significance."""
     source = source.strip("/")
     with open_repository(repository) as repo:
         head = resolve(repo, ref)
@@ -75,7 +86,7 @@ def read_catalog(
         del blobs
         declarations = _Declarations(merged)
         policies = {
-            track.slug: _policy(track, declarations)
+            track.slug: _policy(track, declarations, classify)
             for track in sorted(walk.tracks.values(), key=_slug)
         }
         if drafts and not repo.bare:
@@ -101,9 +112,9 @@ def _slug(track: Track) -> str:
     return track.slug
 
 
-def _policy(track: Track, declarations: _Declarations) -> Policy:
+def _policy(track: Track, declarations: _Declarations, classify: Classifier) -> Policy:
     assert track.settings is not None  # every track has had content
-    versions = tuple(_version(pending, declarations) for pending in track.versions)
+    versions = tuple(_version(pending, declarations, classify) for pending in track.versions)
     return Policy(
         slug=track.slug,
         path=track.path,
@@ -114,7 +125,7 @@ def _policy(track: Track, declarations: _Declarations) -> Policy:
     )
 
 
-def _version(pending: Pending, declarations: _Declarations) -> Version:
+def _version(pending: Pending, declarations: _Declarations, classify: Classifier) -> Version:
     commit = pending.commit
     declaration = declarations.of(commit)
     declared = declaration.significance_for(pending.slug, pending.aliases)
@@ -123,10 +134,8 @@ def _version(pending: Pending, declarations: _Declarations) -> Version:
     elif pending.previous is None:
         significance, source = Significance.MAJOR, SignificanceSource.CLASSIFIED
     else:
-        significance, source = (
-            _classify(pending.previous, pending.text),
-            SignificanceSource.CLASSIFIED,
-        )
+        significance = classify(pending.previous, pending.text)
+        source = SignificanceSource.CLASSIFIED
     effective = effective_date(
         commit.committed,
         significance,
@@ -149,12 +158,6 @@ def _version(pending: Pending, declarations: _Declarations) -> Version:
         effective=effective,
         path=pending.path,
     )
-
-
-def _classify(previous: str, text: str) -> Significance:
-    from tracker.redline import classify, compare
-
-    return classify(compare(previous, text)).suggested
 
 
 class _Declarations:

@@ -19,7 +19,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from tracker import history
+from tracker import history, redline
 from tracker.errors import TrackerError
 from tracker.publish import feed, site, versions
 from tracker.publish.a11y import label_search_dialog
@@ -68,7 +68,11 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
             as_of = resolve_as_of(options.as_of, os.environ, datetime.now(UTC).date())
             drafts = resolve_drafts(options.drafts, os.environ, self.command)
             catalog = history.read_catalog(
-                self._repository(config), source=options.source, ref=options.ref, drafts=drafts
+                self._repository(config),
+                classify=redline.suggest,
+                source=options.source,
+                ref=options.ref,
+                drafts=drafts,
             )
         plan = site.plan(catalog, as_of, drafts=drafts, index_page=options.index_page)
         self.builder = PageBuilder(

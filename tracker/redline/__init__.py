@@ -10,13 +10,23 @@ Public API:
     per-section summary; ``Redline.changed`` is False when the texts are equivalent.
 ``classify(redline) -> Classification``
     ``suggested`` significance and human ``reasons`` (patch / minor / major-suggested).
+``suggest(old, new) -> Significance``
+    ``classify(compare(old, new)).suggested``: the classifier that ``tracker.history``'s
+    ``read_catalog`` is handed for undeclared changes.
 ``render_html(redline) -> str`` and ``render_terminal(redline) -> rich renderable``.
 """
 
+from tracker.policy import Significance
 from tracker.redline.blocks import Block, parse_blocks
 from tracker.redline.classify import Classification, classify
 from tracker.redline.diff import Redline, SectionChange, compare
 from tracker.redline.render import render_html, render_terminal
+
+
+def suggest(old: str, new: str) -> Significance:
+    """The suggested significance of the change from ``old`` to ``new``."""
+    return classify(compare(old, new)).suggested
+
 
 __all__ = [
     "Block",
@@ -28,4 +38,5 @@ __all__ = [
     "parse_blocks",
     "render_html",
     "render_terminal",
+    "suggest",
 ]

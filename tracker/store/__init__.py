@@ -4,16 +4,11 @@ Writes go through ``Store.write(fn)`` (one transaction, retried whole on transie
 conflicts; group-committed on SQLite); reads through ``with store.read() as session``.
 """
 
-from tracker.store import links  # the hosted page's tables, on Base like the rest
+from tracker.store import audit_models, links  # their tables, on Base like the rest
 from tracker.store.catalog import PolicyInfo, Snapshot, SnapshotCache, VersionInfo, load_snapshot
 from tracker.store.engine import Store, make_engine, normalise_url
 from tracker.store.models import Base, EventKind, Method
 from tracker.store.publish import PublishResult, publish
-
-# isort: split
-# The audit tables share the store's metadata (migrations and models must agree); imported
-# last because they build on the store's models.
-import tracker.audit.models  # noqa: F401
 
 __all__ = [
     "Base",
@@ -25,6 +20,7 @@ __all__ = [
     "SnapshotCache",
     "Store",
     "VersionInfo",
+    "audit_models",
     "links",
     "load_snapshot",
     "make_engine",

@@ -12,10 +12,10 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from tracker.audit.ledger import chain_event
 from tracker.errors import NotFound
 from tracker.store import notices
 from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
+from tracker.store.chain import chain_event
 from tracker.store.models import ConsentRow, EventRow, VersionRow
 from tracker.store.status import Consent
 

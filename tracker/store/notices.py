@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.errors import NotFound
+from tracker.store.chain import chain_notice_ack
 from tracker.store.models import (
     USER_ID_MAX,
     Base,
@@ -819,8 +820,6 @@ def acknowledge(
         return row, False
     row.acknowledged_at = now
     row.acknowledged_by = api_key_id
-    from tracker.audit.ledger import chain_notice_ack  # the audit chain imports the store
-
     chain_notice_ack(session, row, api_key_id, now)
     session.flush()
     return row, True

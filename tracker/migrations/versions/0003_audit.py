@@ -9,8 +9,12 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,10 +78,46 @@ def upgrade() -> None:
     _chain_existing_events()
 
 
-def _chain_existing_events() -> None:
-    from tracker.audit.canonical import rfc3339
-    from tracker.audit.chain import GENESIS, make, seal
+# The chain's format 1 as it was when this migration was written (tracker.chain.canonical
+# and tracker.chain.records): a migration keeps its own copy, so that it never changes when
+# the chain code does.
+GENESIS = "0" * 64
+PERSONAL = ("user_id", "ip", "user_agent", "context")
 
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _commitments(personal: Mapping[str, Any]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Fresh salts and ``HMAC-SHA256(salt, field NUL canonical(value))`` per personal field."""
+    commits: dict[str, str | None] = {}
+    salts: dict[str, str] = {}
+    for field in PERSONAL:
+        value = personal.get(field)
+        if value is None:
+            commits[field] = None
+            continue
+        salts[field] = secrets.token_hex(16)
+        message = field.encode() + b"\x00" + _canonical(value)
+        commits[field] = hmac.digest(bytes.fromhex(salts[field]), message, "sha256").hex()
+    return commits, salts
+
+
+def _link(prev: str, seq: int, data: dict[str, Any], commits: dict[str, str | None]) -> str:
+    body = _canonical(
+        {"chain": 1, "seq": seq, "type": "event", "data": data, "commitments": commits}
+    )
+    return hashlib.sha256(bytes.fromhex(prev) + hashlib.sha256(body).digest()).hexdigest()
+
+
+def _chain_existing_events() -> None:
     bind = op.get_bind()
     events = sa.table(
         "events",
@@ -108,8 +148,6 @@ def _chain_existing_events() -> None:
         seq += 1
         created = row["created_at"]
         if isinstance(created, str):
-            from datetime import datetime
-
             created = datetime.fromisoformat(created)
         if created.tzinfo is None:
             created = created.replace(tzinfo=UTC)
@@ -121,22 +159,23 @@ def _chain_existing_events() -> None:
             "method": row["method"],
             "api_key_id": row["api_key_id"],
             "locale": row["locale"],
-            "recorded_at": rfc3339(created),
+            "recorded_at": _rfc3339(created),
         }
-        personal = {k: row[k] for k in ("user_id", "ip", "user_agent", "context")}
-        record = seal(make(seq, "event", data, personal), prev)
-        prev = record.hash
+        personal = {k: row[k] for k in PERSONAL}
+        commits, salts = _commitments(personal)
+        hash_ = _link(prev, seq, data, commits)
         bind.execute(
             events.update()
             .where(events.c.id == row["id"])
             .values(
                 chain_seq=seq,
-                chain_prev=record.prev_hash,
-                chain_hash=record.hash,
-                commitments=record.commitments,
-                **{f"{k}_salt": record.salts.get(k) for k in personal},
+                chain_prev=prev,
+                chain_hash=hash_,
+                commitments=commits,
+                **{f"{k}_salt": salts.get(k) for k in PERSONAL},
             )
         )
+        prev = hash_
     head = sa.table("audit_head", sa.column("id"), sa.column("seq"), sa.column("hash"))
     bind.execute(head.insert().values(id=1, seq=seq, hash=prev))
 

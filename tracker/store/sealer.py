@@ -12,7 +12,7 @@ milliseconds later, or, if the process died first, by the next pass of anyone (a
 events as pending; it waits for this process's sealer first.
 
 SQLite allows one writer at a time anyway, so there a writer seals its event inline
-(``tracker.audit.ledger.chain_event``); a pass finds nothing to do.
+(``tracker.store.chain.chain_event``); a pass finds nothing to do.
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from tracker.audit.canonical import digest as hash_body
-from tracker.audit.chain import link
-from tracker.audit.models import AuditHeadRow
+from tracker.chain.canonical import digest as hash_body
+from tracker.chain.events import event_bytes, event_data
+from tracker.chain.records import link
+from tracker.store.audit_models import AuditHeadRow
 from tracker.store.models import EventRow, VersionRow
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ COMMITTED = and_(EventRow.commitments.is_not(None), cast(EventRow.commitments, T
 #: Committed by the tracker and not sealed yet: commitments made, no sequence. Any other
 #: event row without a sequence is outside the chain, and ``verify`` says so.
 PENDING = (EventRow.chain_seq.is_(None), COMMITTED)
-_LOCK_HEAD = (
+LOCK_HEAD = (
     select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1).with_for_update()
 )
 _SEAL_EVENT = (
@@ -73,14 +74,14 @@ _SEAL_EVENT = (
         chain_seq=bindparam("b_seq"), chain_prev=bindparam("b_prev"), chain_hash=bindparam("b_hash")
     )
 )
-_MOVE_HEAD = (
+MOVE_HEAD = (
     update(AuditHeadRow)
     .where(AuditHeadRow.id == 1)
     .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
 )
 
 
-#: What an event's hash covers: its commitments and ``ledger.event_data``'s columns.
+#: What an event's hash covers: its commitments and ``tracker.chain.events.event_data``'s columns.
 HASHED_COLUMNS = (
     EventRow.commitments,
     EventRow.kind,
@@ -107,12 +108,10 @@ def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE)
     """One pass in the caller's transaction: seal up to ``limit`` pending events in id order.
 
     The events are not locked row by row: the only other writers of event rows, purge and
-    erasure, take the head before they touch them (``ledger.hold_head``), so a pass and
+    erasure, take the head before they touch them (``chain.hold_head``), so a pass and
     they never overlap, and passes queue on the head.
     """
-    from tracker.audit.ledger import event_bytes, event_data
-
-    head = conn.execute(_LOCK_HEAD).one()
+    head = conn.execute(LOCK_HEAD).one()
     seq, prev = int(head.seq), str(head.hash)
     rows = conn.execute(
         select(*_PENDING_COLUMNS).where(*PENDING).order_by(EventRow.id).limit(limit)
@@ -151,7 +150,7 @@ def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE)
                 for i, q, p, h in zip(ids, seqs, prevs, hashes, strict=True)
             ],
         )
-        conn.execute(_MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
+        conn.execute(MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
     return len(ids)
 
 

@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from tracker.audit.canonical import canonical_json, rfc3339
+from tracker.chain.canonical import canonical_json, rfc3339
 from tracker.errors import TrackerError
 
 FORMAT = "policy-tracker/checkpoint/1"

@@ -17,14 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracker.audit.canonical import (
+from tracker.chain.canonical import (
     PERSONAL,
     PSEUDONYM_PREFIX,
     CanonicalError,
     body,
     commit,
 )
-from tracker.audit.checkpoint import Checkpoint
+from tracker.chain.checkpoint import Checkpoint
 
 GENESIS = "0" * 64
 
@@ -277,7 +277,7 @@ def merge_personal(record: ChainRecord, values: Mapping[str, Any]) -> None:
 
 def make(seq: int, kind: str, data: dict[str, Any], personal: Mapping[str, Any]) -> ChainRecord:
     """A new record with fresh salts and commitments (not yet sealed)."""
-    from tracker.audit.canonical import commitments
+    from tracker.chain.canonical import commitments
 
     commits, salts = commitments(kind, personal)
     record = ChainRecord(seq, kind, data, commits, GENESIS, GENESIS, salts=salts)

@@ -1,0 +1,58 @@
+"""The package-level import graph (docs/import_graph.py) has no cycle, and the script says
+so for a package that has one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "docs" / "import_graph.py"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=False
+    )
+
+
+def graph_of(output: str) -> dict[str, set[str]]:
+    edges = {}
+    for line in output.splitlines():
+        source, _, targets = line.partition(" -> ")
+        edges[source.strip()] = set() if targets == "(nothing)" else set(targets.split(", "))
+    return edges
+
+
+def test_tracker_has_no_import_cycle() -> None:
+    result = run()
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    edges = graph_of(result.stdout)
+    assert edges["store"] <= {"chain", "errors", "policy", "settings"}
+    assert edges["history"] == {"errors", "policy"}  # handed a classifier, never redline
+    assert edges["chain"] == {"errors"}
+    assert edges["migrations"] == {"store"}
+    assert not {"audit", "chain"} & edges["migrations"]
+
+
+def test_a_cycle_fails(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "low").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "low" / "__init__.py").write_text("")
+    (package / "low" / "rows.py").write_text("def f():\n    from pkg.high import g\n")
+    (package / "high.py").write_text("from pkg.low import rows\n")
+    (package / "leaf.py").write_text("from . import high\n")
+    result = run("--root", str(package))
+    assert result.returncode == 1
+    assert result.stderr == "cycle: high <-> low import each other\n"
+    assert graph_of(result.stdout) == {
+        "high": {"low"},
+        "leaf": {"high"},
+        "low": {"high"},
+        "pkg": set(),
+    }
+    dot = run("--root", str(package), "--dot")
+    assert '"low" -> "high";' in dot.stdout

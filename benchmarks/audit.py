@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, insert, update
 from sqlalchemy.pool import NullPool
 
 from tracker import migrations
-from tracker.audit.operations import verify
+from tracker.audit import verify
 from tracker.chain.canonical import rfc3339
 from tracker.chain.records import GENESIS, make, seal
 from tracker.policy import normalise_text, sha256_text

@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 
 from tests.audit.helpers import accept, publish
 from tests.service.helpers import Clock
+from tracker import audit
 from tracker.audit import bundle
-from tracker.audit import operations as ops
 from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.audit_models import AuditRecordRow
@@ -30,7 +30,7 @@ def test_verify_endpoint(api: Any, store: Store, settings: Settings, clock: Cloc
     accept(api, "alice", **EVIDENCE)
     body = api.get("/v1/admin/audit/verify").json()
     assert body["ok"] and not body["anchored"] and body["last_sequence"] == 1
-    ops.checkpoint(store, settings, clock.now)
+    audit.checkpoint(store, settings, clock.now)
     body = api.get("/v1/admin/audit/verify").json()
     assert body["anchored"] and body["message"].startswith("verified up to sequence 1")
     assert api.get("/v1/admin/audit/verify", key="read").status_code == 403
@@ -65,7 +65,7 @@ def test_erasure(api: Any, store: Store, settings: Settings, clock: Clock) -> No
     publish(api)
     accept(api, "alice", **EVIDENCE)
     accept(api, "bob", **EVIDENCE)
-    ops.checkpoint(store, settings, clock.now)
+    audit.checkpoint(store, settings, clock.now)
     r = api.delete("/v1/admin/users/alice")
     assert r.status_code == 200, r.text
     pseudonym = r.json()["pseudonym"]
@@ -80,7 +80,7 @@ def test_erasure(api: Any, store: Store, settings: Settings, clock: Clock) -> No
     stats = api.get("/v1/policies/privacy/versions/1/stats").json()
     assert stats["accepted"] == 2  # counts are kept
     # The chain still verifies, anchored, and the erasure is in it without the id.
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok and report.anchored, report.message
     with store.read() as session:
         entries = session.scalars(select(AuditRecordRow)).all()
@@ -107,7 +107,7 @@ def test_forced_reacceptance(api: Any, store: Store, settings: Settings) -> None
     with store.read() as session:
         reasons = [e.data["reason"] for e in session.scalars(select(AuditRecordRow))]
     assert reasons == ["consent form was broken", "x"]
-    assert ops.verify(store, settings).ok
+    assert audit.verify(store, settings).ok
     bad = [
         {"policy": "privacy", "reason": "x"},
         {"policy": "privacy", "all": True, "user_ids": ["a"], "reason": "x"},
@@ -131,16 +131,16 @@ def test_purge_keeps_the_chain_verifiable(
     accept(api, "old", **EVIDENCE)
     clock.advance(380)
     accept(api, "new", **EVIDENCE)
-    ops.checkpoint(store, settings, clock.now)
+    audit.checkpoint(store, settings, clock.now)
     clock.advance(30)
-    result = ops.purge(store, settings, clock.now)
+    result = audit.purge(store, settings, clock.now)
     assert result.to_dict() == {"ip": 1, "user_agent": 1, "context": 1, "idempotency": 0}
     rows = {x["user_id"]: x for x in map(json.loads, api.get("/v1/admin/export").text.splitlines())}
     assert rows["old"]["ip"] is None and rows["old"]["context"] is None
     assert rows["new"]["ip"] == "192.0.2.7"
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok and report.anchored, report.message
-    assert ops.purge(store, settings, clock.now).to_dict() == {
+    assert audit.purge(store, settings, clock.now).to_dict() == {
         "ip": 0,
         "user_agent": 0,
         "context": 0,
@@ -171,9 +171,9 @@ def test_purge_deletes_stored_idempotent_responses_past_their_retention(
     clock.now += timedelta(hours=20)
     _accept_once(api, "bob", "k-2", **EVIDENCE)
     assert len(_replays(store)) == 2
-    assert ops.purge(store, settings, clock.now).idempotency == 0
+    assert audit.purge(store, settings, clock.now).idempotency == 0
     clock.now += timedelta(hours=5)  # alice's is 25 hours old, bob's 5
-    result = ops.purge(store, settings, clock.now)
+    result = audit.purge(store, settings, clock.now)
     assert result.idempotency == 1 and result.ip == 0
     assert "1 stored idempotent response(s)" in result.summary()
     (left,) = _replays(store)
@@ -181,9 +181,9 @@ def test_purge_deletes_stored_idempotent_responses_past_their_retention(
     with store.read() as session:  # no chain entry for responses alone: they are not evidence
         assert session.scalars(select(AuditRecordRow)).all() == []
     clock.now += timedelta(hours=24)
-    kept = ops.purge(store, replace(settings, retention_idempotency_days=0), clock.now)
+    kept = audit.purge(store, replace(settings, retention_idempotency_days=0), clock.now)
     assert kept.idempotency == 0 and len(_replays(store)) == 1
-    assert ops.purge(store, settings, clock.now).idempotency == 1 and _replays(store) == []
+    assert audit.purge(store, settings, clock.now).idempotency == 1 and _replays(store) == []
 
 
 def test_erasure_leaves_no_stored_response_naming_the_user(
@@ -209,7 +209,7 @@ def test_erasure_leaves_no_stored_response_naming_the_user(
     _accept_once(api, "zoë", "1c2d3e4f", ip="198.51.100.24")
     assert api.delete("/v1/admin/users/zoë").status_code == 200
     assert [row for row in _replays(store) if "zo" in row or "198.51.100.24" in row] == []
-    assert ops.verify(store, settings).ok
+    assert audit.verify(store, settings).ok
 
 
 def test_evidence_bundle_round_trip(
@@ -219,10 +219,10 @@ def test_evidence_bundle_round_trip(
     accept(api, "alice", 1, **EVIDENCE)
     accept(api, "bob", 1)
     accept(api, "alice", 2, **EVIDENCE)
-    ops.checkpoint(store, settings, clock.now)
+    audit.checkpoint(store, settings, clock.now)
     accept(api, "alice", 1)  # after the checkpoint
-    data = json.loads(json.dumps(ops.evidence(store, settings, "alice", clock.now)))
-    report = bundle.verify(data, trusted=ops.trusted_key(settings))
+    data = json.loads(json.dumps(audit.evidence(store, settings, "alice", clock.now)))
+    report = bundle.verify(data, trusted=audit.trusted_key(settings))
     assert report.ok, report.problems
     assert report.records == 3 and report.anchored == 2 and report.texts == 2
     data["records"][0]["personal"]["ip"] = "10.0.0.1"
@@ -241,9 +241,9 @@ def test_an_evidence_bundle_shows_only_what_its_records_chain(
     assert api.post(f"/v1/notices/{notice['id']}/ack", key="write").status_code == 201
     r = api.post("/v1/withdrawals", json={"user_id": "alice", "policy": "privacy"})
     assert r.status_code == 201, r.text
-    ops.checkpoint(store, settings, clock.now)
-    data = json.loads(json.dumps(ops.evidence(store, settings, "alice", clock.now)))
-    trusted = ops.trusted_key(settings)
+    audit.checkpoint(store, settings, clock.now)
+    data = json.loads(json.dumps(audit.evidence(store, settings, "alice", clock.now)))
+    trusted = audit.trusted_key(settings)
     report = bundle.verify(data, trusted=trusted)
     assert report.ok, report.problems
     assert report.records == 3 and report.unproven_acks == 0

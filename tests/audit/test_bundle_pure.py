@@ -58,7 +58,7 @@ def _chain() -> list[ChainRecord]:
 
 
 def _shown(r: ChainRecord) -> dict[str, Any]:
-    """The readable form of a record, as ``operations.evidence`` writes it."""
+    """The readable form of a record, as ``tracker.audit.evidence`` writes it."""
     if r.type != "event":
         return {"type": r.type, **r.data}
     recorded = datetime.fromisoformat(r.data["recorded_at"])

@@ -14,8 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.audit.conftest import SEED
 from tests.audit.helpers import accept, publish
-from tracker import migrations
-from tracker.audit import operations as ops
+from tracker import audit, migrations
 from tracker.cli.audit import COMMANDS
 from tracker.cli.common import TrackerGroup
 from tracker.settings import Settings
@@ -65,8 +64,8 @@ def test_verify_anchors_only_with_a_trusted_key(
     with neither it says the signature could not be checked, in one line."""
     publish(api)
     accept(api, "alice")
-    ops.checkpoint(store, settings, clock.now)
-    public = ops.trusted_key(settings)
+    audit.checkpoint(store, settings, clock.now)
+    public = audit.trusted_key(settings)
     assert public is not None
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     env = {"DATABASE_URL": settings.database_url, "POLICY_TRACKER_AUDIT_SIGNING_KEY": ""}

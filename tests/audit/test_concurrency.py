@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.audit.helpers import publish
-from tracker.audit import operations as ops
+from tracker import audit
 from tracker.settings import Settings
 from tracker.store import Store, load_snapshot
 from tracker.store.audit_models import AuditRecordRow
@@ -57,7 +57,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(
     with store.read() as session:
         seqs = sorted(session.scalars(select(EventRow.chain_seq)))
     assert seqs == list(range(1, writers * each + 1))
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok, report.message
     assert report.last_seq == writers * each
 
@@ -103,8 +103,8 @@ def test_purge_and_erasure_beside_writers_neither_deadlock_nor_break_the_chain(
 
     def rewrite() -> None:
         for user in victims:
-            ops.purge(stores[0], settings, later)
-            erased.append(ops.erase(stores[1], user, later)["pseudonym"])
+            audit.purge(stores[0], settings, later)
+            erased.append(audit.erase(stores[1], user, later)["pseudonym"])
 
     try:
         with ThreadPoolExecutor(writers + 1) as pool:
@@ -116,7 +116,7 @@ def test_purge_and_erasure_beside_writers_neither_deadlock_nor_break_the_chain(
     finally:
         for s in stores:
             s.dispose()
-    ops.seal(store)  # anything a disposed engine's sealer left
+    audit.seal(store)  # anything a disposed engine's sealer left
     with store.read() as session:
         events = list(session.scalars(select(EventRow.chain_seq)))
         entries = list(session.scalars(select(AuditRecordRow.seq)))
@@ -127,7 +127,7 @@ def test_purge_and_erasure_beside_writers_neither_deadlock_nor_break_the_chain(
     assert None not in events
     assert sorted(events + entries) == list(range(1, len(events) + len(entries) + 1))
     assert len(erased) == len(victims)
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok, report.message
 
 
@@ -160,9 +160,9 @@ def test_a_rewrite_of_event_rows_takes_the_head_before_it_touches_them(
     def run() -> None:
         try:
             if rewrite == "erase":
-                ops.erase(store, "victim", later)
+                audit.erase(store, "victim", later)
             else:
-                assert ops.purge(store, settings, later).ip == 1
+                assert audit.purge(store, settings, later).ip == 1
         except BaseException as exc:  # reported by the test below
             failures.append(exc)
 
@@ -186,7 +186,7 @@ def test_a_rewrite_of_event_rows_takes_the_head_before_it_touches_them(
         holder.rollback()
         worker.join(timeout=60)
     assert not failures, failures
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok, report.message
 
 
@@ -225,7 +225,7 @@ def test_a_rolled_back_write_and_another_process_leave_no_gap(
         users = set(session.scalars(select(EventRow.user_id)))
     assert seqs == list(range(1, 9))
     assert "rolled-back" not in users
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok and report.last_seq == 8, report.message
 
 
@@ -252,4 +252,4 @@ def test_a_row_written_without_the_chain_is_never_pending(
     with store.read() as session:
         rows = {u: s for u, s in session.execute(select(EventRow.user_id, EventRow.chain_seq))}
     assert rows == {"unchained": None, "chained": 1}
-    assert ops.seal(store) == 0
+    assert audit.seal(store) == 0

@@ -14,8 +14,7 @@ from sqlalchemy import select, text
 
 from tests.audit.helpers import accept, publish
 from tests.service.helpers import Clock
-from tracker import migrations
-from tracker.audit import operations as ops
+from tracker import audit, migrations
 from tracker.service import create_app
 from tracker.settings import Settings
 from tracker.store import Store
@@ -94,7 +93,7 @@ def test_the_service_checkpoints_on_its_own(settings: Settings, store: Store, ke
     time.sleep(0.2)
     with store.read() as session:
         assert len(list(session.scalars(select(CheckpointRow)))) == count
-    report = ops.verify(store, periodic)
+    report = audit.verify(store, periodic)
     assert report.anchored, report.message
 
 
@@ -160,7 +159,7 @@ def test_the_migration_chains_events_stored_before_it(settings: Settings) -> Non
                     },
                 )
         migrations.upgrade(store.engine)
-        report = ops.verify(store, settings)
+        report = audit.verify(store, settings)
         assert report.ok and report.last_seq == 5 and report.pending == 0, report.message
         with store.read() as session:
             seqs = [s for (s,) in session.execute(text("SELECT chain_seq FROM events ORDER BY id"))]
@@ -184,9 +183,9 @@ def test_a_notice_acknowledged_through_the_api_joins_the_chain(
         )
     assert len(acks) == 1 and acks[0].user_id == "alice"
     assert acks[0].data["notice_id"] == notice["id"]
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok and report.last_seq == 2, report.message
     # Editing the acknowledgement shows.
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE audit_records SET user_id = 'mallory'"))
-    assert not ops.verify(store, settings).ok
+    assert not audit.verify(store, settings).ok

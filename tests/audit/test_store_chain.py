@@ -12,7 +12,7 @@ from sqlalchemy import select, text, update
 
 from tests.audit.helpers import accept, publish
 from tests.service.helpers import Clock
-from tracker.audit import operations as ops
+from tracker import audit
 from tracker.audit import scan
 from tracker.chain.records import GENESIS
 from tracker.settings import Settings
@@ -41,19 +41,19 @@ def test_events_are_chained_and_verify(populated: None, store: Store, settings: 
     with store.read() as session:
         seqs = list(session.scalars(select(EventRow.chain_seq).order_by(EventRow.id)))
     assert seqs == list(range(1, 9))
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok and not report.anchored
     assert "truncation or a full rewrite cannot be ruled out" in report.message
-    cp = ops.checkpoint(store, settings, Clock().now)
+    cp = audit.checkpoint(store, settings, Clock().now)
     assert cp.sequence == 8
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.message.startswith("verified up to sequence 8, anchored by checkpoint #8")
 
 
 def test_empty_log(store: Store, settings: Settings) -> None:
-    assert ops.verify(store, settings).message == "the audit log is empty: nothing to verify"
+    assert audit.verify(store, settings).message == "the audit log is empty: nothing to verify"
     with pytest.raises(Exception, match="nothing to checkpoint"):
-        ops.checkpoint(store, settings, Clock().now)
+        audit.checkpoint(store, settings, Clock().now)
 
 
 TAMPERING = {
@@ -101,7 +101,7 @@ def test_tampering_in_the_database_is_found(
         else:
             assert statement is not None
             conn.execute(statement)
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert not report.ok, name
     assert report.problem is not None and report.problem.seq == seq, report.message
     if name.startswith("hand-inserted"):
@@ -125,7 +125,7 @@ def test_pending_events_are_not_outside_the_chain(
                 " commitments FROM events WHERE chain_seq = 8"
             )
         )
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok and report.pending == 1 and report.last_seq == 8, report.message
     with store.engine.begin() as conn:
         for value in ("NULL", "'null'"):
@@ -136,7 +136,7 @@ def test_pending_events_are_not_outside_the_chain(
                     f" method, created_at, {value} FROM events WHERE chain_seq = 1"
                 )
             )
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert not report.ok
     assert "is outside the chain" in report.message
     assert "so are 1 other event(s)" in report.message, report.message
@@ -147,9 +147,9 @@ def test_without_a_trusted_key_a_checkpoint_does_not_anchor(
 ) -> None:
     """A stored checkpoint signed by any key (anyone who can write to the database could
     have made one) does not anchor the chain unless a trusted key checks its signature."""
-    ops.checkpoint(store, settings, Clock().now)
+    audit.checkpoint(store, settings, Clock().now)
     unkeyed = replace(settings, audit_signing_key="")
-    report = ops.verify(store, unkeyed)
+    report = audit.verify(store, unkeyed)
     assert report.ok and not report.anchored and report.unchecked is not None
     assert "anchored" not in report.message and "verified" not in report.message
     assert report.message.startswith("chain intact up to sequence 8 and matches checkpoint #8")
@@ -157,15 +157,15 @@ def test_without_a_trusted_key_a_checkpoint_does_not_anchor(
     body = report.to_json()
     assert body["anchored"] is False and body["checkpoint"] is None
     # With the key given (the setting, or --public-key) the same checkpoint anchors it.
-    trusted = ops.trusted_key(settings)
-    assert ops.verify(store, unkeyed, trusted=trusted).anchored
-    assert ops.verify(store, settings).anchored
+    trusted = audit.trusted_key(settings)
+    assert audit.verify(store, unkeyed, trusted=trusted).anchored
+    assert audit.verify(store, settings).anchored
 
 
 def test_truncation_and_rewrite_against_a_checkpoint(
     populated: None, store: Store, settings: Settings
 ) -> None:
-    ops.checkpoint(store, settings, Clock().now)
+    audit.checkpoint(store, settings, Clock().now)
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE consents SET last_event_id = NULL"))
         conn.execute(text("DELETE FROM events WHERE chain_seq >= 7"))
@@ -174,7 +174,7 @@ def test_truncation_and_rewrite_against_a_checkpoint(
                 seq=6, hash=text("(SELECT chain_hash FROM events WHERE chain_seq = 6)")
             )
         )
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert not report.ok and "truncated" in report.message, report.message
 
 
@@ -214,12 +214,12 @@ def test_a_bad_record_mid_stream_stops_the_reading(
     with store.engine.begin() as conn:
         conn.execute(update(EventRow).where(EventRow.chain_seq == 5).values(kind="declined"))
     for _ in range(3):
-        report = ops.verify(store, settings)
+        report = audit.verify(store, settings)
         assert not report.ok and report.problem is not None and report.problem.seq == 5
     assert not [t for t in threading.enumerate() if t.name == "audit-verify-fetch"]
     with store.engine.begin() as conn:
         conn.execute(update(EventRow).where(EventRow.chain_seq == 5).values(kind="accepted"))
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert report.ok and report.last_seq == 8, report.message
 
 
@@ -228,16 +228,16 @@ def test_a_pseudonym_without_its_erasure_is_found(
 ) -> None:
     """Erasing makes user ids pseudonyms and drops their salts; doing that by hand (to
     disown an acceptance) passes every hash, so the chained erasure record must vouch."""
-    erased = ops.erase(store, "user2", clock.now)
+    erased = audit.erase(store, "user2", clock.now)
     flush(store.engine)
-    assert ops.verify(store, settings).ok
+    assert audit.verify(store, settings).ok
     with store.engine.begin() as conn:
         conn.execute(
             update(EventRow)
             .where(EventRow.chain_seq == 4)
             .values(user_id="erased:0123456789abcdef01234567", user_id_salt=None)
         )
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert not report.ok and report.problem is not None and report.problem.seq == 4
     assert "no chained erasure names it" in report.message, report.message
     # Re-pointed to a real erasure's pseudonym instead: its counts no longer hold.
@@ -245,6 +245,6 @@ def test_a_pseudonym_without_its_erasure_is_found(
         conn.execute(
             update(EventRow).where(EventRow.chain_seq == 4).values(user_id=erased["pseudonym"])
         )
-    report = ops.verify(store, settings)
+    report = audit.verify(store, settings)
     assert not report.ok, report.message
     assert "its erasure counted 1 and 0" in report.message, report.message

@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from tracker.audit import operations as ops
+from tracker.audit.checkpoints import checkpoint
+from tracker.audit.retention import purge as purge_expired
 from tracker.errors import TrackerError
 from tracker.settings import Settings
 from tracker.store import Store
@@ -37,7 +38,7 @@ def start(
     """The periodic tasks the settings ask for (none by default)."""
     tasks: list[asyncio.Task[None]] = []
     if settings.audit_checkpoint_seconds > 0:
-        work = lambda: ops.checkpoint(store, settings, clock())  # noqa: E731
+        work = lambda: checkpoint(store, settings, clock())  # noqa: E731
         tasks.append(
             asyncio.create_task(
                 _every(settings.audit_checkpoint_seconds, "checkpoint", work),
@@ -45,7 +46,7 @@ def start(
             )
         )
     if settings.audit_purge_seconds > 0:
-        purge = lambda: ops.purge(store, settings, clock())  # noqa: E731
+        purge = lambda: purge_expired(store, settings, clock())  # noqa: E731
         tasks.append(
             asyncio.create_task(
                 _every(settings.audit_purge_seconds, "purge", purge), name="audit-purge"

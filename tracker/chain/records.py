@@ -23,6 +23,7 @@ from tracker.chain.canonical import (
     CanonicalError,
     body,
     commit,
+    commitments,
 )
 from tracker.chain.checkpoint import Checkpoint
 
@@ -277,8 +278,6 @@ def merge_personal(record: ChainRecord, values: Mapping[str, Any]) -> None:
 
 def make(seq: int, kind: str, data: dict[str, Any], personal: Mapping[str, Any]) -> ChainRecord:
     """A new record with fresh salts and commitments (not yet sealed)."""
-    from tracker.chain.canonical import commitments
-
     commits, salts = commitments(kind, personal)
     record = ChainRecord(seq, kind, data, commits, GENESIS, GENESIS, salts=salts)
     merge_personal(record, personal)

@@ -28,7 +28,7 @@ def _store(database_url: str | None) -> Iterator[tuple[Store, Settings]]:
 
 
 def _public_key(value: str | None, settings: Settings) -> Any:
-    from tracker.audit.operations import trusted_key
+    from tracker.audit import trusted_key
     from tracker.chain.checkpoint import load_public_key
 
     return load_public_key(value) if value else trusted_key(settings)
@@ -45,7 +45,7 @@ def checkpoint(output: Path | None, database_url: str | None) -> None:
 
     Example: policy-tracker checkpoint -o checkpoints/2026-11-25.json
     """
-    from tracker.audit.operations import checkpoint as make
+    from tracker.audit import checkpoint as make
 
     with _store(database_url) as (store, settings):
         cp = make(store, settings, now())
@@ -80,7 +80,7 @@ def verify(
 
     Example: policy-tracker verify --checkpoint checkpoints/2026-11-25.json
     """
-    from tracker.audit.operations import verify as run
+    from tracker.audit import verify as run
     from tracker.chain import checkpoint as cpmod
 
     with _store(database_url) as (store, settings):
@@ -121,7 +121,7 @@ def export(
     """
     from rich.progress import Progress
 
-    from tracker.audit.operations import (
+    from tracker.audit import (
         EXPORT_FIELDS,
         export_count,
         export_filters,
@@ -172,7 +172,7 @@ def evidence(user_id: str, output: Path | None, database_url: str | None) -> Non
     Example: policy-tracker evidence alice -o alice.json
     """
     from tracker.audit import bundle
-    from tracker.audit.operations import evidence as build
+    from tracker.audit import evidence as build
 
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in user_id)
     path = output or Path(f"evidence-{safe}.json")
@@ -215,7 +215,7 @@ def purge(database_url: str | None) -> None:
 
     Example: policy-tracker purge
     """
-    from tracker.audit.operations import purge as run
+    from tracker.audit import purge as run
 
     with _store(database_url) as (store, settings):
         result = run(store, settings, now())
@@ -233,7 +233,7 @@ def erase(user_id: str, yes: bool, database_url: str | None) -> None:
 
     Example: policy-tracker erase alice --yes
     """
-    from tracker.audit.operations import erase as run
+    from tracker.audit import erase as run
 
     if not yes:
         click.confirm(

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from tracker.audit import operations as ops
+from tracker import audit as ops
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.problems import FieldError, Forbidden, Unauthorized

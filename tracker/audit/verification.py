@@ -1,4 +1,5 @@
-"""Verifying the stored chain: every record recomputed, against stored and external checkpoints.
+"""Verifying the stored chain (``verify``): every record recomputed, against stored and
+external checkpoints.
 
 Events are read raw and checked on a fast path (``tracker.audit.scan``); the other records,
 the checkpoints and the head come from ``tracker.store.chain``.
@@ -13,18 +14,39 @@ from dataclasses import replace
 from operator import itemgetter
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tracker.audit import scan
+from tracker.audit.checkpoints import trusted_key
 from tracker.chain.canonical import PSEUDONYM_PREFIX
 from tracker.chain.checkpoint import Checkpoint, CheckpointError, parse
 from tracker.chain.records import ChainRecord, Problem, Report, Verifier
 from tracker.policy import sha256_text
+from tracker.settings import Settings
+from tracker.store import Store
 from tracker.store.audit_models import AuditRecordRow
 from tracker.store.chain import head, other_records, stored_checkpoints, version_hashes
 from tracker.store.models import EventRow, VersionRow
-from tracker.store.sealer import COMMITTED
+from tracker.store.sealer import COMMITTED, flush
+
+
+def verify(
+    store: Store,
+    settings: Settings,
+    external: Sequence[Checkpoint] = (),
+    trusted: Ed25519PublicKey | None = None,
+) -> Report:
+    """Verify the chain as stored (read only: events still unsealed are reported pending).
+
+    Checkpoints are checked against ``trusted``, or else the configured signing key; with
+    neither, none of them anchors the chain.
+    """
+    flush(store.engine)
+    with store.read() as session:
+        key = trusted if trusted is not None else trusted_key(settings)
+        return verify_session(session, external, key)
 
 
 def verify_session(

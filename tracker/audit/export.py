@@ -1,0 +1,98 @@
+"""The audit export: every chained event in chain order, with its version's hash and URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.chain.events import event_record
+from tracker.settings import Settings
+from tracker.store import Snapshot
+from tracker.store.chain import (
+    EVENT_COLUMNS,
+    version_hashes,
+)
+from tracker.store.models import EventRow
+
+EXPORT_FIELDS = [
+    "sequence",
+    "type",
+    "user_id",
+    "policy",
+    "version",
+    "sha256",
+    "url",
+    "method",
+    "api_key_id",
+    "ip",
+    "user_agent",
+    "locale",
+    "context",
+    "recorded_at",
+    "prev_hash",
+    "hash",
+]
+
+
+def version_url(settings: Settings, slug: str | None, number: int | None) -> str | None:
+    if slug is None or number is None:
+        return None
+    return f"{settings.site_url.rstrip('/')}/{slug}/v{number}/"
+
+
+def export_count(session: Session, where: Sequence[Any]) -> int:
+    return int(session.scalar(select(func.count()).select_from(EventRow).where(*where)) or 0)
+
+
+def export_filters(
+    snapshot: Snapshot, policy: str | None, since: datetime | None, user_id: str | None
+) -> list[Any]:
+    where: list[Any] = [EventRow.chain_seq.is_not(None)]
+    if policy:
+        where.append(EventRow.policy_id == snapshot.policy(policy).id)
+    if since is not None:
+        where.append(EventRow.created_at >= since)
+    if user_id:
+        where.append(EventRow.user_id == user_id)
+    return where
+
+
+def export_rows(
+    session: Session, snapshot: Snapshot, settings: Settings, where: Sequence[Any]
+) -> Iterator[dict[str, Any]]:
+    """Events in chain order with the version's SHA-256, its site URL and the chain fields."""
+    shas = version_hashes(session)
+    query = (
+        select(*EVENT_COLUMNS)
+        .where(*where)
+        .order_by(EventRow.chain_seq)
+        .execution_options(yield_per=5000)
+    )
+    for r in session.execute(query):
+        rec = event_record(r, shas)
+        policy = snapshot.by_id.get(rec.data["policy_id"])
+        version = snapshot.versions.get(rec.data["version_id"] or -1)
+        slug = policy.slug if policy else None
+        number = version.number if version else None
+        yield {
+            "sequence": rec.seq,
+            "type": rec.data["kind"],
+            "user_id": rec.personal["user_id"],
+            "policy": slug,
+            "version": number,
+            "sha256": rec.data["version_sha256"],
+            "url": version_url(settings, slug, number),
+            "method": rec.data["method"],
+            "api_key_id": rec.data["api_key_id"],
+            "ip": rec.personal["ip"],
+            "user_agent": rec.personal["user_agent"],
+            "locale": rec.data["locale"],
+            "context": rec.personal["context"],
+            "recorded_at": rec.data["recorded_at"],
+            "prev_hash": rec.prev_hash,
+            "hash": rec.hash,
+        }

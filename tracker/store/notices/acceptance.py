@@ -1,0 +1,161 @@
+"""On acceptance: closing the notices it answers, telling of versions published since,
+and announcing it to subscribed apps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from tracker.store.models import VersionRow
+from tracker.store.notices.fanout import notice_messages
+from tracker.store.notices.outbox import announce, subscribers
+from tracker.store.notices.tables import SIGNIFICANT, NoticeRow
+
+# Built once: they run on every acceptance.
+_CLOSE_ANSWERED = (
+    update(NoticeRow)
+    .where(
+        NoticeRow.user_id == bindparam("b_uid"),
+        NoticeRow.policy_id == bindparam("b_pid"),
+        NoticeRow.closed_at.is_(None),
+        NoticeRow.to_version_id.in_(bindparam("b_answered", expanding=True)),
+    )
+    .values(closed_at=bindparam("b_now"), closed_reason="accepted")
+)
+
+
+_PG_CLOSE_AND_LATER = (
+    select(VersionRow.id, VersionRow.number, VersionRow.significance)
+    .where(VersionRow.policy_id == bindparam("b_pid"), VersionRow.number > bindparam("b_number"))
+    .order_by(VersionRow.number)
+    .add_cte(_CLOSE_ANSWERED.returning(NoticeRow.id).cte("closed"))
+)
+_SQLITE_CLOSE_ANSWERED = (
+    "UPDATE notices SET closed_at = ?, closed_reason = 'accepted' WHERE user_id = ? "
+    "AND policy_id = ? AND closed_at IS NULL AND to_version_id IN ({marks})"
+)
+
+
+def on_acceptance(
+    session: Session,
+    user_id: str,
+    policy_id: int,
+    answered: Sequence[int],
+    event: dict[str, Any],
+    now: datetime,
+    *,
+    accepted: tuple[int, int] | None = None,
+    acceptance_required: bool = True,
+) -> None:
+    """Close the user's notices of the versions this acceptance answers (``answered``: the
+    accepted version and every earlier one); announce the acceptance to subscribed apps.
+
+    ``accepted`` (the version's id and number): when a newer minor or major version exists,
+    the user gets the notice the fan-out makes for everyone who accepted an earlier version
+    (an app recorded a stale acceptance, or it raced the publication).
+    """
+    connection = session.connection()
+    later: Sequence[Any] | None = None
+    if accepted is not None and connection.dialect.name == "postgresql":
+        # One round trip: close the answered notices and read the versions published after
+        # the accepted one. It runs after the event's INSERT, whose foreign-key check waited
+        # for any publication of this policy in flight (see ``lock_fan_out``).
+        later = connection.execute(
+            _PG_CLOSE_AND_LATER,
+            {
+                "b_uid": user_id,
+                "b_pid": policy_id,
+                "b_answered": list(answered),
+                "b_now": now,
+                "b_number": accepted[1],
+            },
+        ).all()
+    elif answered and connection.dialect.name == "sqlite":
+        # Straight to the driver, as ``tracker.store.events.record`` does on SQLite (closed_at
+        # as SQLAlchemy stores it: naive UTC text with microseconds).
+        driver: Any = connection.connection.driver_connection
+        marks = ", ".join("?" * len(answered))
+        driver.execute(
+            _SQLITE_CLOSE_ANSWERED.format(marks=marks),
+            (now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), user_id, policy_id, *answered),
+        )
+    elif answered:
+        connection.execute(
+            _CLOSE_ANSWERED,
+            {"b_uid": user_id, "b_pid": policy_id, "b_answered": list(answered), "b_now": now},
+        )
+    if accepted is not None:
+        if later is None:  # SQLite: the write lock is held, nothing is in flight
+            driver = connection.connection.driver_connection
+            later = driver.execute(_SQLITE_LATER, (policy_id, accepted[1])).fetchall()
+        _tell_of_later(session, user_id, policy_id, accepted, acceptance_required, now, later)
+    keep = ("id", "user_id", "policy", "version", "sha256", "method", "api_key_id", "recorded_at")
+    announce(session, "acceptance.recorded", {k: event.get(k) for k in keep}, now)
+
+
+_SQLITE_LATER = (
+    "SELECT id, number, significance FROM versions WHERE policy_id = ? AND number > ? "
+    "ORDER BY number"
+)
+
+
+def _tell_of_later(
+    session: Session,
+    user_id: str,
+    policy_id: int,
+    accepted: tuple[int, int],
+    acceptance_required: bool,
+    now: datetime,
+    later: Sequence[Any],
+) -> None:
+    """``later``: (id, number, significance) of the versions after the accepted one."""
+    accepted_id, _ = accepted
+    significant = [v for v in later if v[2] in SIGNIFICANT]
+    if not significant:
+        return
+    target_id, target_number, _ = significant[-1]
+    covered = [v for v in later if v[1] <= target_number]
+    significance = "major" if any(v[2] == "major" for v in covered) else "minor"
+    told = select(NoticeRow.id).where(
+        NoticeRow.to_version_id == target_id, NoticeRow.user_id == user_id
+    )
+    if session.scalar(told) is not None:
+        return
+    notice_id = session.execute(
+        insert(NoticeRow)
+        .values(
+            user_id=user_id,
+            policy_id=policy_id,
+            from_version_id=accepted_id,
+            to_version_id=target_id,
+            significance=significance,
+            acceptance_required=significance == "major" and acceptance_required,
+            created_at=now,
+        )
+        .returning(NoticeRow.id)
+    ).scalar_one()
+    session.execute(
+        update(NoticeRow)
+        .where(
+            NoticeRow.user_id == user_id,
+            NoticeRow.policy_id == policy_id,
+            NoticeRow.id != notice_id,
+            NoticeRow.acknowledged_at.is_(None),
+            NoticeRow.closed_at.is_(None),
+        )
+        .values(closed_at=now, closed_reason="superseded")
+        .execution_options(synchronize_session=False)
+    )
+    endpoints = subscribers(session, "notice.created")
+    if endpoints:
+        target = session.get_one(VersionRow, target_id)
+        notice_messages(session, target, [(accepted_id, notice_id, notice_id)], endpoints, now)

@@ -121,13 +121,24 @@ def test_accepting_in_the_browser(browser: Browser, servers: Servers) -> None:
     expect(page.get_by_text("Terms of Service")).to_have_count(0)  # accepted, unchanged
     page.screenshot(path=str(ARTIFACTS / f"hosted-page-{servers.db}.png"), full_page=True)
 
-    # Keyboard only: Tab to the Accept button and press Enter.
+    # Keyboard only. Tab alone reaches Accept (past the skip link, the scrollable text and
+    # the links of its summary of changes): nothing traps the focus.
     for _ in range(60):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent") == "Accept":
             break
     else:
-        pytest.fail("Accept cannot be reached with the keyboard")
+        pytest.fail("Accept cannot be reached with Tab alone")
+    # The skip link goes straight to the answer: Tab, Enter, Tab (at most 3 Tabs in all).
+    page.goto(hosted_url)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to your answer")).to_be_focused()
+    page.keyboard.press("Enter")
+    tabs = 1
+    while page.evaluate("document.activeElement.textContent") != "Accept" and tabs < 60:
+        page.keyboard.press("Tab")
+        tabs += 1
+    assert tabs <= 3, f"Accept took {tabs} Tabs"
     page.keyboard.press("Enter")
 
     page.wait_for_url(f"{servers.example}/")
@@ -208,7 +219,7 @@ def test_choosing_policy_by_policy_in_the_browser(browser: Browser, servers: Ser
     page.get_by_role("button", name="Submit my choices").click()
     alert = page.locator(".pt-message--error")
     expect(alert).to_contain_text("Choose Accept or Decline for each policy.")
-    expect(page).to_have_title("Error: Review and accept · Example Shop")
+    expect(page).to_have_title("Error: Please review our policies · Example Shop")
     expect(choice(page, "Privacy Policy", 2, "Accept")).to_be_checked()
     page.screenshot(path=str(ARTIFACTS / f"hosted-page-unanswered-{servers.db}.png"))
     nothing = httpx.get(

@@ -184,6 +184,10 @@ def _page(
         bodies=html_bodies,
         any_changed=any(i.accepted is not None for i in items),
         notice=notice,
+        error=status >= 400,
+        # Not action="": that keeps a #fragment (the skip link's), which the redirect then
+        # carries to the app.
+        action=request.url.path,
         missing=missing,
         chosen=chosen or {},
         bulk_field=BULK,

@@ -239,42 +239,56 @@ def load(path: Path, *, trusted: Ed25519PublicKey | None = None) -> BundleReport
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Evidence for {{ b.user_id }}</title>
 <style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem}
+body{font:15px/1.5 system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;
+color:#1f1f1f;background:#fff;overflow-wrap:anywhere}
+a{color:#1a4fb4;text-decoration:underline}
+.scroll{overflow-x:auto;max-width:100%}
+.scroll:focus-visible,summary:focus-visible,a:focus-visible{outline:2px solid #1a4fb4;
+outline-offset:2px}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem;
 text-align:left;vertical-align:top}code{font-size:12px;word-break:break-all}
 .ok{color:#075}.bad{color:#a00}pre{white-space:pre-wrap;background:#f6f6f6;padding:1rem}
-</style></head><body>
+summary{padding:.4rem 0;cursor:pointer}
+</style></head><body><main>
+{#- Tables scroll inside their own box on a narrow screen; the box takes the keyboard focus so
+that it can be scrolled without a mouse. -#}
 <h1>Evidence for user <code>{{ b.user_id }}</code></h1>
 <p>Generated {{ b.generated_at }}. Check this bundle offline with
 <code>policy-tracker verify-bundle FILE</code>.</p>
 <p class="{{ 'ok' if report.ok else 'bad' }}">{{ report.message }}</p>
 <p>The bundle proves the records it holds; it cannot prove that it holds every record of
 the user. Titles and publication and effective dates are not in the chain.</p>
-<h2>Events</h2>
-<table><tr><th>#</th><th>When</th><th>What</th><th>Policy</th><th>Version</th>
-<th>Text SHA-256</th><th>Method</th><th>Evidence</th><th>Chain hash</th></tr>
+<h2 id="events">Events</h2>
+<div class="scroll" role="region" aria-labelledby="events" tabindex="0">
+<table><thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">What</th>
+<th scope="col">Policy</th><th scope="col">Version</th><th scope="col">Text SHA-256</th>
+<th scope="col">Method</th><th scope="col">Evidence</th><th scope="col">Chain hash</th></tr>
+</thead><tbody>
 {% for r in b.records %}<tr><td>{{ r.seq }}</td><td>{{ r.event.recorded_at }}</td>
 <td>{{ r.event.type }}</td><td>{{ r.event.policy }}</td><td>{{ r.event.version }}</td>
 <td><code>{{ r.event.sha256 }}</code></td><td>{{ r.event.method }}</td>
 <td>{% if r.event.ip %}IP {{ r.event.ip }}<br>{% endif %}
 {% if r.event.user_agent %}{{ r.event.user_agent }}{% endif %}</td>
 <td><code>{{ r.hash }}</code></td></tr>
-{% endfor %}</table>
-<h2>Notices</h2>
-{% if b.notices %}<table><tr><th>Notice</th></tr>{% for n in b.notices %}
-<tr><td><code>{{ n | tojson }}</code></td></tr>{% endfor %}</table>
+{% endfor %}</tbody></table></div>
+<h2 id="notices">Notices</h2>
+{% if b.notices %}<div class="scroll" role="region" aria-labelledby="notices" tabindex="0">
+<table><thead><tr><th scope="col">Notice</th></tr></thead><tbody>{% for n in b.notices %}
+<tr><td><code>{{ n | tojson }}</code></td></tr>{% endfor %}</tbody></table></div>
 {% else %}<p>No notices.</p>{% endif %}
 <h2>Texts accepted</h2>
 {% for v in b.versions %}<details><summary>{{ v.policy }} version {{ v.version }}
-(<code>{{ v.sha256 }}</code>){% if v.url %}: <a href="{{ v.url }}">{{ v.url }}</a>{% endif %}
-</summary><pre>{{ v.text }}</pre></details>{% endfor %}
+(<code>{{ v.sha256 }}</code>)</summary>
+{% if v.url %}<p>Published at <a href="{{ v.url }}">{{ v.url }}</a></p>{% endif %}
+<pre>{{ v.text }}</pre></details>{% endfor %}
 <h2>Checkpoint</h2>
 {% if b.checkpoint %}<p>Sequence {{ b.checkpoint.sequence }}, head
 <code>{{ b.checkpoint.head_hash }}</code>, signed {{ b.checkpoint.time }} by key
 <code>{{ b.checkpoint.key_id }}</code>.</p>{% else %}<p>None yet.</p>{% endif %}
-</body></html>
+</main></body></html>
 """
 
 

@@ -18,7 +18,7 @@ from tests.audit.conftest import SEED
 from tests.service.conftest import TestClient
 from tests.service.helpers import payload, policy, version
 from tracker import migrations
-from tracker.audit import operations as ops
+from tracker.audit.checkpoints import checkpoint
 from tracker.cli.audit import COMMANDS
 from tracker.cli.common import TrackerGroup
 from tracker.service import create_app
@@ -50,7 +50,7 @@ def evidence_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
             event = {"user_id": "alice", "policy": "privacy", "version": number, **extra}
             r = client.post("/v1/acceptances", json=event, headers=headers)
             assert r.status_code == 201, r.text
-    ops.checkpoint(store, settings, datetime.now(UTC))
+    checkpoint(store, settings, datetime.now(UTC))
     store.dispose()
     group = TrackerGroup("policy-tracker")
     for command in COMMANDS:

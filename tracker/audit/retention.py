@@ -89,4 +89,7 @@ def purge(store: Store, settings: Settings, now: datetime) -> PurgeResult:
             replays = int(getattr(result, "rowcount", 0) or 0)
         return PurgeResult(**counts, idempotency=replays)
 
-    return store.write(work)
+    result = store.write(work)
+    if result.ip or result.user_agent or result.context or result.idempotency:
+        store.scrub(["events", "idempotency_keys"])  # nothing blanked left in the files
+    return result

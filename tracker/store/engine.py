@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +84,9 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
+        # Deleted and overwritten content is zeroed in the file, not left in free space:
+        # an erased id must not stay readable (this build may default to it; say so).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -310,6 +313,31 @@ class Store:
             while len(self._queue) < expected and (left := deadline - time.monotonic()) > 0:
                 self._arrived.wait(left)
             return self._take(limit)
+
+    def scrub(self, tables: Sequence[str]) -> None:
+        """Make rows just rewritten unreadable in the database's files, as far as can be
+        done without blocking the service (after an erasure or a purge has committed).
+
+        SQLite: ``secure_delete`` already zeroed the old cells in the pages; a checkpoint
+        (TRUNCATE) copies the WAL into the main file and empties the WAL, whose frames held
+        the pages as they were: nothing is left. PostgreSQL: ``VACUUM`` of ``tables``
+        removes the old row versions that no transaction still needs, but their bytes can
+        stay in a page's free space and in index pages until ``VACUUM FULL`` rewrites the
+        tables (docs/audit.md: the maintenance step, which locks them while it runs).
+        Neither reaches backups, replicas or WAL archives.
+        """
+        if self.dialect == "sqlite":
+            with self.engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                for _ in range(50):
+                    busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                    if busy is None or not busy[0]:
+                        return
+                    time.sleep(0.05)  # a reader holds the WAL: try again shortly
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM " + ", ".join(f'"{t}"' for t in tables))
 
     def dispose(self) -> None:
         self.engine.dispose()

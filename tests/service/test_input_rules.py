@@ -155,3 +155,8 @@ def test_every_405_says_what_is_allowed(api: Api) -> None:
 def test_erasing_documents_its_422() -> None:
     responses = openapi_document()["paths"]["/v1/admin/users/{user_id}"]["delete"]["responses"]
     assert "422" in responses
+
+
+def test_an_empty_since_is_refused(api: Api) -> None:
+    r = api.get("/v1/admin/export?since=")
+    assert r.status_code == 422 and r.json()["field"] == "since", r.text

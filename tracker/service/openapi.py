@@ -970,7 +970,7 @@ SCHEMAS["WebhookRequest"] = _obj(
             "items": {"type": "string", "enum": WEBHOOK_EVENTS},
             "minItems": 1,
         },
-        "description": {"type": "string", "maxLength": 500, "pattern": SHOWN},
+        "description": {"type": ["string", "null"], "maxLength": 500, "pattern": SHOWN},
     },
     ["url"],
     additionalProperties=False,

@@ -63,7 +63,7 @@ def reacceptance(call: Call) -> Reply:
 
 
 def _since(value: str | None) -> datetime | None:
-    if not value:
+    if value is None:
         return None
     try:
         if len(value) == 10:

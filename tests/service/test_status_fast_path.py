@@ -17,7 +17,7 @@ from tracker.service import create_app
 from tracker.service.state import AppState
 from tracker.settings import Settings
 from tracker.store import Store
-from tracker.store.status import ONE_USER_SQLITE
+from tracker.store.sql_sqlite import ONE_USER_STATUS
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_a_key_revoked_in_this_process_stops_at_once(
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's own statement
 @pytest.mark.parametrize("with_policy", [False, True])
 def test_the_one_statement_lookup_uses_both_indexes(store: Store, with_policy: bool) -> None:
-    sql = ONE_USER_SQLITE[with_policy]
+    sql = ONE_USER_STATUS[with_policy]
     params = ("user-7", 1) if with_policy else ("user-7",)
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()

@@ -30,24 +30,8 @@ from sqlalchemy.orm import Session
 from tracker.chain.canonical import PSEUDONYM_PREFIX, canonical_json, event_body, rfc3339
 from tracker.chain.events import event_record
 from tracker.chain.records import ChainRecord, Verifier
+from tracker.store import sql_postgresql, sql_sqlite
 
-_COLUMNS = (
-    "chain_seq, chain_prev, chain_hash, {commitments}, kind, policy_id, version_id, method, "
-    "api_key_id, locale, {created_at}, user_id, ip, user_agent, {context}, user_id_salt, "
-    "ip_salt, user_agent_salt, context_salt"
-)
-# PostgreSQL hands the JSON columns over as text, as SQLite does: the commitments are parsed
-# here by orjson (which reads an object of strings as ``json`` does, several times faster
-# than the driver's loader) and a context only when there is one. It formats the time
-# itself, in the canonical form, in its own process.
-_POSTGRES_COLUMNS = _COLUMNS.format(
-    commitments="commitments::text",
-    context="context::text",
-    created_at="""to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
-)
-_SQLITE_COLUMNS = _COLUMNS.format(
-    commitments="commitments", created_at="created_at", context="context"
-)
 FETCH = 20_000
 # PostgreSQL rows arrive with their JSON already parsed and their timestamps as objects:
 # smaller batches keep the peak memory of a verify low (about 4 KB a row in flight).
@@ -64,12 +48,7 @@ def raw_events(session: Session, last: int) -> Iterator[list[tuple[Any, ...]]]:
     """Batches of raw event rows with ``chain_seq <= last``, in sequence order."""
     dbapi: Any = session.connection().connection.dbapi_connection
     postgres = session.get_bind().dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    columns = _POSTGRES_COLUMNS if postgres else _SQLITE_COLUMNS
-    sql = (
-        f"SELECT {columns} FROM events WHERE chain_seq IS NOT NULL AND chain_seq <= {mark} "
-        "ORDER BY chain_seq"
-    )
+    sql = sql_postgresql.CHAIN_EVENTS if postgres else sql_sqlite.CHAIN_EVENTS
     cursor = dbapi.cursor(name="tracker_audit_scan") if postgres else dbapi.cursor()
     size = FETCH_POSTGRES if postgres else FETCH
     if postgres:
@@ -163,7 +142,7 @@ def _personal_ok(row: tuple[Any, ...], commits: dict[str, Any]) -> bool:
             return False
     value = row[14]
     if type(value) is str:
-        # JSON columns arrive as text (see ``_POSTGRES_COLUMNS``); JSON null for none.
+        # JSON columns arrive as text (see ``sql_postgresql.CHAIN_EVENTS``); JSON null for none.
         value = None if value == "null" else json.loads(value)
     if value is None:
         return True

@@ -27,11 +27,11 @@ from tracker.errors import StaleCatalog
 from tracker.service import validate as v
 from tracker.service.problems import problem
 from tracker.service.state import AppState
+from tracker.store import sql_postgresql
 from tracker.store.catalog import PolicyInfo, Snapshot
 from tracker.store.engine import StoreUnavailable
 from tracker.store.keys import KeyInfo
 from tracker.store.status import (
-    POSTGRES_READ,
     encoder_for,
     one_user_status_sqlite,
     read_postgres_rows,
@@ -158,7 +158,7 @@ async def _read_postgres(
     params: dict[str, Any] = {"users": users if len(users) > 1 else users[0], "key": key.id}
     if policy is not None:
         params["policy"] = policy.id
-    sql = POSTGRES_READ[(len(users) > 1, policy is not None)]
+    sql = sql_postgresql.STATUS_READ[(len(users) > 1, policy is not None)]
     try:
         rows = await state.postgres.fetch(sql, params)
     except StoreUnavailable:

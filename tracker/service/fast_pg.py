@@ -2,7 +2,7 @@
 
 The routed status endpoint runs in the thread pool on a SQLAlchemy session: a thread hop,
 a pool checkout with a ping, BEGIN, a query for consents, one for notices, COMMIT. Here the
-same answer takes one prepared statement (``tracker.store.status.POSTGRES_READ``) on an
+same answer takes one prepared statement (``tracker.store.sql_postgresql.STATUS_READ``) on an
 autocommit connection of psycopg's ``AsyncConnectionPool``, awaited on the event loop. The
 statement also reads the catalog's revision and the API key's row, so this path checks
 both on every request, more often than the routed one does (which trusts them for

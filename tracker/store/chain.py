@@ -24,6 +24,7 @@ from tracker.chain.canonical import PERSONAL, commitments, digest, rfc3339
 from tracker.chain.checkpoint import Checkpoint
 from tracker.chain.events import event_bytes, event_data, event_record
 from tracker.chain.records import ChainRecord, link, make, seal
+from tracker.store import sql_sqlite
 from tracker.store.audit_models import AuditHeadRow, AuditRecordRow, CheckpointRow
 from tracker.store.models import EventRow, VersionRow
 from tracker.store.sealer import HASHED_COLUMNS, LOCK_HEAD, MOVE_HEAD, mark_unsealed
@@ -99,10 +100,10 @@ def chain_event(session: Session, values: dict[str, Any], sha256: str | None) ->
     data = event_data(values, sha256)
     known = connection.info.get(_SQLITE_KNOWN_HEAD)
     for _ in range(2):
-        last, prev = known if known else driver.execute(_SQLITE_HEAD).fetchone()
+        last, prev = known if known else driver.execute(sql_sqlite.CHAIN_HEAD).fetchone()
         seq = int(last) + 1
         hash_ = link(prev, digest(event_bytes(seq, data, commits)))
-        if driver.execute(_SQLITE_MOVE_HEAD, (seq, hash_, last, prev)).rowcount == 1:
+        if driver.execute(sql_sqlite.MOVE_CHAIN_HEAD, (seq, hash_, last, prev)).rowcount == 1:
             break
         known = None
     else:
@@ -112,8 +113,6 @@ def chain_event(session: Session, values: dict[str, Any], sha256: str | None) ->
 
 
 _SQLITE_KNOWN_HEAD = "tracker_audit_head"
-_SQLITE_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
-_SQLITE_MOVE_HEAD = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?"
 
 
 _CHAIN_COLUMNS = (

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -13,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from tracker.errors import NotFound
-from tracker.store import notices
+from tracker.store import notices, sql_sqlite
 from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
 from tracker.store.chain import chain_event
 from tracker.store.models import ConsentRow, EventRow, VersionRow
@@ -75,6 +73,8 @@ _WHERE_CONSENT = (ConsentRow.user_id == bindparam("uid"), ConsentRow.policy_id =
 _LOCK_CONSENT = select(*_CONSENT_COLUMNS).where(*_WHERE_CONSENT).with_for_update()
 _UPDATE_CONSENT = update(ConsentRow).where(*_WHERE_CONSENT).values(_SAVED)
 _INSERT_EVENT = insert(EventRow).returning(EventRow.id)
+_EVENTS = EventRow.__table__
+_CONSENTS = ConsentRow.__table__
 
 
 @dataclass
@@ -90,36 +90,9 @@ class LockedConsent:
 
 # On SQLite the statements of a recording go straight to the driver, inside the session's
 # transaction (as the status lookup does): SQLAlchemy's execution machinery costs several
-# times the statements themselves, and it runs while the write lock is held. Values are stored
-# as SQLAlchemy stores them: datetimes as naive UTC text, JSON as ``json.dumps`` text.
-_SQLITE_READ_CONSENT = (
-    "SELECT last_event_id, last_kind, last_version_id, accepted_version_id, accepted_at "
-    "FROM consents WHERE user_id = ? AND policy_id = ?"
-)
-_SQLITE_SAVE_CONSENT = {
-    True: "INSERT INTO consents (last_event_id, last_kind, last_version_id, accepted_version_id, "
-    "accepted_at, user_id, policy_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    False: "UPDATE consents SET last_event_id = ?, last_kind = ?, last_version_id = ?, "
-    "accepted_version_id = ?, accepted_at = ? WHERE user_id = ? AND policy_id = ?",
-}
-_JSON_COLUMNS = frozenset({"context", "commitments"})
-
-
-def sqlite_time(value: datetime) -> str:
-    """A datetime as SQLAlchemy stores it in SQLite (naive UTC, always microseconds)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _sqlite_value(column: str, value: Any) -> Any:
-    if column in _JSON_COLUMNS:
-        return json.dumps(value)  # None too: SQLAlchemy's JSON stores it as 'null'
-    return sqlite_time(value) if isinstance(value, datetime) else value
-
-
-@cache
-def _sqlite_insert_event(columns: tuple[str, ...]) -> str:
-    marks = ", ".join("?" * len(columns))
-    return f"INSERT INTO events ({', '.join(columns)}) VALUES ({marks}) RETURNING id"
+# times the statements themselves, and it runs while the write lock is held. The statements
+# are ``tracker.store.sql_sqlite``'s; values are bound by their columns' SQLAlchemy types
+# (``sql_sqlite.binders``), so they are stored as the ORM stores them.
 
 
 def _driver(connection: Connection) -> Any:
@@ -135,7 +108,7 @@ def _lock_consent(connection: Connection, user_id: str, policy_id: int) -> Locke
     """
     key = {"uid": user_id, "pid": policy_id}
     if connection.dialect.name == "sqlite":
-        row = _driver(connection).execute(_SQLITE_READ_CONSENT, (user_id, policy_id)).fetchone()
+        row = _driver(connection).execute(sql_sqlite.READ_CONSENT, (user_id, policy_id)).fetchone()
         if row is None:
             return LockedConsent(None, None, None, None, None, new=True)
         event_id, kind, version_id, accepted_version_id, accepted_at = row
@@ -187,9 +160,12 @@ def record(
     chain_event(session, values, stored.sha256 if stored else None)
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
-        sql = _sqlite_insert_event(tuple(values))
-        params = [_sqlite_value(k, v) for k, v in values.items()]
-        event_id = _driver(connection).execute(sql, params).fetchone()[0]
+        columns = tuple(values)
+        binders = sql_sqlite.binders(connection.dialect, _EVENTS, columns)
+        params = [bind(v) for bind, v in zip(binders, values.values(), strict=True)]
+        event_id = (
+            _driver(connection).execute(sql_sqlite.insert_event(columns), params).fetchone()[0]
+        )
     else:
         event_id = connection.execute(_INSERT_EVENT, values).scalar_one()
     consent.last_event_id = event_id
@@ -199,18 +175,19 @@ def record(
         consent.accepted_version_id = version_id
         consent.accepted_at = now
     if sqlite:
-        accepted_at = consent.accepted_at
+        saved = (
+            event_id,
+            consent.last_kind,
+            consent.last_version_id,
+            consent.accepted_version_id,
+            consent.accepted_at,
+            new.user_id,
+            policy.id,
+        )
+        binders = sql_sqlite.binders(connection.dialect, _CONSENTS, sql_sqlite.SAVE_CONSENT_COLUMNS)
         _driver(connection).execute(
-            _SQLITE_SAVE_CONSENT[consent.new],
-            (
-                event_id,
-                consent.last_kind,
-                consent.last_version_id,
-                consent.accepted_version_id,
-                sqlite_time(accepted_at) if accepted_at is not None else None,
-                new.user_id,
-                policy.id,
-            ),
+            sql_sqlite.SAVE_CONSENT[consent.new],
+            [bind(v) for bind, v in zip(binders, saved, strict=True)],
         )
     else:
         connection.execute(

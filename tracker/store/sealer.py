@@ -32,7 +32,6 @@ from sqlalchemy import (
     cast,
     event,
     select,
-    text,
     update,
 )
 from sqlalchemy.orm import Session
@@ -40,6 +39,7 @@ from sqlalchemy.orm import Session
 from tracker.chain.canonical import digest as hash_body
 from tracker.chain.events import event_bytes, event_data
 from tracker.chain.records import link
+from tracker.store import sql_postgresql
 from tracker.store.audit_models import AuditHeadRow
 from tracker.store.models import EventRow, VersionRow
 
@@ -93,15 +93,6 @@ HASHED_COLUMNS = (
     EventRow.created_at,
 )
 _PENDING_COLUMNS = (EventRow.id, *HASHED_COLUMNS)
-# PostgreSQL: a pass's events and the head are written in one statement, whatever its size.
-_SEAL_POSTGRES = text(
-    "WITH sealed AS ("
-    " UPDATE events SET chain_seq = v.seq, chain_prev = v.prev, chain_hash = v.hash"
-    " FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]),"
-    " CAST(:prevs AS text[]), CAST(:hashes AS text[])) AS v(id, seq, prev, hash)"
-    " WHERE events.id = v.id RETURNING 1)"
-    " UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"
-)
 
 
 def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE) -> int:
@@ -139,7 +130,7 @@ def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE)
         prev = digest
     if conn.dialect.name == "postgresql":
         conn.execute(
-            _SEAL_POSTGRES,
+            sql_postgresql.SEAL,
             {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes, "seq": seq, "hash": prev},
         )
     else:

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from tracker.store import sql_postgresql, sql_sqlite
 from tracker.store.catalog import PolicyInfo, Snapshot
 from tracker.store.models import ConsentRow
 from tracker.store.notices import pending_dict, pending_notices
@@ -133,17 +134,11 @@ def status_query(user_ids: Sequence[str], policy_id: int | None = None) -> Conse
     return statement.params(**params)
 
 
-_SQL = (
-    "SELECT user_id, policy_id, last_kind, last_version_id, accepted_version_id, accepted_at "
-    "FROM consents WHERE user_id IN ({marks})"
-)
-
-
 def consents_sql(dialect: str, count: int, with_policy: bool) -> str:
     """The status lookup as the driver runs it: a primary-key lookup per user."""
-    mark = "?" if dialect == "sqlite" else "%s"
-    sql = _SQL.format(marks=", ".join([mark] * count))
-    return sql + f" AND policy_id = {mark}" if with_policy else sql
+    if dialect == "sqlite":
+        return sql_sqlite.consents(count, with_policy)
+    return sql_postgresql.consents(count, with_policy)
 
 
 def consents_for(
@@ -290,8 +285,8 @@ class StatusEncoder:
         pending: dict[str, dict[int, list[dict[str, Any]]]],
     ) -> list[bytes]:
         """``user`` of many users, from consents grouped by user whose ``accepted_at`` is
-        already its JSON string (as ``POSTGRES_READ`` gives it): a batch's hot loop, where a
-        policy the user has no row and no notice for is one constant piece."""
+        already its JSON string (as ``sql_postgresql.STATUS_READ`` gives it): a batch's hot
+        loop, where a policy the user has no row and no notice for is one constant piece."""
         seen = self.seen
         blank: list[tuple[PolicyInfo, bytes]] = []
         for p in policies:
@@ -366,24 +361,6 @@ def user_statuses(
     return [encoder.user(uid, policies, consents, pending) for uid in user_ids]
 
 
-# One user on SQLite: consents and pending notices in one statement, so one implicit read
-# transaction (no BEGIN and COMMIT). Consent rows have 0 where notices have their id; the
-# columns of a notice row are ``pending_sql``'s. No ORDER BY (a sort costs more than the
-# lookups): a user's pending notices of one policy are put in id order here.
-_ONE_USER_SQLITE = (
-    "SELECT 0, user_id, policy_id, last_kind, last_version_id, accepted_version_id, "
-    "accepted_at, NULL FROM consents WHERE user_id = ?1{policy} "
-    "UNION ALL "
-    "SELECT id, user_id, policy_id, from_version_id, to_version_id, significance, "
-    "acceptance_required, created_at FROM notices "
-    "WHERE user_id = ?1 AND acknowledged_at IS NULL AND closed_at IS NULL{policy}"
-)
-ONE_USER_SQLITE = {
-    False: _ONE_USER_SQLITE.format(policy=""),
-    True: _ONE_USER_SQLITE.format(policy=" AND policy_id = ?2"),
-}
-
-
 def one_user_status_sqlite(
     cursor: Any,
     snapshot: Snapshot,
@@ -393,11 +370,14 @@ def one_user_status_sqlite(
     site_url: str = "",
 ) -> bytes:
     """``user_statuses`` of one user on SQLite, in a single statement outside any
-    transaction (an autocommit ``cursor``): the same answer in fewer round trips."""
+    transaction (an autocommit ``cursor``): the same answer in fewer round trips.
+
+    Consent rows have 0 where notices have their id (``sql_sqlite.ONE_USER_STATUS``); a
+    user's pending notices of one policy are put in id order here."""
     if policy is None:
-        cursor.execute(ONE_USER_SQLITE[False], (user_id,))
+        cursor.execute(sql_sqlite.ONE_USER_STATUS[False], (user_id,))
     else:
-        cursor.execute(ONE_USER_SQLITE[True], (user_id, policy.id))
+        cursor.execute(sql_sqlite.ONE_USER_STATUS[True], (user_id, policy.id))
     consents: dict[tuple[str, int], ConsentTuple] = {}
     pending: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in cursor.fetchall():
@@ -416,57 +396,13 @@ def _by_id(notice: dict[str, Any]) -> int:
     return int(notice["id"])
 
 
-# PostgreSQL, for the status reads answered on the event loop (``tracker.service.fast_pg``):
-# one user's (or a batch's) consents and pending notices, the catalog's revision and the
-# API key's row, in one prepared statement run outside any transaction (one round trip).
-# Columns line up by type: a notice's significance where a consent has ``last_kind``, its
-# versions where a consent has its versions, its time where a consent has ``accepted_at``.
-# Times come as SQLite stores them (naive UTC text, always microseconds), formatted by the
-# server whatever the session's time zone: ``iso_utc`` rewrites that text without a
-# ``datetime``, which made up 40% of a 10,000-user batch's encoding.
-# The first column tells the rows apart: 0 a consent, a notice's id, -1 the revision
-# (in the fifth column), -2 the key (its ``revoked_at`` in the seventh).
-# ``accepted_at`` as the JSON string ``datetime.isoformat()`` gives in UTC (microseconds
-# only when there are some), and a notice's time as text ``fromisoformat`` reads, both
-# formatted by the server whatever the session's time zone: turning 30,000 timestamps into
-# ``datetime`` objects and back made up 40% of a 10,000-user batch.
-_PG_ISO = (
-    "'\"' || to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-    "CASE WHEN mod(date_part('microseconds', {0})::bigint, 1000000) = 0 THEN '' "
-    "ELSE to_char({0} AT TIME ZONE 'UTC', '.US') END || '+00:00\"'"
-)
-_PG_TEXT = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-_POSTGRES_READ = (
-    "SELECT 0::bigint, user_id, policy_id, last_kind, last_version_id, accepted_version_id, "
-    f"{_PG_ISO.format('accepted_at')}, NULL::boolean FROM consents "
-    "WHERE user_id {users}{policy} "
-    "UNION ALL "
-    "SELECT id, user_id, policy_id, significance, from_version_id, to_version_id, "
-    f"{_PG_TEXT.format('created_at')}, acceptance_required FROM notices "
-    "WHERE user_id {users} AND acknowledged_at IS NULL AND closed_at IS NULL{policy} "
-    "UNION ALL "
-    "SELECT -1, NULL, NULL, NULL, value, NULL, NULL, NULL FROM store_meta "
-    "WHERE name = 'catalog_revision' "
-    "UNION ALL "
-    "SELECT -2, NULL, id, NULL, NULL, NULL, revoked_at::text, NULL FROM api_keys "
-    "WHERE id = %(key)s"
-)
-POSTGRES_READ = {
-    (many, with_policy): _POSTGRES_READ.format(
-        users="= ANY(%(users)s)" if many else "= %(users)s",
-        policy=" AND policy_id = %(policy)s" if with_policy else "",
-    )
-    for many in (False, True)
-    for with_policy in (False, True)
-}
-
 #: ``(last_kind, last_version_id, accepted_version_id, accepted_at as a JSON string)``.
 IsoConsent = tuple[str | None, int | None, int | None, str | None]
 
 
 @dataclass
 class PostgresRead:
-    """What one ``POSTGRES_READ`` statement found, by user and policy."""
+    """What one ``sql_postgresql.STATUS_READ`` statement found, by user and policy."""
 
     #: The catalog's revision in the store (0 before anything was published).
     revision: int
@@ -479,8 +415,8 @@ class PostgresRead:
 def read_postgres_rows(
     rows: Sequence[Sequence[Any]], snapshot: Snapshot, site_url: str
 ) -> PostgresRead:
-    """The rows of ``POSTGRES_READ``, sorted out. A notice naming a version the snapshot
-    does not know raises ``StaleCatalog`` (as on the routed path)."""
+    """The rows of ``sql_postgresql.STATUS_READ``, sorted out. A notice naming a version the
+    snapshot does not know raises ``StaleCatalog`` (as on the routed path)."""
     revision = 0
     key_live = False
     consents: dict[str, dict[int, IsoConsent]] = {}

@@ -4,7 +4,7 @@ and announcing it to subscribed apps."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -15,12 +15,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from tracker.store import sql_sqlite
 from tracker.store.models import VersionRow
 from tracker.store.notices.fanout import notice_messages
 from tracker.store.notices.outbox import announce, subscribers
 from tracker.store.notices.tables import SIGNIFICANT, NoticeRow
 
 # Built once: they run on every acceptance.
+_NOTICES = NoticeRow.__table__
+_CLOSED_AT = ("closed_at",)
 _CLOSE_ANSWERED = (
     update(NoticeRow)
     .where(
@@ -38,10 +41,6 @@ _PG_CLOSE_AND_LATER = (
     .where(VersionRow.policy_id == bindparam("b_pid"), VersionRow.number > bindparam("b_number"))
     .order_by(VersionRow.number)
     .add_cte(_CLOSE_ANSWERED.returning(NoticeRow.id).cte("closed"))
-)
-_SQLITE_CLOSE_ANSWERED = (
-    "UPDATE notices SET closed_at = ?, closed_reason = 'accepted' WHERE user_id = ? "
-    "AND policy_id = ? AND closed_at IS NULL AND to_version_id IN ({marks})"
 )
 
 
@@ -81,12 +80,12 @@ def on_acceptance(
         ).all()
     elif answered and connection.dialect.name == "sqlite":
         # Straight to the driver, as ``tracker.store.events.record`` does on SQLite (closed_at
-        # as SQLAlchemy stores it: naive UTC text with microseconds).
+        # bound as its column's type binds it).
         driver: Any = connection.connection.driver_connection
-        marks = ", ".join("?" * len(answered))
+        (closed_at,) = sql_sqlite.binders(connection.dialect, _NOTICES, _CLOSED_AT)
         driver.execute(
-            _SQLITE_CLOSE_ANSWERED.format(marks=marks),
-            (now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), user_id, policy_id, *answered),
+            sql_sqlite.close_answered(len(answered)),
+            (closed_at(now), user_id, policy_id, *answered),
         )
     elif answered:
         connection.execute(
@@ -96,16 +95,10 @@ def on_acceptance(
     if accepted is not None:
         if later is None:  # SQLite: the write lock is held, nothing is in flight
             driver = connection.connection.driver_connection
-            later = driver.execute(_SQLITE_LATER, (policy_id, accepted[1])).fetchall()
+            later = driver.execute(sql_sqlite.LATER_VERSIONS, (policy_id, accepted[1])).fetchall()
         _tell_of_later(session, user_id, policy_id, accepted, acceptance_required, now, later)
     keep = ("id", "user_id", "policy", "version", "sha256", "method", "api_key_id", "recorded_at")
     announce(session, "acceptance.recorded", {k: event.get(k) for k in keep}, now)
-
-
-_SQLITE_LATER = (
-    "SELECT id, number, significance FROM versions WHERE policy_id = ? AND number > ? "
-    "ORDER BY number"
-)
 
 
 def _tell_of_later(

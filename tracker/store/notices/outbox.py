@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from tracker.store import sql_sqlite
 from tracker.store.models import BigId, UTCDateTime
 from tracker.store.notices.tables import DeliveryRow, EndpointRow, MessageRow
 
@@ -129,11 +130,6 @@ _DELIVER = insert(DeliveryRow).from_select(
     ).where(*_SUBSCRIBED),
 )
 
-_SQLITE_ANY_SUBSCRIBER = (
-    "SELECT 1 FROM webhook_endpoints WHERE enabled AND removed_at IS NULL "
-    "AND (',' || event_types || ',') LIKE ? ESCAPE '/' LIMIT 1"
-)
-
 
 def announce(
     session: Session,
@@ -157,7 +153,7 @@ def announce(
         # Mostly nobody subscribes: ask the driver first (cheaper than the statement
         # machinery; writers are serialised, so the answer holds for this transaction).
         driver: Any = connection.connection.driver_connection
-        if driver.execute(_SQLITE_ANY_SUBSCRIBER, (params["b_like"],)).fetchone() is None:
+        if driver.execute(sql_sqlite.ANY_SUBSCRIBER, (params["b_like"],)).fetchone() is None:
             return None
     message_id = connection.execute(
         _ANNOUNCE,

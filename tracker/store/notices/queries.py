@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from tracker.errors import NotFound
+from tracker.store import sql_postgresql, sql_sqlite
 from tracker.store.chain import chain_notice_ack
 from tracker.store.notices.answers import notice_dict, pending_dict
 from tracker.store.notices.tables import NoticeRow
@@ -27,18 +28,13 @@ if TYPE_CHECKING:  # catalog imports publish, which imports the fan-out
 _PENDING = (NoticeRow.acknowledged_at.is_(None), NoticeRow.closed_at.is_(None))
 # SQLite allows 32,766 bound parameters; stay well below on every database.
 _CHUNK = 5000
-_PENDING_SQL = (
-    "SELECT id, user_id, policy_id, from_version_id, to_version_id, significance, "
-    "acceptance_required, created_at FROM notices "
-    "WHERE user_id IN ({marks}) AND acknowledged_at IS NULL AND closed_at IS NULL"
-)
 
 
 def pending_sql(dialect: str, count: int, with_policy: bool) -> str:
     """The pending-notices lookup as the driver runs it (``ix_notices_user_id_policy_id``)."""
-    mark = "?" if dialect == "sqlite" else "%s"
-    sql = _PENDING_SQL.format(marks=", ".join([mark] * count))
-    return sql + (f" AND policy_id = {mark}" if with_policy else "") + " ORDER BY id"
+    if dialect == "sqlite":
+        return sql_sqlite.pending_notices(count, with_policy)
+    return sql_postgresql.pending_notices(count, with_policy)
 
 
 def pending_notices(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,3 +58,14 @@ def test_a_cycle_fails(tmp_path: Path) -> None:
     }
     dot = run("--root", str(package), "--dot")
     assert '"low" -> "high";' in dot.stdout
+
+
+def test_docs_name_every_layer_of_the_contract() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    names = {name.strip() for layer in layers for name in layer.split("|")}
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = sorted(n for n in names if f"`{n}`" not in doc and n != "tracker.__main__")
+    assert not missing, f"docs/architecture.md does not name {missing}"
+    assert "lint-imports" in doc and "docs/import_graph.py" in doc

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from tracker.errors import DeclarationError, NotFound, SourceError
+from tracker.errors import DeclarationError, NotFound, SourceError, TrackerError
 
 
 class Significance(StrEnum):
@@ -376,8 +376,6 @@ class Policy:
     def text_of(self, which: str | None) -> tuple[str, str]:
         """(label, text) of a version number (``3`` or ``v3``), ``draft``, or ``None``: the
         latest version, else the draft when there is no version yet."""
-        from tracker.errors import TrackerError
-
         if which == "draft":
             if self.draft is None:
                 raise TrackerError(f"policy {self.slug} has no draft (no uncommitted edits)")

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracker.cache import Cache
 from tracker.history import commits_in_range, read_catalog
 from tracker.policy import Catalog, Significance, SignificanceSource
-from tracker.redline import Classification, Redline, classify, compare, suggest
+from tracker.publish.links import Resolver
+from tracker.redline import Classification, Redline, classify, compare
+from tracker.redline.cached import cached_classifier
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,13 @@ def check_changes(
     """Report every version made by ``commits`` and, with ``drafts``, every draft."""
     wanted = set(commits)
     reports: list[ChangeReport] = []
+    resolver = Resolver(list(catalog), "")
     for policy in catalog:
         previous = ""
+        dead: set[str] = set()
         for version in policy.versions:
+            now_dead = set(resolver.unresolved(version.text, path=version.path, at=version))
+            introduced, dead = sorted(now_dead - dead), now_dead
             if version.commit in wanted:
                 redline = compare(previous, version.text)
                 verdict = classify(redline)
@@ -101,15 +108,30 @@ def check_changes(
                         redline,
                         verdict,
                         declared,
-                        problems_for(declared, verdict) + _scope_problems(catalog, version.commit),
+                        problems_for(declared, verdict)
+                        + _scope_problems(catalog, version.commit)
+                        + tuple(
+                            f"links to {target}, which no policy had at this version "
+                            f"({policy.slug} v{version.number}, commit {version.commit[:12]}); "
+                            "fix the link (archived versions show it as text)"
+                            for target in introduced
+                        ),
                     )
                 )
             previous = version.text
         if drafts and policy.draft is not None:
-            redline = compare(previous, policy.draft.text)
-            if redline.changed:
+            draft = policy.draft
+            redline = compare(previous, draft.text)
+            gone = sorted(set(resolver.unresolved(draft.text, path=draft.path, at=None)) - dead)
+            if redline.changed or redline.formatted or gone:
+                problems = tuple(
+                    f"links to {target}, which names no policy ({policy.slug} draft); fix the link"
+                    for target in gone
+                )
                 reports.append(
-                    ChangeReport(policy.slug, "draft", None, redline, classify(redline), None)
+                    ChangeReport(
+                        policy.slug, "draft", None, redline, classify(redline), None, problems
+                    )
                 )
     return reports
 
@@ -120,7 +142,8 @@ def check_repository(
     """``check_changes`` over the versions made after ``base`` up to ``ref`` (without a
     base: by ``ref``'s last commit) and, with ``drafts``, the working tree's drafts."""
     commits = commits_in_range(repository, base, ref)
-    catalog = read_catalog(repository, classify=suggest, source=source, ref=ref, drafts=drafts)
+    classify = cached_classifier(Cache.for_repository(repository))
+    catalog = read_catalog(repository, source=source, ref=ref, drafts=drafts, classify=classify)
     return check_changes(catalog, commits, drafts=drafts)
 
 

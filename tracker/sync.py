@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from tracker import migrations
+from tracker.cache import Cache
 from tracker.errors import Conflict, TrackerError
 from tracker.policy import Catalog
 from tracker.settings import Settings
@@ -23,14 +24,15 @@ from tracker.store import PublishResult, Store, publish
 def read_versions(settings: Settings) -> Catalog:
     """The repository's published versions, as ``tracker.history`` reads them (no drafts)."""
     from tracker.history import read_catalog
-    from tracker.redline import suggest
+    from tracker.redline.cached import cached_classifier
 
+    classify = cached_classifier(Cache.for_repository(settings.repository))
     return read_catalog(
         settings.repository,
-        classify=suggest,
         source=settings.source,
         ref=settings.ref,
         drafts=False,
+        classify=classify,
     )
 
 

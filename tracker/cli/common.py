@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 from rich.console import Console
 
+from tracker.cache import Cache
 from tracker.errors import TrackerError
 from tracker.policy import Catalog
 from tracker.settings import Settings
@@ -46,14 +47,14 @@ class Context:
 
     def catalog(self, *, drafts: bool = True) -> Catalog:
         from tracker.history import read_catalog
-        from tracker.redline import suggest
+        from tracker.redline.cached import cached_classifier
 
         return read_catalog(
             self.settings.repository,
-            classify=suggest,
             source=self.settings.source,
             ref=self.settings.ref,
             drafts=drafts,
+            classify=cached_classifier(Cache.for_repository(self.settings.repository)),
         )
 
 

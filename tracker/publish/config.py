@@ -50,6 +50,10 @@ class PolicyTrackerConfig(base.Config):  # type: ignore[no-untyped-call]  # mkdo
     feed = c.Type(bool, default=True)
     """Write ``feed.xml``, an Atom feed of major and minor versions."""
 
+    cache = c.Type(bool, default=True)
+    """Keep rendered pages, redlines and classifications in ``.cache/policy-tracker/`` of
+    the repository, so that a rebuild renders only what changed (safe to delete)."""
+
 
 AS_OF_ENV = "POLICY_TRACKER_AS_OF"
 DRAFTS_ENV = "POLICY_TRACKER_DRAFTS"

@@ -19,8 +19,11 @@ import yaml
 from markupsafe import Markup
 
 from tracker import redline
+from tracker.cache import Cache
 from tracker.publish import site
+from tracker.publish.links import Resolver
 from tracker.publish.site import Kind, PageSpec, SitePlan
+from tracker.redline.cached import redline_html
 from tracker.redline.comments import strip_comments
 
 Link = Callable[[str], str]
@@ -40,31 +43,39 @@ def _heading(text: str) -> str:
 
 
 class Redlines:
-    """Redlines between texts, computed once per pair of texts (cached across rebuilds)."""
+    """Redlines between texts: rendered once per pair of texts, kept in memory across
+    ``mkdocs serve`` rebuilds and on disk in ``cache`` across runs."""
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], tuple[redline.Redline, str]] = {}
+    def __init__(self, cache: Cache | None = None) -> None:
+        self._html: dict[tuple[str, str], str] = {}
+        self.cache = cache or Cache(None)
 
-    def get(self, old: str, new: str) -> tuple[redline.Redline, str]:
-        key = (old, new)
-        found = self._cache.get(key)
+    def html(self, old: str, new: str) -> str:
+        found = self._html.get((old, new))
         if found is None:
-            diff = redline.compare(old, new)
-            found = (diff, redline.render_html(diff))
-            self._cache[key] = found
+            found = self._html[(old, new)] = redline_html(self.cache, old, new)
         return found
 
     def forget_except(self, keep: set[tuple[str, str]]) -> None:
         """Drop pairs no longer on the site, so that a long ``mkdocs serve`` stays small."""
-        for key in [k for k in self._cache if k not in keep]:
-            del self._cache[key]
+        for key in [k for k in self._html if k not in keep]:
+            del self._html[key]
 
 
 class PageBuilder:
     """Renders the pages of one site plan."""
 
-    def __init__(self, plan: SitePlan, *, banner_days: int, feed: bool, redlines: Redlines):
+    def __init__(
+        self,
+        plan: SitePlan,
+        *,
+        banner_days: int,
+        feed: bool,
+        redlines: Redlines,
+        source: str = "policy",
+    ):
         self.plan = plan
+        self.links = Resolver([v.policy for v in plan.views], source)
         self.banner_days = banner_days
         self.feed = feed
         self.redlines = redlines
@@ -91,17 +102,29 @@ class PageBuilder:
 
     # -- Markdown sources -------------------------------------------------------------
 
-    def source(self, spec: PageSpec) -> str:
-        """The Markdown (with front matter) of a generated page."""
+    def source(self, spec: PageSpec, url: Link) -> str:
+        """The Markdown (with front matter) of a generated page; ``url`` gives another
+        generated page's address relative to this one (links between policies)."""
         meta: dict[str, Any] = {"title": spec.title}
         if not spec.searchable:
             meta["search"] = {"exclude": True}
         if spec.kind in (Kind.CURRENT, Kind.VERSION):
-            assert spec.version is not None
-            body = strip_comments(spec.version.text)  # comments are for editors only
+            assert spec.version is not None and spec.view is not None
+            version = spec.version
+            in_force = spec.kind is Kind.CURRENT or spec.view.status(version) != "archived"
+            body = self.links.rewrite(
+                strip_comments(version.text),  # comments are for editors only
+                path=version.path,
+                at=version,
+                current=in_force,
+                url=url,
+            )
         elif spec.kind is Kind.DRAFT:
             assert spec.view is not None and spec.view.draft is not None
-            body = strip_comments(spec.view.draft.text)
+            draft = spec.view.draft
+            body = self.links.rewrite(
+                strip_comments(draft.text), path=draft.path, at=None, current=True, url=url
+            )
         else:
             body = _heading(spec.title)
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
@@ -135,8 +158,11 @@ class PageBuilder:
         return _after_first_h1(html, fragment)
 
     def _redline(self, spec: PageSpec, context: dict[str, Any]) -> str:
-        diff, body = self.redlines.get(*self._texts(spec))
-        classification = redline.classify(diff) if spec.kind is Kind.DRAFT_CHANGES else None
+        old, new = self._texts(spec)
+        body = self.redlines.html(old, new)
+        classification = (
+            redline.classify(redline.compare(old, new)) if spec.kind is Kind.DRAFT_CHANGES else None
+        )
         return self._render(
             "redline.html",
             context,

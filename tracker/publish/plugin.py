@@ -14,19 +14,32 @@ from typing import Any, Literal
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from tracker import history, redline
+from tracker import history
+from tracker.cache import Cache
 from tracker.errors import TrackerError
 from tracker.publish import feed, site, versions
 from tracker.publish.a11y import label_search_dialog
 from tracker.publish.config import PolicyTrackerConfig, resolve_as_of, resolve_drafts
+from tracker.publish.pagecache import PageCache
 from tracker.publish.pages import PageBuilder, Redlines, redirect_html
+from tracker.redline.cached import cached_classifier
 
 CSS_URI = "assets/policy-tracker/policy-tracker.css"
+
+
+def package_version() -> str:
+    """What the pages depend on besides their inputs: this package's publishing code,
+    templates and stylesheet, the redline code, and the MkDocs and theme versions."""
+    from tracker.publish.pagecache import code_version
+
+    return code_version()
+
+
 VERSIONS_URI = "versions.json"
 FEED_URI = "feed.xml"
 
@@ -49,6 +62,7 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         self.command = "build"
         self.redlines = Redlines()  # kept across `mkdocs serve` rebuilds
         self.builder: PageBuilder | None = None
+        self.pages: PageCache | None = None
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
@@ -64,21 +78,30 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         if not self.config.enabled:
             return files
         options = self.config
+        repository = self._repository(config)
+        cache = Cache.for_repository(repository) if options.cache else Cache(None)
         with translated():
             as_of = resolve_as_of(options.as_of, os.environ, datetime.now(UTC).date())
             drafts = resolve_drafts(options.drafts, os.environ, self.command)
             catalog = history.read_catalog(
-                self._repository(config),
-                classify=redline.suggest,
+                repository,
                 source=options.source,
                 ref=options.ref,
                 drafts=drafts,
+                classify=cached_classifier(cache),
             )
         plan = site.plan(catalog, as_of, drafts=drafts, index_page=options.index_page)
+        self.redlines.cache = cache
         self.builder = PageBuilder(
-            plan, banner_days=options.banner_days, feed=options.feed, redlines=self.redlines
+            plan,
+            banner_days=options.banner_days,
+            feed=options.feed,
+            redlines=self.redlines,
+            source=options.source,
         )
         self.redlines.forget_except(self.builder.redline_keys())
+        urls = {spec.src_uri: self._file(config, spec.src_uri).url for spec in plan}
+        self.pages = PageCache(cache, config, files, plan, package_version())
         for spec in plan:
             if spec.src_uri in files.src_uris:
                 if spec.kind is site.Kind.INDEX:
@@ -87,10 +110,25 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
                     f"policy-tracker: {spec.src_uri} in docs_dir clashes with the generated "
                     f"page of policy {spec.view.slug if spec.view else '?'}; rename or remove it"
                 )
+            page_url = urls[spec.src_uri]
+
+            def url(src_uri: str, page_url: str = page_url) -> str:
+                return get_relative_url(urls.get(src_uri, src_uri), page_url)
+
+            content = self.builder.source(spec, url)
+            if not spec.in_nav and not spec.searchable:
+                # Archived versions, redlines, history: rendered once, then served from the
+                # cache while their inputs stay the same (mkdocs serve rebuilds in seconds).
+                with translated():
+                    fragment = self.builder.decorate(spec, "", url, url)
+                stored = self.pages.lookup(spec.src_uri, content, fragment)
+                if stored is not None:
+                    dest = self._file(config, spec.src_uri).dest_uri
+                    files.append(File.generated(config, dest, content=stored))
+                    continue
             inclusion = InclusionLevel.INCLUDED if spec.in_nav else InclusionLevel.NOT_IN_NAV
-            content = self.builder.source(spec)
             files.append(File.generated(config, spec.src_uri, content=content, inclusion=inclusion))
-        self._add_static(files, config, plan)
+        self._add_static(files, config, plan, urls)
         return files
 
     def on_page_content(
@@ -104,13 +142,21 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         by_uri = files.src_uris
 
         def url(src_uri: str) -> str:
-            return get_relative_url(by_uri[src_uri].url, page.url)
+            file = by_uri.get(src_uri)
+            target = file.url if file is not None else self._file(config, src_uri).url
+            return get_relative_url(target, page.url)
 
         with translated():
             return self.builder.decorate(spec, html, url, url)
 
+    @event_priority(-100)  # last: the page as written, after every other plugin's changes
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
-        return label_search_dialog(output) if self.config.enabled else output
+        if not self.config.enabled:
+            return output
+        output = label_search_dialog(output)
+        if self.pages is not None:
+            self.pages.store(page.file.src_uri, output)
+        return output
 
     def on_post_template(
         self, output_content: str, /, *, template_name: str, config: MkDocsConfig
@@ -133,7 +179,14 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         root = Path(config.config_file_path or ".").resolve().parent
         return str((root / self.config.repository).resolve())
 
-    def _add_static(self, files: Files, config: MkDocsConfig, plan: site.SitePlan) -> None:
+    @staticmethod
+    def _file(config: MkDocsConfig, src_uri: str) -> File:
+        """The file MkDocs would make of a page (for its URL when it comes from the cache)."""
+        return File(src_uri, None, config.site_dir, config.use_directory_urls)
+
+    def _add_static(
+        self, files: Files, config: MkDocsConfig, plan: site.SitePlan, urls: dict[str, str]
+    ) -> None:
         package = resources.files("tracker.publish")
         css = package.joinpath("assets/policy-tracker.css").read_text(encoding="utf-8")
         files.append(File.generated(config, CSS_URI, content=css))
@@ -143,7 +196,7 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
 
         def url(src_uri: str) -> str:
             file = by_uri.get(src_uri) if src_uri else None
-            path = file.url if file is not None else src_uri
+            path = file.url if file is not None else urls.get(src_uri, src_uri)
             path = "" if path == "./" else path
             return (site_url.rstrip("/") + "/" + path) if site_url else (path or "./")
 
@@ -154,5 +207,5 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
             files.append(File.generated(config, FEED_URI, content=text))
         for old, new in site.redirects(plan):
             stub = File(old, None, config.site_dir, config.use_directory_urls)
-            target = get_relative_url(by_uri[new].url, stub.url)
+            target = get_relative_url(urls[new], stub.url)
             files.append(File.generated(config, stub.dest_uri, content=redirect_html(target)))

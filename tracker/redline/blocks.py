@@ -149,6 +149,13 @@ def parse_blocks(markdown: str) -> list[Block]:
     CR line ends) are parsed whole. HTML comments are not part of any block (readers never
     see them).
     """
+    return list(_parse_text(markdown))
+
+
+@lru_cache(maxsize=8)
+def _parse_text(markdown: str) -> tuple[Block, ...]:
+    # A history is compared pairwise, so each text is parsed as the new side of one redline
+    # and the old side of the next: remember the last few.
     markdown = strip_comments(markdown)
     if (
         markdown.startswith("-")
@@ -158,7 +165,7 @@ def parse_blocks(markdown: str) -> list[Block]:
         or "\r" in markdown
         or "\0" in markdown
     ):
-        return _parse_whole(markdown)
+        return tuple(_parse_whole(markdown))
     blocks: list[Block] = []
     headings: _Headings = ()
     groups = 0
@@ -169,7 +176,7 @@ def parse_blocks(markdown: str) -> list[Block]:
         start = cut.end()
     piece, headings, groups = _piece(markdown[start:], headings, groups)
     blocks.extend(piece)
-    return blocks
+    return tuple(blocks)
 
 
 def _parse_whole(markdown: str) -> list[Block]:

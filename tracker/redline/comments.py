@@ -7,18 +7,13 @@ without them. Comments inside code (fenced blocks or backtick spans) are code, a
 
 from __future__ import annotations
 
+import functools
 import re
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
-# A code span (kept) or a comment; a comment alone on its lines takes the lines with it.
-_SPAN_OR_COMMENT = re.compile(
-    r"(?P<code>(?P<ticks>`+)[\s\S]*?(?P=ticks))"
-    r"|(?P<line>^[ \t]*<!--[\s\S]*?-->[ \t]*(?:\n|\Z))"
-    r"|(?P<inline><!--[\s\S]*?-->)",
-    re.MULTILINE,
-)
 
 
+@functools.lru_cache(maxsize=256)
 def strip_comments(markdown: str) -> str:
     """``markdown`` without its HTML comments (code blocks and code spans untouched)."""
     if "<!--" not in markdown:
@@ -45,9 +40,34 @@ def strip_comments(markdown: str) -> str:
 
 
 def _strip(text: str) -> str:
-    if "<!--" not in text:
-        return text
-    return _SPAN_OR_COMMENT.sub(lambda m: m.group("code") or "", text)
+    """``text`` (no fenced code in it) without comments; a comment alone on its lines takes
+    the lines with it, one inside a code span (odd backticks before it on its line) stays."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("<!--", pos)
+        if start < 0:
+            break
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        end += 3
+        line_start = text.rfind("\n", 0, start) + 1
+        before = text[line_start:start]
+        if before.count("`") % 2:
+            out.append(text[pos:end])
+            pos = end
+            continue
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        if not before.strip(" \t") and not text[end:line_end].strip(" \t"):
+            out.append(text[pos:line_start])
+            pos = min(line_end + 1, len(text))
+        else:
+            out.append(text[pos:start])
+            pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def has_comments(markdown: str) -> bool:

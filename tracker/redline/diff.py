@@ -310,7 +310,7 @@ def _change(op: Op, old: Block | None, new: Block | None, *, stub: bool = False)
         return BlockChange(op, old, None, words_deleted=len(old.words))
     assert old is not None and new is not None
     if op is Op.MATCHED or (op is Op.MODIFIED and old.reading == new.reading):
-        formatted = old.form != new.form
+        formatted = old is not new and old.form != new.form  # blocks are shared when equal
         return BlockChange(Op.FORMATTED if formatted else Op.MATCHED, old, new)
     if old.text == new.text and old.cells == new.cells:
         return BlockChange(op, old, new)

@@ -22,6 +22,7 @@ def test_quick_benchmark_prints_the_ratio() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert "policy site (policy-tracker)" in done.stdout
-    assert "plain mkdocs build" in done.stdout
-    assert "ratio" in done.stdout and "target ≤ 1.5" in done.stdout
+    assert "plain build" in done.stdout and "policy site cold" in done.stdout
+    assert "warm rebuild" in done.stdout and "ratio to cold" in done.stdout
+    assert "peak" in done.stdout and "MiB" in done.stdout
+    assert "pages showing HTML comment text: 0" in done.stdout

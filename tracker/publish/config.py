@@ -50,6 +50,11 @@ class PolicyTrackerConfig(base.Config):  # type: ignore[no-untyped-call]  # mkdo
     feed = c.Type(bool, default=True)
     """Write ``feed.xml``, an Atom feed of major and minor versions."""
 
+    timezone = c.Type(str, default="UTC")
+    """The IANA time zone (``Europe/Paris``) whose calendar dates the site shows: "Last
+    updated", "Published", "Effective" and the feed. Instants stay UTC. Overridden by
+    ``POLICY_TRACKER_TIMEZONE``."""
+
     cache = c.Type(bool, default=True)
     """Keep rendered pages, redlines and classifications in ``.cache/policy-tracker/`` of
     the repository, so that a rebuild renders only what changed (safe to delete)."""

@@ -54,7 +54,11 @@ def _entry(
     changes = url(site.redline_uri(v.slug, n - 1, n)) if n > 1 else page
     entry = _sub(feed, "entry")
     _text(entry, "title", f"{version.title}: version {n} ({version.significance.value})")
-    ident = page if absolute else f"tag:{host},{version.published:%Y-%m-%d}:{v.slug}/v{n}"
+    ident = (
+        page
+        if absolute
+        else f"tag:{host},{version.published.astimezone(UTC):%Y-%m-%d}:{v.slug}/v{n}"
+    )
     _text(entry, "id", ident)
     _text(entry, "published", _stamp(version.published))
     _text(entry, "updated", _stamp(version.published))

@@ -27,6 +27,7 @@ from tracker.publish.a11y import label_search_dialog
 from tracker.publish.config import PolicyTrackerConfig, resolve_as_of, resolve_drafts
 from tracker.publish.pagecache import PageCache
 from tracker.publish.pages import PageBuilder, Redlines, redirect_html
+from tracker.publish.zone import localise, resolve_zone
 from tracker.redline.cached import cached_classifier
 
 CSS_URI = "assets/policy-tracker/policy-tracker.css"
@@ -42,6 +43,7 @@ def package_version() -> str:
 
 VERSIONS_URI = "versions.json"
 FEED_URI = "feed.xml"
+TIMEZONE_ENV = "POLICY_TRACKER_TIMEZONE"
 
 
 @contextmanager
@@ -63,6 +65,7 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         self.redlines = Redlines()  # kept across `mkdocs serve` rebuilds
         self.builder: PageBuilder | None = None
         self.pages: PageCache | None = None
+        self.zone = resolve_zone("UTC")
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
@@ -71,6 +74,10 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         if not self.config.enabled:
             return config
         self.builder = None
+        name = os.environ.get(TIMEZONE_ENV) or self.config.timezone
+        where = TIMEZONE_ENV if os.environ.get(TIMEZONE_ENV) else "plugin option 'timezone'"
+        with translated():  # before anything is written
+            self.zone = resolve_zone(name, where=where)
         config.extra_css.append(CSS_URI)
         return config
 
@@ -90,6 +97,7 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
                 drafts=drafts,
                 classify=cached_classifier(cache),
             )
+        catalog = localise(catalog, self.zone)
         plan = site.plan(catalog, as_of, drafts=drafts, index_page=options.index_page)
         self.redlines.cache = cache
         self.builder = PageBuilder(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC
 from importlib import resources
 from typing import Any
 
@@ -83,7 +84,7 @@ def _version(v: PolicyView, version: Version, url: Url) -> dict[str, Any]:
         "title": version.title,
         "status": v.status(version).value,
         "commit": version.commit,
-        "published": version.published.isoformat().replace("+00:00", "Z"),
+        "published": version.published.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "effective": version.effective.isoformat(),
         "significance": version.significance.value,
         "significance_source": version.significance_source.value,

@@ -52,7 +52,7 @@ class ChangeReport:
 def problems_for(declared: Significance | None, verdict: Classification) -> tuple[str, ...]:
     """The rules a change must pass before it may be merged."""
     suggested = verdict.suggested
-    if declared is None and suggested is not Significance.PATCH:
+    if declared is None and suggested is Significance.MAJOR:
         why = f" ({'; '.join(verdict.reasons)})" if verdict.reasons else ""
         return (
             f"undeclared change looks {suggested}{why}; add a 'Policy-Change: <major|minor|patch>' "
@@ -88,7 +88,7 @@ def check_changes(
     resolver = Resolver(list(catalog), "")
     for policy in catalog:
         previous = ""
-        dead: set[str] = set()
+        dead: set[str] = set()  # unresolved links of the previous version
         for version in policy.versions:
             now_dead = set(resolver.unresolved(version.text, path=version.path, at=version))
             introduced, dead = sorted(now_dead - dead), now_dead
@@ -122,16 +122,9 @@ def check_changes(
         if drafts and policy.draft is not None:
             draft = policy.draft
             redline = compare(previous, draft.text)
-            gone = sorted(set(resolver.unresolved(draft.text, path=draft.path, at=None)) - dead)
-            if redline.changed or redline.formatted or gone:
-                problems = tuple(
-                    f"links to {target}, which names no policy ({policy.slug} draft); fix the link"
-                    for target in gone
-                )
+            if redline.changed or redline.formatted:
                 reports.append(
-                    ChangeReport(
-                        policy.slug, "draft", None, redline, classify(redline), None, problems
-                    )
+                    ChangeReport(policy.slug, "draft", None, redline, classify(redline), None)
                 )
     return reports
 

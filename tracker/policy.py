@@ -337,6 +337,16 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """A time the policy's file was gone: deleted after version ``after`` on ``withdrawn``,
+    added again on ``restored`` (None: still withdrawn)."""
+
+    after: int
+    withdrawn: datetime
+    restored: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Policy:
     """One document and its versions, oldest first."""
 
@@ -347,6 +357,7 @@ class Policy:
     aliases: tuple[str, ...] = ()
     withdrawn: bool = False
     draft: Draft | None = None
+    gaps: tuple[Gap, ...] = ()
 
     @property
     def title(self) -> str:

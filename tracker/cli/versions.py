@@ -52,7 +52,11 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
                 "title": p.title,
                 "aliases": list(p.aliases),
                 "withdrawn": p.withdrawn,
-                "versions": [_version_row(v) for v in reversed(p.versions)],
+                # each version under the policy's slug of today, with the file it was
+                "versions": [
+                    {**_version_row(v), "policy": p.slug, "path": v.path}
+                    for v in reversed(p.versions)
+                ],
             }
             for p in policies
         ]
@@ -219,10 +223,11 @@ def _print_stat(slug: str, old_label: str, new_label: str, redline: Any) -> None
 def check(ctx: Context, base: str | None, as_json: bool, no_drafts: bool) -> None:
     """Check changes before merge: what changed, and is it declared honestly?
 
-    Fails when a change that is not editorial has no Policy-Change trailer, when a
-    declared patch looks material, or when a trailer or front matter is invalid.
-    Drafts are reported (with a suggested significance) but never fail: they carry
-    no declaration until committed.
+    The rule: check fails on an undeclared change that looks material (the classifier
+    suggests major), on a declared patch that looks material, on a link to a policy that
+    never existed, and on an invalid trailer or front matter. An undeclared minor change
+    is reported, not refused. Drafts are reported (with a suggested significance) but
+    never fail: they carry no declaration until committed.
 
     Example: policy-tracker check --base origin/main
     """

@@ -122,6 +122,7 @@ def _policy(track: Track, declarations: _Declarations, classify: Classifier) -> 
         versions=tuple(v for v in versions),
         aliases=tuple(track.aliases),
         withdrawn=not track.live,
+        gaps=tuple(track.gaps),
     )
 
 

@@ -8,11 +8,12 @@ significance and effective date.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tracker.errors import SourceError
 from tracker.history.gitio import Change, Commit
 from tracker.policy import (
+    Gap,
     PolicySettings,
     decode_source,
     is_policy_path,
@@ -69,6 +70,7 @@ class Track:
     aliases: list[str] = field(default_factory=list)
     versions: list[Pending] = field(default_factory=list)
     live: bool = True
+    gaps: list[Gap] = field(default_factory=list)  # deleted, then (maybe) added again
 
 
 class Walk:
@@ -85,7 +87,7 @@ class Walk:
         # Deletes and renames first: a commit may free a path or slug that it also reuses.
         for change in commit.changes:
             if change.status == "D" and policy(change.path):
-                self._withdraw(change.path)
+                self._withdraw(change.path, commit)
         moved: list[tuple[Track | None, Change]] = []
         for change in commit.changes:
             if change.status == "R":
@@ -112,10 +114,11 @@ class Walk:
     def _is_policy(self, path: str) -> bool:
         return is_policy_path(path, self.source)
 
-    def _withdraw(self, path: str) -> None:
+    def _withdraw(self, path: str, commit: Commit) -> None:
         track = self.live.pop(path, None)
         if track is not None:
             track.live = False
+            track.gaps.append(Gap(len(track.versions), commit.committed))
 
     def _slug_taken(self, slug: str, path: str, commit: Commit) -> None:
         other = self.tracks.get(slug)
@@ -130,6 +133,8 @@ class Walk:
         self._slug_taken(slug, change.path, commit)
         # A policy deleted earlier and added again continues its numbering.
         track = self.tracks.get(slug) or Track(slug, change.path)
+        if not track.live and track.gaps and track.gaps[-1].restored is None:
+            track.gaps[-1] = replace(track.gaps[-1], restored=commit.committed)
         track.path, track.live = change.path, True
         self.tracks[slug] = track
         self.live[change.path] = track

@@ -55,6 +55,10 @@ class PolicyTrackerConfig(base.Config):  # type: ignore[no-untyped-call]  # mkdo
     updated", "Published", "Effective" and the feed. Instants stay UTC. Overridden by
     ``POLICY_TRACKER_TIMEZONE``."""
 
+    sections = c.Type(dict, default={})
+    """Titles of the navigation's folder sections, by folder under ``source``
+    (``{legal: Legal terms}``); else a ``.pages`` file in the folder with ``title:``."""
+
     cache = c.Type(bool, default=True)
     """Keep rendered pages, redlines and classifications in ``.cache/policy-tracker/`` of
     the repository, so that a rebuild renders only what changed (safe to delete)."""

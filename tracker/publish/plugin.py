@@ -16,6 +16,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
@@ -27,6 +28,7 @@ from tracker.publish.a11y import label_search_dialog
 from tracker.publish.config import PolicyTrackerConfig, resolve_as_of, resolve_drafts
 from tracker.publish.pagecache import PageCache
 from tracker.publish.pages import PageBuilder, Redlines, redirect_html
+from tracker.publish.sections import name_sections, section_titles
 from tracker.publish.zone import localise, resolve_zone
 from tracker.redline.cached import cached_classifier
 
@@ -66,6 +68,7 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         self.builder: PageBuilder | None = None
         self.pages: PageCache | None = None
         self.zone = resolve_zone("UTC")
+        self.sections: dict[str, str] = {}
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
@@ -109,7 +112,10 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         )
         self.redlines.forget_except(self.builder.redline_keys())
         urls = {spec.src_uri: self._file(config, spec.src_uri).url for spec in plan}
-        self.pages = PageCache(cache, config, files, plan, package_version())
+        with translated():
+            self.sections = section_titles(Path(repository, options.source), options.sections)
+        signature = f"{package_version()} sections={sorted(self.sections.items())!r}"
+        self.pages = PageCache(cache, config, files, plan, signature)
         for spec in plan:
             if spec.src_uri in files.src_uris:
                 if spec.kind is site.Kind.INDEX:
@@ -138,6 +144,12 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
             files.append(File.generated(config, spec.src_uri, content=content, inclusion=inclusion))
         self._add_static(files, config, plan, urls)
         return files
+
+    def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
+        if not self.config.enabled or not self.sections:
+            return nav
+        name_sections(nav.items, self.sections, depth=0)
+        return nav
 
     def on_page_content(
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files

@@ -39,7 +39,16 @@ def localise(catalog: Catalog, zone: ZoneInfo) -> Catalog:
 
 def _policy(policy: Policy, zone: ZoneInfo) -> Policy:
     worked_out = {0, policy.settings.notice_days}
-    return replace(policy, versions=tuple(_version(v, zone, worked_out) for v in policy.versions))
+    gaps = tuple(
+        replace(
+            gap,
+            withdrawn=gap.withdrawn.astimezone(zone),
+            restored=gap.restored.astimezone(zone) if gap.restored else None,
+        )
+        for gap in policy.gaps
+    )
+    versions = tuple(_version(v, zone, worked_out) for v in policy.versions)
+    return replace(policy, versions=versions, gaps=gaps)
 
 
 def _version(version: Version, zone: ZoneInfo, worked_out: set[int]) -> Version:

@@ -13,7 +13,8 @@ HTML structure and CSS classes (stable: the site's stylesheet relies on them)
 ``div.redline-body``
     The new version's blocks in order, with removed blocks where they were. Headings stay
     ``h1``–``h6`` (with an ``id``), paragraphs ``p``, list items ``li`` inside ``ul``/``ol``
-    (nested by depth), table rows ``tr`` inside ``table`` (header cells ``th``), code
+    (nested by depth), table rows ``tr`` inside ``table[data-redline]`` (no class, so that
+    the site's theme styles it like the policy's own tables; header cells ``th``), code
     ``pre > code``, rules ``hr``; quoted blocks are wrapped in ``blockquote.redline-quote``.
     Every block element carries ``redline-block`` and one of:
 
@@ -238,7 +239,9 @@ class _Body:
             if self.table is None or (self.table[0] == side and self.table[1] != block.group):
                 self.close_lists()
                 self.close_table()
-                self.out.append('<table class="redline-table">')
+                # No class: the theme styles (and wraps) tables without one, as in the
+                # policy's own page; data-redline marks it for our stylesheet.
+                self.out.append("<table data-redline>")
             self.table = (side, block.group)
             self.out.append(html)
             return

@@ -124,8 +124,12 @@ def test_word_counts_add_up(old: str, new: str) -> None:
     assert (inserted, deleted) == (redline.words_inserted, redline.words_deleted)
     assert sum(s.words_inserted for s in redline.sections) == redline.words_inserted
     assert sum(s.words_deleted for s in redline.sections) == redline.words_deleted
+    # changed: what a reader reads; a change of form only is formatted, not changed
     assert redline.changed == (
-        [b.key for b in parse_blocks(old)] != [b.key for b in parse_blocks(new)]
+        [b.reading for b in parse_blocks(old)] != [b.reading for b in parse_blocks(new)]
+    )
+    assert redline.changed or redline.formatted or (
+        [b.form for b in parse_blocks(old)] == [b.form for b in parse_blocks(new)]
     )
     classify(redline)
     html = render_html(redline)

@@ -8,7 +8,7 @@ row, a code block, a horizontal rule. Front matter, if present, is not a block.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from typing import Literal
 
@@ -192,9 +192,19 @@ def _piece(
         section = tuple(text for _, text in headings)
         source = markdown.strip()
         return (Block("paragraph", collapse(source), source, section),), headings, groups
+    blocks, after, count = _parsed_piece(markdown, headings)
+    if groups and count:
+        # The same piece after another number of lists and tables: renumber, not reparse.
+        blocks = tuple(replace(b, group=b.group + groups) if b.group else b for b in blocks)
+    return blocks, after, groups + count
+
+
+@lru_cache(maxsize=2048)
+def _parsed_piece(markdown: str, headings: _Headings) -> tuple[tuple[Block, ...], _Headings, int]:
+    """A piece parsed with its lists and tables numbered from 1, and how many it has."""
     stack = list(headings)
-    blocks, groups = _walk(_parser().parse(markdown), stack, groups)
-    return tuple(blocks), tuple(stack), groups
+    blocks, count = _walk(_parser().parse(markdown), stack, 0)
+    return tuple(blocks), tuple(stack), count
 
 
 def _walk(

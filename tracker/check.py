@@ -12,8 +12,8 @@ from typing import Any
 
 from tracker.cache import Cache
 from tracker.history import commits_in_range, read_catalog
+from tracker.history.links import Resolver
 from tracker.policy import Catalog, Significance, SignificanceSource
-from tracker.publish.links import Resolver
 from tracker.redline import Classification, Redline, classify, compare
 from tracker.redline.cached import cached_classifier
 

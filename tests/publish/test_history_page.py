@@ -12,6 +12,7 @@ from tests.gitrepo import GitRepo, policy_source
 from tests.publish.conftest import build_site, write_config
 from tracker.cli import cli
 from tracker.history import read_catalog
+from tracker.redline import suggest
 
 
 def test_gap_in_history_and_slugs_in_log(tmp_path: Path) -> None:
@@ -20,7 +21,7 @@ def test_gap_in_history_and_slugs_in_log(tmp_path: Path) -> None:
     repo.commit("Remove", {"policy/cookies.md": None})  # 2024-01-03
     repo.commit("Back", {"policy/cookies.md": policy_source("Cookies", "We use few cookies.")})
     repo.rename("policy/cookies.md", "policy/cookie-policy.md", "Rename")
-    policy = read_catalog(repo.path).get("cookie-policy")
+    policy = read_catalog(repo.path, classify=suggest).get("cookie-policy")
     [gap] = policy.gaps
     assert gap.after == 1 and gap.restored is not None and gap.withdrawn < gap.restored
     config = write_config(tmp_path / "config", repo.path, as_of="2030-01-01")

@@ -128,8 +128,10 @@ def test_word_counts_add_up(old: str, new: str) -> None:
     assert redline.changed == (
         [b.reading for b in parse_blocks(old)] != [b.reading for b in parse_blocks(new)]
     )
-    assert redline.changed or redline.formatted or (
-        [b.form for b in parse_blocks(old)] == [b.form for b in parse_blocks(new)]
+    assert (
+        redline.changed
+        or redline.formatted
+        or ([b.form for b in parse_blocks(old)] == [b.form for b in parse_blocks(new)])
     )
     classify(redline)
     html = render_html(redline)

@@ -20,8 +20,8 @@ from markupsafe import Markup
 
 from tracker import redline
 from tracker.cache import Cache
+from tracker.history.links import Resolver
 from tracker.publish import site
-from tracker.publish.links import Resolver
 from tracker.publish.site import Kind, PageSpec, SitePlan
 from tracker.redline.cached import redline_html
 from tracker.redline.comments import strip_comments

@@ -1,5 +1,9 @@
 """Links between policies, resolved against the repository as it was at each version.
 
+Targets are named by the site's page addresses (``<slug>.md`` for a policy's current page,
+``<slug>/v<N>.md`` for a version; see :mod:`tracker.publish.site`), which the site and
+``check`` both use.
+
 A policy links to another with a relative Markdown link to its file
 (``[terms](terms-of-service.md#disputes)``). The generated pages live at other addresses
 (``/privacy/v3/``), and the file may since have been renamed, deleted, or never have existed,
@@ -140,17 +144,15 @@ class Resolver:
 
     @staticmethod
     def _page(other: Policy, at: Version | None, current: bool) -> str:
-        from tracker.publish.site import current_uri, version_uri
-
         last = other.latest
         if last is None:
-            return current_uri(other.slug)
+            return f"{other.slug}.md"
         if other.withdrawn:
-            return version_uri(other.slug, last.number)
+            return f"{other.slug}/v{last.number}.md"
         if current or at is None:
-            return current_uri(other.slug)
+            return f"{other.slug}.md"
         then = other.current(at.published.date()) or other.versions[0]
-        return version_uri(other.slug, then.number)
+        return f"{other.slug}/v{then.number}.md"
 
     def unresolved(self, text: str, *, path: str, at: Version | None) -> list[str]:
         """The targets of the links of ``text`` that name no policy at that version."""

@@ -33,6 +33,7 @@ import json
 import random
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -495,10 +496,10 @@ class Corpus:
                     author=BOT, merge=parent)  # fmt: skip
         self.summary.policy_commits += 1
 
-    def specials(self) -> dict[int, object]:
+    def specials(self) -> dict[int, Callable[[], None]]:
         """The rare events, at fixed points of the history."""
         n = self.shape.steps
-        at = {
+        at: dict[int, Callable[[], None]] = {
             n * 15 // 100: self.rename_similar,
             n * 25 // 100: self.delete_for_now,
             n * 40 // 100: self.broken_link,
@@ -509,7 +510,7 @@ class Corpus:
         }
         for k in range(self.shape.withdrawn):
             at[n * (30 + k * 60 // max(1, self.shape.withdrawn)) // 100 + 2] = self.withdraw
-        return at  # type: ignore[return-value]
+        return at
 
     def rename_similar(self) -> None:
         doc = self.docs.pop(self.docs_named("dmca-takedown").path)

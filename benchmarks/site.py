@@ -24,12 +24,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
 import yaml
 from rich.console import Console
 from rich.table import Table
+
+from tracker.policy import Significance
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import generate
@@ -81,18 +84,20 @@ def baseline_pages(repo: Path, docs: Path) -> tuple[int, int]:
     return pages, size
 
 
-def _patch() -> object:
-    from tracker.policy import Significance
-
+def _patch() -> Significance:
     return Significance.PATCH
 
 
 def mkdocs_build(
-    config: Path, site: Path, *, strict: bool = False, **env: str
+    config: Path, site: Path, *, strict: bool = False, env: Mapping[str, str] | None = None
 ) -> tuple[float, int]:
     """Seconds and peak resident memory (MiB) of one ``mkdocs build`` process."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("POLICY_TRACKER_")}
-    environ |= {"NO_MKDOCS_2_WARNING": "1", "POLICY_TRACKER_AS_OF": AS_OF.isoformat(), **env}
+    environ |= {
+        "NO_MKDOCS_2_WARNING": "1",
+        "POLICY_TRACKER_AS_OF": AS_OF.isoformat(),
+        **(env or {}),
+    }
     command = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config), "-d", str(site)]
     started = time.perf_counter()
     process = subprocess.Popen([*command, "--strict"] if strict else command, env=environ)
@@ -132,16 +137,16 @@ def main(argv: list[str] | None = None) -> int:
 
         plain, plain_memory = mkdocs_build(plain_config, root / "plain-site")
         cold, cold_memory = mkdocs_build(
-            site_config, root / "cold", strict=True, POLICY_TRACKER_CACHE=cache
+            site_config, root / "cold", strict=True, env={"POLICY_TRACKER_CACHE": cache}
         )
         # mkdocs serve: drafts on; a first build, an editor saves one policy, the rebuild.
         drafts = {"POLICY_TRACKER_CACHE": cache, "POLICY_TRACKER_DRAFTS": "1"}
-        mkdocs_build(site_config, root / "serve", **drafts)
+        mkdocs_build(site_config, root / "serve", env=drafts)
         edited = repo / summary.live[0]
         edited.write_text(
             edited.read_text(encoding="utf-8") + "\nA new paragraph from the editor.\n"
         )
-        warm, warm_memory = mkdocs_build(site_config, root / "serve", **drafts)
+        warm, warm_memory = mkdocs_build(site_config, root / "serve", env=drafts)
         again, again_memory = mkdocs_build(plain_config, root / "plain-site")
         if again < plain:
             plain, plain_memory = again, again_memory

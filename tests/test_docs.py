@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import fields
@@ -16,6 +15,7 @@ import click
 import httpx
 import pytest
 
+from tests.servers import free_port
 from tracker.cli import cli
 from tracker.settings import Settings
 
@@ -82,9 +82,7 @@ def test_the_quick_start_demo_command_runs(tmp_path: Path) -> None:
     # The working tree under test, not only what is committed.
     for path in ("tracker", "pyproject.toml", "mkdocs.yml", "docs", "policy", "examples"):
         subprocess.run(["cp", "-r", str(ROOT / path), str(clone / Path(path).parent)], check=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = str(probe.getsockname()[1])
+    port = str(free_port())
     command = _block("demo-command") + f" --port {port}"
     log = tmp_path / "demo.log"
     out = log.open("w")
@@ -135,16 +133,10 @@ def _walkthrough() -> list[str]:
     return [line[2:].strip() for line in text.splitlines() if line.startswith("$ ")]
 
 
-def _free_port() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return str(probe.getsockname()[1])
-
-
 def _walk_through_a_major_change(clone: Path, port: str, key: str) -> None:
     """Run the README's walkthrough on the running demo: a major change creates a notice that
     the status answer shows, and signed webhooks that the example app verifies."""
-    app_port = _free_port()
+    app_port = str(free_port())
     env = {
         **os.environ,
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, expect
 
 from tests.a11y.axe import audit
-from tests.audit.conftest import SEED
-from tests.service.conftest import TestClient
+from tests.api import TestClient
+from tests.audit.helpers import SEED
 from tests.service.helpers import payload, policy, version
 from tracker import migrations
 from tracker.audit.checkpoints import checkpoint

@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.a11y.axe import audit
-from tests.client.servers import serve
 from tests.hosted.conftest import PRIVACY_V1, PRIVACY_V2
+from tests.servers import serve
 from tests.service.helpers import Clock, payload, policy, version
 from tracker import migrations
 from tracker.service import create_app

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from tests.service.helpers import payload, policy, version
+
+SEED = base64.b64encode(bytes(range(32))).decode()
+"""The audit signing key of the audit tests (a base64 seed)."""
 
 
 def publish(api: Any, *versions: int) -> None:

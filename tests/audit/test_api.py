@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,11 @@ from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.audit_models import AuditRecordRow
 
-EVIDENCE = {"ip": "192.0.2.7", "user_agent": "Firefox/140", "context": {"page": "/join"}}
+EVIDENCE: dict[str, Any] = {
+    "ip": "192.0.2.7",
+    "user_agent": "Firefox/140",
+    "context": {"page": "/join"},
+}
 
 
 def test_verify_endpoint(api: Any, store: Store, settings: Settings, clock: Clock) -> None:
@@ -248,7 +253,7 @@ def test_an_evidence_bundle_shows_only_what_its_records_chain(
     assert report.ok, report.problems
     assert report.records == 3 and report.unproven_acks == 0
     assert [r["event"]["type"] for r in data["records"]] == ["accepted", "notice_ack", "withdrawn"]
-    edits = [
+    edits: list[tuple[Callable[[dict[str, Any]], object], str]] = [
         (lambda d: d["records"][0]["event"].update(ip="10.0.0.1"), "readable ip"),
         (lambda d: d["records"][2]["event"].update(type="accepted"), "readable type"),
         (lambda d: d["records"][2]["event"].update(policy="terms"), "shows policy 'terms'"),

@@ -108,8 +108,8 @@ def test_a_backup_under_load_restores_every_acknowledged_write(
     assert len(acked) > during  # the service kept writing while the backup ran
 
     restored = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-    r = _cli("restore", str(tmp_path / "copy.sqlite3"), database_url=restored)
-    assert r.returncode == 0, r.stderr
+    restore = _cli("restore", str(tmp_path / "copy.sqlite3"), database_url=restored)
+    assert restore.returncode == 0, restore.stderr
     v = _cli("verify", "--checkpoint", str(tmp_path / "cp.json"), database_url=restored)
     assert v.returncode == 0, v.stdout + v.stderr
     assert "anchored by checkpoint" in v.stdout, v.stdout

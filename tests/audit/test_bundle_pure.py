@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -153,7 +154,7 @@ def _event(i: int) -> Any:
     return lambda d: d["records"][i]["event"]
 
 
-EDITS = {
+EDITS: dict[str, tuple[Callable[[dict[str, Any]], object], str | None]] = {
     "user agent": (lambda d: d["records"][0]["personal"].update(user_agent="Chrome"), "commitment"),
     "kind": (lambda d: d["records"][1]["data"].update(kind="declined"), "do not match its hash"),
     "text": (lambda d: d["versions"][0].update(text=TEXT + " "), "hashes to"),

@@ -12,8 +12,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.audit.conftest import SEED
-from tests.audit.helpers import accept, publish
+from tests.audit.helpers import SEED, accept, publish
 from tracker import audit, migrations
 from tracker.cli.audit import COMMANDS
 from tracker.cli.common import TrackerGroup

@@ -20,7 +20,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from tests.service.conftest import PG_URL, Api
+from tests.api import Api
+from tests.servers import PG_URL
 from tests.service.helpers import Clock, payload, policy, version
 from tracker.audit.retention import purge
 from tracker.settings import Settings

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.client.servers import serve
+from tests.servers import serve
 from tests.service.helpers import Clock, payload, policy, version
 from tracker import migrations
 from tracker.client import Retry, TrackerClient

@@ -14,7 +14,8 @@ import pytest
 
 from examples.app import create_app
 from tests.client.conftest import FAST, Tracker
-from tests.client.servers import closed_port, serve
+from tests.client.servers import closed_port
+from tests.servers import serve
 from tracker.client import AsyncTrackerClient, Retry
 from tracker.client.middleware import RequireAcceptance
 

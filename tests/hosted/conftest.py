@@ -13,17 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from tests.service.conftest import (  # noqa: F401 - fixtures
-    TestClient,
-    api,
-    app,
-    clock,
-    db_url,
-    keys,
-    pg_url,
-    settings,
-    store,
-)
+from tests.api import TestClient
 from tests.service.helpers import payload, policy, version
 from tracker.store import Store
 from tracker.store.keys import create_key
@@ -178,7 +168,7 @@ class Hosted:
 
 
 @pytest.fixture
-def hosted(app: Starlette, store: Store, keys: dict[str, str]) -> Iterator[Hosted]:  # noqa: F811
+def hosted(app: Starlette, store: Store, keys: dict[str, str]) -> Iterator[Hosted]:
     with TestClient(app, raise_server_exceptions=False) as client:
         h = Hosted(client, store, make_app_key(store))
         h.publish(catalog(), keys["admin"])

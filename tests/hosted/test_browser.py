@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from examples.app import create_app as create_example
 from tests.browser import ARTIFACTS, launch
-from tests.client.servers import serve
 from tests.hosted.conftest import catalog
+from tests.servers import serve
 from tracker.service import create_app
 from tracker.settings import Settings
 from tracker.store import Store

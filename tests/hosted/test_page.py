@@ -7,10 +7,12 @@ from __future__ import annotations
 import base64
 import re
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.api import TestClient
 from tests.hosted.conftest import (
     RETURN,
     Hosted,
@@ -22,7 +24,6 @@ from tests.hosted.conftest import (
     read_form,
     text_of,
 )
-from tests.service.conftest import TestClient
 from tests.service.helpers import Clock
 from tracker.service import create_app
 from tracker.settings import Settings
@@ -359,12 +360,13 @@ def test_a_key_without_an_allow_list_gets_no_links(hosted: Hosted, keys: dict[st
 
 def test_bad_requests_name_the_field(hosted: Hosted) -> None:
     assert hosted.link("x", policies=["nope"]).json()["code"] == "policy_not_found"
-    for body, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"policies": "privacy"}, "policies"),
         ({"policies": []}, "policies"),
         ({"locale": "not a locale"}, "locale"),
         ({"extra": 1}, "extra"),
-    ]:
+    ]
+    for body, field in cases:
         r = hosted.link("x", **body)
         assert r.status_code == 422 and r.json()["field"] == field, r.text
     assert count_links(hosted.store) == 0

@@ -8,21 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.notices.receiver import Receiver
-from tests.service.conftest import (  # noqa: F401 - fixtures
-    Api,
-    api,
-    app,
-    clock,
-    db_url,
-    keys,
-    pg_url,
-    store,
-)
 from tracker.settings import Settings
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:  # noqa: F811
+def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(
         repository=tmp_path,
         database_url=db_url,

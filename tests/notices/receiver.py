@@ -84,6 +84,7 @@ class Receiver:
     @property
     def base(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)
         return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def url(self, path: str = "/ok") -> str:

@@ -18,9 +18,9 @@ import pytest
 import trustme
 from sqlalchemy import select
 
+from tests.api import Api
+from tests.notices.helpers import publish
 from tests.notices.receiver import Receiver
-from tests.notices.test_notices import publish
-from tests.service.conftest import Api
 from tests.service.helpers import Clock, version
 from tracker.notices.dispatch import Dispatcher
 from tracker.notices.urls import AllowList, Destination, destination

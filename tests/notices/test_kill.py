@@ -91,7 +91,7 @@ class Kill:
 
 def _undelivered(store: Store) -> int:
     with store.read() as session:
-        return int(session.scalar(select(func.count()).where(DeliveryRow.state != "delivered")))
+        return session.scalar(select(func.count()).where(DeliveryRow.state != "delivered")) or 0
 
 
 def test_kill_9_dispatchers_mid_batch(pg_url: str, receiver: Receiver) -> None:

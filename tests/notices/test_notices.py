@@ -8,22 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.service.conftest import Api
+from tests.api import Api
+from tests.notices.helpers import accept, publish
 from tests.service.helpers import payload, policy, version
 from tracker.store import Store
 from tracker.store.models import VersionRow
 from tracker.store.notices import DeliveryRow, MessageRow, NoticeRow
-
-
-def publish(api: Api, *versions: dict[str, Any], **kw: Any) -> Any:
-    r = api.post("/v1/admin/versions", json=payload(policy("privacy", *versions, **kw)))
-    assert r.status_code in (200, 201), r.text
-    return r
-
-
-def accept(api: Api, user: str, number: int) -> None:
-    body = {"user_id": user, "policy": "privacy", "version": number}
-    assert api.post("/v1/acceptances", json=body, key="write").status_code in (200, 201)
 
 
 @pytest.fixture

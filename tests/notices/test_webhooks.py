@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 from sqlalchemy import select
 
+from tests.api import Api
+from tests.notices.helpers import accept, publish
 from tests.notices.receiver import Receiver
-from tests.notices.test_notices import accept, publish
-from tests.service.conftest import Api
 from tests.service.helpers import Clock, version
 from tracker.notices.dispatch import MAX_RETRY_AFTER, Dispatcher
 from tracker.notices.payloads import schema

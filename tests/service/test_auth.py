@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tracker.service.openapi import openapi_document
 
 SAMPLE = {
@@ -40,11 +41,11 @@ def _every_operation() -> list[tuple[str, str, str]]:
 ALL = _every_operation()
 
 
-def _call(api: Api, method: str, url: str, key: str | None, header: str | None = None):  # type: ignore[no-untyped-def]
+def _call(
+    api: Api, method: str, url: str, key: str | None, header: str | None = None
+) -> httpx.Response:
     headers = {"Authorization": header} if header is not None else {}
-    if key is not None:
-        headers["Authorization"] = f"Bearer {api.keys.get(key, key)}"
-    return api.client.request(method, url, headers=headers, json={} if method == "POST" else None)
+    return api.request(method, url, key=key, headers=headers, json={} if method == "POST" else None)
 
 
 @pytest.mark.parametrize(("method", "url", "scope"), ALL)

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.gitrepo import GitRepo
-from tests.service.test_concurrency import free_port
+from tests.servers import free_port
 from tracker import migrations
 from tracker.cli import cli
 from tracker.cli.db import db

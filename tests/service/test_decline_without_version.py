@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tests.service.helpers import Clock, payload, policy, version
 
 

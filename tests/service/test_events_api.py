@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tests.service.helpers import payload, policy, version
 
 

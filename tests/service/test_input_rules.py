@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tests.service.helpers import payload, policy, version
 from tracker.cli import cli
 from tracker.service.openapi import openapi_document

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tracker.cli import cli
 from tracker.settings import Settings
 from tracker.store import Store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tests.service.helpers import payload, policy, version
 
 

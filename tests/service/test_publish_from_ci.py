@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
+from tests.api import Api
 from tests.gitrepo import GitRepo
 from tests.publish.conftest import AS_OF, build_site, make_repository, write_config
-from tests.service.conftest import Api
+from tests.servers import free_port
 from tests.service.helpers import payload, policy, version
-from tests.service.test_concurrency import free_port
 from tracker.cli import cli
 from tracker.history import read_catalog
 from tracker.policy import Catalog
@@ -25,8 +25,6 @@ from tracker.redline import suggest
 from tracker.store import Store
 from tracker.store.models import PolicyRow, VersionRow
 from tracker.sync import publish_document
-
-pytest_plugins = ["tests.service.test_concurrency"]
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import uvicorn
 
+from tests.servers import serve
 from tests.service.helpers import Clock, payload, policy, version
-from tests.service.test_concurrency import free_port
 from tracker import migrations
 from tracker.service import create_app
 from tracker.settings import Settings
@@ -63,20 +62,10 @@ def slow_cache_server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     migrations.upgrade(store.engine)
     key, _ = store.write(lambda s: create_key(s, "load", frozenset({"read", "write", "admin"})))
     app = create_app(settings, store=store, clock=Clock())
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}", key
+        with serve(app) as url:
+            yield url, key
     finally:
-        server.should_exit = True
-        thread.join(10)
         store.dispose()
 
 

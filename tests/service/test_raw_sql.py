@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
+    Select,
     and_,
     bindparam,
     insert,
@@ -27,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tests.service.helpers import T0, payload, policy, version
 from tracker.chain.canonical import rfc3339
 from tracker.store import Store, sql_postgresql, sql_sqlite
@@ -97,7 +99,9 @@ def raw(
     conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """Run ``sql`` on the driver, as the store's fast paths do."""
-    cursor: Any = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursor: Any = driver.cursor()
     try:
         cursor.execute(sql, params if isinstance(params, Mapping) else tuple(params))
         return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
@@ -161,8 +165,8 @@ def test_status_read(filled: Store, many: bool, with_policy: bool) -> None:
     with filled.engine.connect() as conn:
         key = core(conn, select(ApiKeyRow.id).order_by(ApiKeyRow.id).limit(1))[0][0]
         params: dict[str, Any] = {"users": users if many else users[0], "key": key}
-        where_consent = [ConsentRow.user_id.in_(users)]
-        where_notice = [NoticeRow.user_id.in_(users), *PENDING]
+        where_consent: list[ColumnElement[bool]] = [ConsentRow.user_id.in_(users)]
+        where_notice: list[ColumnElement[bool]] = [NoticeRow.user_id.in_(users), *PENDING]
         if with_policy:
             params["policy"] = 1
             where_consent.append(ConsentRow.policy_id == 1)
@@ -197,9 +201,9 @@ def test_status_read(filled: Store, many: bool, with_policy: bool) -> None:
 @pytest.mark.parametrize("with_policy", [False, True])
 @pytest.mark.parametrize("user", ["alice", "bob", "nobody"])
 def test_one_user_status(filled: Store, with_policy: bool, user: str) -> None:
-    consents = select(literal(0), *CONSENT_COLUMNS, literal_column("NULL")).where(
-        ConsentRow.user_id == user
-    )
+    consents: Select[*tuple[Any, ...]] = select(
+        literal(0), *CONSENT_COLUMNS, literal_column("NULL")
+    ).where(ConsentRow.user_id == user)
     notices = select(*NOTICE_COLUMNS).where(NoticeRow.user_id == user, *PENDING)
     if with_policy:
         consents = consents.where(ConsentRow.policy_id == 1)
@@ -262,12 +266,12 @@ def test_chain_events(filled: Store) -> None:
         return
     # PostgreSQL: the JSON columns as text, the time in the chain's canonical form.
     for got, want in zip(found, twin, strict=True):
-        got = list(got)
-        got[3] = json.loads(got[3])
-        got[14] = json.loads(got[14]) if got[14] is not None else None
-        want = list(want)
-        want[10] = rfc3339(want[10])
-        assert got == want
+        read = list(got)
+        read[3] = json.loads(read[3])
+        read[14] = json.loads(read[14]) if read[14] is not None else None
+        expected = list(want)
+        expected[10] = rfc3339(expected[10])
+        assert read == expected
 
 
 def _rows(conn: Connection, query: Any) -> list[tuple[Any, ...]]:
@@ -325,7 +329,7 @@ def test_inserting_an_event_binds_as_the_columns_do(filled: Store) -> None:
     rows = _compare_writes(filled, by_driver, by_core, read)
     assert rows[0][9] == values["context"] and rows[0][10] == T0
     # The stored text itself, not only what it reads back as.
-    text = select(
+    text: Select[*tuple[Any, ...]] = select(
         literal_column("created_at"), literal_column("context"), literal_column("commitments")
     )
     _compare_writes(
@@ -365,7 +369,9 @@ def test_saving_a_consent_binds_as_the_columns_do(filled: Store, new: bool) -> N
             conn.execute(update(ConsentRow).where(where).values(values))
         return []
 
-    stored = select(literal_column("accepted_at"), *CONSENT_COLUMNS).select_from(table)
+    stored: Select[*tuple[Any, ...]] = select(
+        literal_column("accepted_at"), *CONSENT_COLUMNS
+    ).select_from(table)
     _compare_writes(filled, by_driver, by_core, stored.where(ConsentRow.user_id == user))
 
 
@@ -409,7 +415,9 @@ def test_moving_the_chain_head_and_closing_notices(filled: Store) -> None:
         conn.execute(statement, {"b_answered": answered})
         return []
 
-    notices = select(literal_column("closed_at"), *NOTICE_COLUMNS, NoticeRow.closed_reason)
+    notices: Select[*tuple[Any, ...]] = select(
+        literal_column("closed_at"), *NOTICE_COLUMNS, NoticeRow.closed_reason
+    )
     rows = _compare_writes(
         filled, close_by_driver, close_by_core, notices.select_from(NoticeRow.__table__)
     )

@@ -4,7 +4,6 @@ PostgreSQL): whose ``X-Forwarded-For`` is believed, and what the access log keep
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,16 +15,11 @@ import httpx
 import pytest
 
 from tests.hosted.conftest import Hosted, catalog, make_app_key
+from tests.servers import free_port
 from tracker.settings import Settings
 from tracker.store import Store
 
 COMMAND = str(Path(sys.executable).parent / "policy-tracker")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -42,7 +36,7 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def served(settings: Settings, log: Path, **extra: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     with log.open("w") as err:
         proc = subprocess.Popen(
             [COMMAND, "serve", "--no-sync", "--port", str(port)],
@@ -131,7 +125,7 @@ def test_the_access_log_can_keep_paths_when_told(
 
 def test_a_bad_trusted_proxy_stops_serve_at_start_up(settings: Settings, tmp_path: Path) -> None:
     done = subprocess.run(
-        [COMMAND, "serve", "--no-sync", "--port", str(_free_port())],
+        [COMMAND, "serve", "--no-sync", "--port", str(free_port())],
         env=_env(settings, trusted_proxies="10.0.0.0/8, proxy.internal"),
         capture_output=True,
         text=True,

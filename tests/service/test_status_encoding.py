@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tests.service.helpers import Clock, payload, policy, version
 from tracker.service.app import create_app
 from tracker.settings import Settings

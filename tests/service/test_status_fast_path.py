@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tests.service.helpers import Clock, payload, policy, version
 from tracker.service import create_app
 from tracker.service.state import AppState

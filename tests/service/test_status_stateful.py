@@ -27,7 +27,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tests.service.helpers import T0, Clock, payload, policy, version
 
 USERS = ["ann", "bob", "cy"]

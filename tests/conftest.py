@@ -1,19 +1,21 @@
-"""Fixtures: every service test runs on SQLite and on PostgreSQL (which must be reachable)."""
+"""The fixtures every test folder shares: the database (each test on SQLite and on
+PostgreSQL, which must be reachable), the store, the app, keys, the API in process and the
+app served by uvicorn. A folder's conftest.py may override one (``settings``) by name."""
 
 from __future__ import annotations
 
-import os
 import uuid
-import warnings
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 from starlette.applications import Starlette
 
+from tests.api import Api, TestClient
+from tests.servers import PG_URL, serve
 from tests.service.helpers import Clock
 from tracker import migrations
 from tracker.service import create_app
@@ -21,14 +23,6 @@ from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.keys import create_key, revoke_key
 
-with warnings.catch_warnings():
-    # Starlette 1.x prefers httpx2 for its TestClient; httpx works the same.
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-PG_URL = os.environ.get(
-    "POLICY_TRACKER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 DATABASES = ["sqlite", "postgresql"]
 
 
@@ -88,39 +82,20 @@ def keys(store: Store) -> dict[str, str]:
         ("write", {"write"}),
         ("revoked", {"read", "write", "admin"}),
     ]:
-        made[name], info = store.write(lambda s, n=name, sc=scopes: create_key(s, n, frozenset(sc)))
+        made[name], info = store.write(partial(create_key, name=name, scopes=frozenset(scopes)))
         if name == "revoked":
-            store.write(lambda s, i=info.id: revoke_key(s, str(i)))
+            store.write(partial(revoke_key, ident=str(info.id)))
     return made
-
-
-class Api:
-    """A TestClient that sends the admin key unless told otherwise."""
-
-    def __init__(self, client: TestClient, keys: dict[str, str]):
-        self.client = client
-        self.keys = keys
-
-    def _headers(self, key: str | None, headers: dict[str, str] | None) -> dict[str, str]:
-        out = dict(headers or {})
-        if key is not None:
-            out["Authorization"] = f"Bearer {self.keys.get(key, key)}"
-        return out
-
-    def get(self, url: str, *, key: str | None = "admin", **kw: Any) -> Any:
-        return self.client.get(url, headers=self._headers(key, kw.pop("headers", None)), **kw)
-
-    def post(self, url: str, *, key: str | None = "admin", **kw: Any) -> Any:
-        return self.client.post(url, headers=self._headers(key, kw.pop("headers", None)), **kw)
-
-    def delete(self, url: str, *, key: str | None = "admin", **kw: Any) -> Any:
-        return self.client.delete(url, headers=self._headers(key, kw.pop("headers", None)), **kw)
-
-    def put(self, url: str, *, key: str | None = "admin", **kw: Any) -> Any:
-        return self.client.put(url, headers=self._headers(key, kw.pop("headers", None)), **kw)
 
 
 @pytest.fixture
 def api(app: Starlette, keys: dict[str, str]) -> Iterator[Api]:
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, keys)
+
+
+@pytest.fixture
+def server(app: Starlette) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1; its base URL."""
+    with serve(app) as url:
+        yield url

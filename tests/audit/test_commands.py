@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -83,3 +84,20 @@ def test_verify_anchors_only_with_a_trusted_key(
     raw_other = other.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     refused = run("--public-key", base64.b64encode(raw_other).decode())
     assert refused.exit_code == 1 and "not by the trusted key" in refused.output
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_export_writes_what_the_api_streams(
+    api: Any, settings: Settings, tmp_path: Path, fmt: str
+) -> None:
+    """`export` and GET /v1/admin/export format events one way: the same bytes."""
+    publish(api, 1, 2)
+    accept(api, "alice", context={"page": "/join", "note": "é"}, ip="192.0.2.7")
+    accept(api, "bob", 2)
+    env = {"DATABASE_URL": settings.database_url, "POLICY_TRACKER_SITE_URL": settings.site_url}
+    path = tmp_path / f"events.{fmt}"
+    result = CliRunner().invoke(_cli(), ["export", "--format", fmt, "-o", str(path)], env=env)
+    assert result.exit_code == 0, result.output
+    streamed = api.get(f"/v1/admin/export?format={fmt}").content
+    assert path.read_bytes() == streamed
+    assert streamed.count(b"\n") == (3 if fmt == "csv" else 2)

@@ -9,7 +9,13 @@ concern each. ``bundle`` and ``readable`` (the evidence bundle's format) need no
 from tracker.audit.checkpoints import checkpoint, seal, settle, trusted_key
 from tracker.audit.erasure import erase
 from tracker.audit.evidence import evidence
-from tracker.audit.export import EXPORT_FIELDS, export_count, export_filters, export_rows
+from tracker.audit.export import (
+    EXPORT_FIELDS,
+    export_count,
+    export_filters,
+    export_lines,
+    export_rows,
+)
 from tracker.audit.reacceptance import reacceptance
 from tracker.audit.retention import PurgeResult, purge
 from tracker.audit.verification import verify
@@ -22,6 +28,7 @@ __all__ = [
     "evidence",
     "export_count",
     "export_filters",
+    "export_lines",
     "export_rows",
     "purge",
     "reacceptance",

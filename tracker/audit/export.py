@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +39,29 @@ EXPORT_FIELDS = [
     "prev_hash",
     "hash",
 ]
+
+
+def export_lines(rows: Iterable[dict[str, Any]], fmt: str) -> Iterator[str]:
+    """The export as text, one string a line: ``jsonl`` (a JSON object a row) or ``csv`` (a
+    header line, then a row a line with ``context`` as JSON), for the command and the API."""
+    if fmt != "csv":
+        for row in rows:
+            yield json.dumps(row, ensure_ascii=False) + "\n"
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, EXPORT_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        yield _taken(buffer)
+        writer.writerow({**row, "context": json.dumps(row["context"]) if row["context"] else ""})
+    yield _taken(buffer)
+
+
+def _taken(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 def version_url(settings: Settings, slug: str | None, number: int | None) -> str | None:

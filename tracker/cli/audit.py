@@ -3,10 +3,9 @@ and ``erase``. Each needs a migrated database (``policy-tracker db upgrade``).""
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,13 +120,7 @@ def export(
     """
     from rich.progress import Progress
 
-    from tracker.audit import (
-        EXPORT_FIELDS,
-        export_count,
-        export_filters,
-        export_rows,
-        settle,
-    )
+    from tracker.audit import export_count, export_filters, export_lines, export_rows, settle
     from tracker.store.catalog import load_snapshot
 
     since_utc = since.replace(tzinfo=UTC) if since else None
@@ -138,20 +131,17 @@ def export(
         total = export_count(session, where)
         out: IO[str] = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            writer = csv.DictWriter(out, EXPORT_FIELDS) if fmt == "csv" else None
-            if writer:
-                writer.writeheader()
             with Progress(transient=True, disable=not sys.stderr.isatty(), console=None) as bar:
                 task = bar.add_task("exporting", total=total)
-                for n, row in enumerate(export_rows(session, snapshot, settings, where), 1):
-                    if writer:
-                        writer.writerow(
-                            {**row, "context": json.dumps(row["context"]) if row["context"] else ""}
-                        )
-                    else:
-                        out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    if n % 1000 == 0:
-                        bar.update(task, completed=n)
+
+                def counted(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+                    for n, row in enumerate(rows, 1):
+                        if n % 1000 == 0:
+                            bar.update(task, completed=n)
+                        yield row
+
+                rows = export_rows(session, snapshot, settings, where)
+                out.writelines(export_lines(counted(rows), fmt))
         finally:
             if output:
                 out.close()

@@ -3,9 +3,6 @@ re-acceptance."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -109,21 +106,14 @@ def _prepare(request: Request, state: AppState) -> tuple[list[Any], str]:
 def _lines(state: AppState, where: list[Any], fmt: str) -> Iterator[str]:
     with state.store.read() as session:
         snapshot = load_snapshot(session)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, ops.EXPORT_FIELDS) if fmt == "csv" else None
-        if writer:
-            writer.writeheader()
-        for n, row in enumerate(ops.export_rows(session, snapshot, state.settings, where), 1):
-            if writer:
-                context = json.dumps(row["context"]) if row["context"] else ""
-                writer.writerow({**row, "context": context})
-            else:
-                buffer.write(json.dumps(row, ensure_ascii=False) + "\n")
-            if n % _CHUNK_ROWS == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+        rows = ops.export_rows(session, snapshot, state.settings, where)
+        chunk: list[str] = []
+        for line in ops.export_lines(rows, fmt):
+            chunk.append(line)
+            if len(chunk) == _CHUNK_ROWS:
+                yield "".join(chunk)
+                chunk.clear()
+        yield "".join(chunk)
 
 
 async def export(request: Request) -> Response:

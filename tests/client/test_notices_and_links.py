@@ -64,7 +64,7 @@ def check_pending(notices: list[Notice], user: str) -> None:
     assert terms.significance == "minor" and not terms.acceptance_required
     assert terms.summary == "Clearer words"
     for n in notices:
-        assert isinstance(n.id, str) and n.id.isdigit()
+        assert isinstance(n.id, int) and n.id > 0  # as the API states it
         assert n.created_at == T0 and n.acknowledged_at is None and n.state == "pending"
 
 

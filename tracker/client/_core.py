@@ -5,18 +5,25 @@ The sync and async clients differ only in how they send a ``Call`` and how they 
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel
 
-from tracker.client.errors import TrackerClientError, error_for, transport_error
+from tracker.client.errors import (
+    TrackerClientError,
+    ValidationError,
+    error_for,
+    transport_error,
+)
 from tracker.client.models import (
     AcceptanceLink,
     EventsPage,
@@ -24,10 +31,18 @@ from tracker.client.models import (
     RecordResult,
     UserStatus,
 )
+from tracker.contract import (
+    AcceptanceLinkRequest,
+    BatchStatusRequest,
+    EventRequest,
+    EventRequestOptionalVersion,
+    refusals,
+)
+from tracker.contract.requests import Method
 
 T = TypeVar("T")
 
-METHODS = ("clickwrap", "continued_use", "api", "import")
+METHODS = get_args(Method)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "policy-tracker-client/0.1"
 
@@ -114,24 +129,35 @@ def _json(response: httpx.Response) -> Any:
     return response.json()
 
 
+def body(model: type[BaseModel], **fields: Any) -> dict[str, Any]:
+    """A request body checked against the contract's type before it is sent: what the
+    tracker would refuse raises the ``ValidationError`` (422) it would answer, worded the
+    same; fields left as None are left out."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    try:
+        checked = refusals.parse(model, json.dumps(given))
+    except refusals.Refused as exc:
+        raise ValidationError(
+            str(exc), status=422, code="invalid_input", field=exc.field, body=None
+        ) from None
+    return checked.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
 def status_call(user_id: str, policy: str | None) -> Call[UserStatus]:
     return Call(
         "GET",
         f"/v1/users/{segment(user_id)}/status",
-        lambda r: UserStatus.from_json(_json(r)),
+        lambda r: UserStatus.model_validate(_json(r)),
         params={"policy": policy} if policy is not None else None,
     )
 
 
 def batch_status_call(user_ids: Sequence[str], policy: str | None) -> Call[list[UserStatus]]:
-    body: dict[str, Any] = {"user_ids": list(user_ids)}
-    if policy is not None:
-        body["policy"] = policy
     return Call(
         "POST",
         "/v1/status/batch",
-        lambda r: [UserStatus.from_json(u) for u in _json(r)["users"]],
-        json=body,
+        lambda r: [UserStatus.model_validate(u) for u in _json(r)["users"]],
+        json=body(BatchStatusRequest, user_ids=list(user_ids), policy=policy),
     )
 
 
@@ -142,7 +168,7 @@ def events_call(
     return Call(
         "GET",
         f"/v1/users/{segment(user_id)}/events",
-        lambda r: EventsPage.from_json(_json(r)),
+        lambda r: EventsPage.model_validate(_json(r)),
         params={k: v for k, v in params.items() if v is not None},
     )
 
@@ -163,22 +189,25 @@ def record_call(
     """``kind`` is the endpoint: ``acceptances``, ``declines`` or ``withdrawals``."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
-    body: dict[str, Any] = {"user_id": user_id, "policy": policy, "method": method}
-    optional = {
-        "version": version,
-        "ip": ip,
-        "user_agent": user_agent,
-        "locale": locale,
-        "context": dict(context) if context is not None else None,
-    }
-    body.update({k: v for k, v in optional.items() if v is not None})
+    model = EventRequest if kind == "acceptances" else EventRequestOptionalVersion
+    sent = body(
+        model,
+        user_id=user_id,
+        policy=policy,
+        version=version,
+        method=method,
+        ip=ip,
+        user_agent=user_agent,
+        locale=locale,
+        context=dict(context) if context is not None else None,
+    )
     return Call(
         "POST",
         f"/v1/{kind}",
-        lambda r: RecordResult.from_json(
+        lambda r: RecordResult.from_response(
             _json(r), replayed=r.headers.get("idempotent-replayed") == "true"
         ),
-        json=body,
+        json=sent,
         headers=idempotency_key(key),
         changes_user=user_id,
     )
@@ -186,7 +215,7 @@ def record_call(
 
 def _notices(data: Any) -> list[Notice]:
     items = data.get("notices", []) if isinstance(data, Mapping) else data
-    return [Notice.from_json(n) for n in items]
+    return [Notice.model_validate(n) for n in items]
 
 
 def notices_call(user_id: str, include_acknowledged: bool) -> Call[list[Notice]]:
@@ -199,7 +228,7 @@ def notices_call(user_id: str, include_acknowledged: bool) -> Call[list[Notice]]
 
 
 def _notice(data: Any) -> Notice:
-    return Notice.from_json(data.get("notice", data))
+    return Notice.model_validate(data.get("notice", data))
 
 
 def ack_call(notice_id: str | int, key: str | None) -> Call[Notice]:
@@ -218,16 +247,18 @@ def acceptance_link_call(
     locale: str | None,
     key: str | None,
 ) -> Call[AcceptanceLink]:
-    body: dict[str, Any] = {"user_id": user_id, "return_url": return_url}
-    if policies is not None:
-        body["policies"] = list(policies)
-    if locale is not None:
-        body["locale"] = locale
+    sent = body(
+        AcceptanceLinkRequest,
+        user_id=user_id,
+        return_url=return_url,
+        policies=list(policies) if policies is not None else None,
+        locale=locale,
+    )
     return Call(
         "POST",
         "/v1/acceptance-links",
-        lambda r: AcceptanceLink.from_json(_json(r)),
-        json=body,
+        lambda r: AcceptanceLink.model_validate(_json(r)),
+        json=sent,
         headers=idempotency_key(key),
     )
 

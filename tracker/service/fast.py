@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from tracker.contract import BatchStatusRequest, refusals
 from tracker.errors import StaleCatalog
 from tracker.service import validate as v
 from tracker.service.problems import problem
@@ -208,14 +208,10 @@ async def batch_postgres(
             break
     replay = _replay(messages, receive)
     try:
-        data = v.obj(orjson.loads(b"".join(m.get("body", b"") for m in messages)))
-        if set(data) - {"user_ids", "policy"}:
+        data = refusals.parse(BatchStatusRequest, b"".join(m.get("body", b"") for m in messages))
+        users, slug = v.none_reserved(data.user_ids), data.policy
+        if len(users) > state.settings.max_batch_users:
             return None, replay
-        ids = data.get("user_ids")
-        if not isinstance(ids, list) or not 1 <= len(ids) <= state.settings.max_batch_users:
-            return None, replay
-        users = [v.user_id(u, f"user_ids[{i}]") for i, u in enumerate(ids)]
-        slug = v.text(data, "policy", required=False, max_len=200)
         policy = checked[0].policy(slug) if slug is not None else None
     except Exception:  # a bad request: the router answers it with the right problem
         return None, replay

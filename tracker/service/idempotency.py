@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,9 @@ from tracker.store.models import IdempotencyRow
 
 Outcome = tuple[int, dict[str, Any], bool]  # (status, response, replayed)
 
+#: What the OpenAPI document says of the header (``^[!-~]+$``).
+_KEY = re.compile("[!-~]+")
+
 
 @dataclass(frozen=True)
 class Idempotency:
@@ -33,6 +37,8 @@ class Idempotency:
         key = call.header("idempotency-key")
         if key is not None and not 1 <= len(key) <= 255:
             raise FieldError("Idempotency-Key", "must be 1 to 255 characters")
+        if key is not None and not _KEY.fullmatch(key):
+            raise FieldError("Idempotency-Key", "must be printable ASCII without spaces")
         # Hash the request only when there is a key to bind it to.
         request_hash = (
             hashlib.sha256(

@@ -1,132 +1,64 @@
-"""Small validators that name the field in every message (422)."""
+"""Request validation: the typed contract (``tracker.contract``) checks each body, and its
+refusals become 422 problems naming the field; the few rules a type cannot state (a
+context's size as JSON and depth, an address that parses) are here too."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import re
-from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from tracker.inputs import has_control, user_id_problem
+from pydantic import BaseModel
+
+from tracker.contract import refusals
+from tracker.inputs import RESERVED_USER_PREFIX, user_id_problem
 from tracker.service.problems import FieldError
 
-_LOCALE = re.compile(r"^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$")
+M = TypeVar("M", bound=BaseModel)
 
 
-def obj(value: Any, where: str = "body", *, allowed: set[str] | None = None) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise FieldError(where, "must be a JSON object")
-    if allowed is not None:
-        extra = sorted(set(value) - allowed)
-        if extra:
-            name = extra[0] if where == "body" else f"{where}.{extra[0]}"
-            raise FieldError(name, f"unknown field; allowed: {', '.join(sorted(allowed))}")
+def parse(model: type[M], raw: bytes, **limits: Any) -> M:
+    """The body as ``model``, or a 422 naming the first field that does not fit."""
+    try:
+        return refusals.parse(model, raw, **limits)
+    except refusals.Refused as exc:
+        raise FieldError(exc.field, exc.message) from None
+
+
+def user_id(value: Any, name: str = "user_id") -> str:
+    """A user id from a path or query (a body's are checked by its model)."""
+    try:
+        return not_reserved(refusals.user_id(value, name), name)
+    except refusals.Refused as exc:
+        raise FieldError(exc.field, exc.message) from None
+
+
+def not_reserved(value: str, name: str = "user_id") -> str:
+    """A user id an app may send: not one of the pseudonyms erasure gives (a pattern would
+    need a look-ahead, which the validator's regular expressions lack)."""
+    if value.startswith(RESERVED_USER_PREFIX):
+        raise FieldError(name, user_id_problem(value) or "is reserved")
     return value
 
 
-def _name(where: str, key: str) -> str:
-    return key if where == "body" else f"{where}.{key}"
+def none_reserved(values: list[str], name: str = "user_ids") -> list[str]:
+    if any(v.startswith(RESERVED_USER_PREFIX) for v in values):
+        for i, value in enumerate(values):
+            not_reserved(value, f"{name}[{i}]")
+    return values
 
 
-def text(
-    data: Mapping[str, Any],
-    key: str,
-    *,
-    where: str = "body",
-    required: bool = True,
-    max_len: int = 255,
-    min_len: int = 1,
-    default: str | None = None,
-) -> str | None:
-    name = _name(where, key)
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise FieldError(name, "is required")
-        return default
-    if not isinstance(value, str):
-        raise FieldError(name, "must be a string")
-    if len(value) < min_len:
-        raise FieldError(name, "must not be empty")
-    if len(value) > max_len:
-        raise FieldError(name, f"must be at most {max_len} characters")
-    if "\x00" in value:
-        raise FieldError(name, "must not contain NUL characters")
-    return value
+# Rules a type cannot state.
 
 
-def req_text(data: Mapping[str, Any], key: str, **kw: Any) -> str:
-    value = text(data, key, required=True, **kw)
-    assert value is not None
-    return value
-
-
-def integer(
-    data: Mapping[str, Any],
-    key: str,
-    *,
-    where: str = "body",
-    required: bool = True,
-    minimum: int = 1,
-    maximum: int = 2**31 - 1,
-) -> int | None:
-    name = _name(where, key)
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise FieldError(name, "is required")
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # JSON does not tell 3 from 3.0
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FieldError(name, "must be a whole number")
-    if not minimum <= value <= maximum:
-        raise FieldError(name, f"must be between {minimum} and {maximum}")
-    return value
-
-
-def boolean(data: Mapping[str, Any], key: str, *, where: str = "body", default: bool) -> bool:
-    value = data.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise FieldError(_name(where, key), "must be true or false")
-    return value
-
-
-def choice(
-    data: Mapping[str, Any],
-    key: str,
-    options: tuple[str, ...],
-    *,
-    default: str,
-    where: str = "body",
-) -> str:
-    value = data.get(key)
-    if value is None:
-        return default
-    if value not in options:
-        raise FieldError(_name(where, key), f"must be one of {', '.join(options)}")
-    return str(value)
-
-
-def ip(data: Mapping[str, Any], key: str = "ip") -> str | None:
-    value = text(data, key, required=False, max_len=64)
+def ip(value: str | None, name: str = "ip") -> str | None:
+    """An IPv4 or IPv6 address in its canonical spelling."""
     if value is None:
         return None
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
-        raise FieldError(key, "must be an IPv4 or IPv6 address") from None
-
-
-def locale(data: Mapping[str, Any], key: str = "locale") -> str | None:
-    value = text(data, key, required=False, max_len=64)
-    if value is not None and not _LOCALE.match(value):
-        raise FieldError(key, "must be a language tag such as en or pt-BR")
-    return value
+        raise FieldError(name, "must be an IPv4 or IPv6 address") from None
 
 
 MAX_CONTEXT_DEPTH = 32
@@ -151,62 +83,14 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def context(data: Mapping[str, Any], limit: int, key: str = "context") -> dict[str, Any] | None:
-    value = data.get(key)
-    if value is None:
-        return None
+def context(value: Any, limit: int, name: str = "context") -> dict[str, Any] | None:
+    """Free-form evidence: at most ``limit`` bytes as JSON, nested at most 32 levels (what
+    is no object is left for the type to refuse)."""
     if not isinstance(value, dict):
-        raise FieldError(key, "must be a JSON object")
+        return None
     if _depth(value) > MAX_CONTEXT_DEPTH:
-        raise FieldError(key, f"is nested more than {MAX_CONTEXT_DEPTH} levels deep")
+        raise FieldError(name, f"is nested more than {MAX_CONTEXT_DEPTH} levels deep")
     size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     if size > limit:
-        raise FieldError(key, f"is {size} bytes as JSON; the limit is {limit}")
-    return value
-
-
-def user_id(value: Any, name: str = "user_id") -> str:
-    if not isinstance(value, str):
-        raise FieldError(name, "must be a string")
-    problem = user_id_problem(value)
-    if problem is not None:
-        raise FieldError(name, problem)
-    return value
-
-
-def shown_text(value: str, name: str) -> str:
-    """Text a terminal or page shows: no control characters (``tracker.inputs``)."""
-    if has_control(value):
-        raise FieldError(name, "must not contain control characters")
-    return value
-
-
-def a_date(data: Mapping[str, Any], key: str, *, where: str) -> date:
-    value = data.get(key)
-    name = _name(where, key)
-    if not isinstance(value, str):
-        raise FieldError(name, "must be a date as YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FieldError(name, "must be a date as YYYY-MM-DD") from None
-
-
-def a_datetime(data: Mapping[str, Any], key: str, *, where: str) -> datetime:
-    value = data.get(key)
-    name = _name(where, key)
-    if not isinstance(value, str):
-        raise FieldError(name, "must be a date-time with a time zone (RFC 3339)")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise FieldError(name, "must be a date-time with a time zone (RFC 3339)") from None
-    if parsed.tzinfo is None:
-        raise FieldError(name, "must include a time zone (e.g. Z or +00:00)")
-    return parsed
-
-
-def req_int(data: Mapping[str, Any], key: str, **kw: Any) -> int:
-    value = integer(data, key, required=True, **kw)
-    assert value is not None
+        raise FieldError(name, f"is {size} bytes as JSON; the limit is {limit}")
     return value

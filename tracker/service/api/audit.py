@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from tracker import audit as ops
+from tracker.contract import ReacceptanceRequest
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.problems import FieldError, Forbidden, Unauthorized
@@ -37,19 +38,16 @@ def erase_user(call: Call) -> dict[str, Any]:
 
 def reacceptance(call: Call) -> Reply:
     """Make the named users (or all who accepted) need to accept the policy again."""
-    data = v.obj(call.json(), allowed={"policy", "user_ids", "all", "reason"})
-    slug = v.req_text(data, "policy", max_len=200)
-    reason = v.req_text(data, "reason", max_len=2000)
-    every = v.boolean(data, "all", default=False)
-    raw = data.get("user_ids")
-    if every == (raw is not None):
+    call.json()
+    limit = call.state.settings.max_batch_users
+    data = v.parse(ReacceptanceRequest, call.raw, limit=limit)
+    slug, reason, users = data.policy, data.reason, data.user_ids
+    if users is not None:
+        v.none_reserved(users)
+    if data.all == (users is not None):
         raise FieldError("user_ids", "give either user_ids or all: true")
-    users: list[str] | None = None
-    if raw is not None:
-        limit = call.state.settings.max_batch_users
-        if not isinstance(raw, list) or not 1 <= len(raw) <= limit:
-            raise FieldError("user_ids", f"must be a list of 1 to {limit} user ids")
-        users = [v.user_id(u, f"user_ids[{i}]") for i, u in enumerate(raw)]
+    if users is not None and len(users) > limit:
+        raise FieldError("user_ids", f"must be a list of 1 to {limit} user ids")
     result = ops.reacceptance(call.state.store, slug, users, reason, call.key.id, call.state.now())
     call.state.snapshots.clear()
     return Reply(result, 200)

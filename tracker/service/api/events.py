@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tracker.contract import EventRequest, EventRequestOptionalVersion
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.idempotency import Idempotency, Outcome, reply
 from tracker.service.problems import FieldError
 from tracker.store.events import NewEvent, record
-from tracker.store.models import Method
 from tracker.store.status import policy_status
-
-FIELDS = {"user_id", "policy", "version", "method", "ip", "user_agent", "locale", "context"}
-METHODS = tuple(m.value for m in Method)
 
 
 def accept(call: Call) -> Reply:
@@ -33,21 +30,26 @@ def withdraw(call: Call) -> Reply:
 
 def _record(call: Call, kind: str) -> Reply:
     body = call.json()
-    data = v.obj(body, allowed=FIELDS)
-    user = v.user_id(data.get("user_id")) if "user_id" in data else None
-    if user is None:
-        raise FieldError("user_id", "is required")
-    slug = v.req_text(data, "policy", max_len=200)
-    number = v.integer(data, "version", required=kind == "accepted")
+    # Before the types: a context nested deeper than a JSON parser's recursion limit.
+    context = v.context(
+        body.get("context") if isinstance(body, dict) else None,
+        call.state.settings.max_context_bytes,
+    )
+    data: EventRequest | EventRequestOptionalVersion
+    if kind == "accepted":
+        data = v.parse(EventRequest, call.raw)
+    else:
+        data = v.parse(EventRequestOptionalVersion, call.raw)
+    slug, number = data.policy, data.version
     new = NewEvent(
-        user_id=user,
+        user_id=v.not_reserved(data.user_id),
         kind=kind,
-        method=v.choice(data, "method", METHODS, default="api"),
+        method=data.method,
         api_key_id=call.key.id,
-        ip=v.ip(data),
-        user_agent=v.text(data, "user_agent", required=False, max_len=1024, min_len=0) or None,
-        locale=v.locale(data),
-        context=v.context(data, call.state.settings.max_context_bytes),
+        ip=v.ip(data.ip),
+        user_agent=data.user_agent or None,
+        locale=data.locale,
+        context=context,
     )
     idem = Idempotency.from_call(call, body)
     state = call.state

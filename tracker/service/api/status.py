@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from tracker.contract import BatchStatusRequest
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.problems import FieldError
@@ -29,17 +30,12 @@ def user_status(call: Call) -> Reply:
 
 def batch_status(call: Call) -> Reply:
     """``{user_ids: [...], policy?}`` → the status of each user."""
-    data = v.obj(call.json(), allowed={"user_ids", "policy"})
-    ids = data.get("user_ids")
+    call.json()  # malformed JSON is a 400, before any field is looked at
+    data = v.parse(BatchStatusRequest, call.raw)
+    users, slug = v.none_reserved(data.user_ids), data.policy
     limit = call.state.settings.max_batch_users
-    if not isinstance(ids, list):
-        raise FieldError("user_ids", "must be a list of user ids")
-    if not ids:
-        raise FieldError("user_ids", "must name at least one user")
-    if len(ids) > limit:
-        raise FieldError("user_ids", f"has {len(ids)} entries; the limit is {limit}")
-    users = [v.user_id(u, f"user_ids[{i}]") for i, u in enumerate(ids)]
-    slug = v.text(data, "policy", required=False, max_len=200)
+    if len(users) > limit:
+        raise FieldError("user_ids", f"has {len(users)} entries; the limit is {limit}")
     state = call.state
     session = call.session
     snap = state.snapshot(session)

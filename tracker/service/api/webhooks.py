@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from tracker.contract import WebhookRequest
 from tracker.errors import InvalidInput
 from tracker.notices.urls import AllowList
 from tracker.notices.webhooks import (
@@ -30,17 +32,17 @@ def webhooks_list(call: Call) -> dict[str, Any]:
 
 def webhooks_create(call: Call) -> Reply:
     """Subscribe a URL; the answer holds the signing secret, shown this once."""
-    data = v.obj(call.json(), allowed={"url", "events", "description"})
-    url = v.req_text(data, "url", max_len=2000)
-    raw = data.get("events")
-    if raw is not None and (not isinstance(raw, list) or not all(isinstance(e, str) for e in raw)):
-        raise FieldError("events", "must be a list of event types")
-    description = v.text(data, "description", required=False, max_len=500, min_len=0) or ""
-    v.shown_text(description, "description")
+    call.json()
+    data = v.parse(WebhookRequest, call.raw)
+    url, description = data.url, data.description
     try:
-        events = parse_events(raw)
+        events = parse_events(list(data.events) if data.events is not None else None)
     except InvalidInput as exc:
         raise FieldError("events", str(exc).removeprefix("events: ")) from None
+    try:
+        urlsplit(url)
+    except ValueError:  # "https://[": urlsplit refuses it before any rule is checked
+        raise FieldError("url", "must be an absolute https:// URL") from None
     allowed = AllowList(call.state.settings.webhook_allowed_hosts)
     now = call.state.now()
     try:

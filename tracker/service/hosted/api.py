@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tracker.contract import AcceptanceLinkRequest
 from tracker.service import validate as v
 from tracker.service.hosted import tokens
 from tracker.service.hosted.secret import link_secret
 from tracker.service.http import Call, Reply
 from tracker.service.idempotency import Idempotency, Outcome, reply
-from tracker.service.problems import FieldError, Forbidden
+from tracker.service.problems import Forbidden
 from tracker.store.links import (
-    RETURN_URL_MAX,
     create_link,
     key_app,
     normalise_return_url,
     return_url_allowed,
 )
-
-FIELDS = {"user_id", "policies", "return_url", "locale"}
-MAX_POLICIES = 100
-
-
-def _policies(data: Any) -> list[str] | None:
-    value = data.get("policies")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-        raise FieldError("policies", "must be a list of policy slugs")
-    if not 1 <= len(value) <= MAX_POLICIES:
-        raise FieldError("policies", f"must name 1 to {MAX_POLICIES} policies (or be left out)")
-    return value
 
 
 def _base_url(call: Call) -> str:
@@ -44,13 +29,9 @@ def _base_url(call: Call) -> str:
 def create(call: Call) -> Reply:
     """Make a link for ``user_id`` that returns to ``return_url`` (on the key's allow-list)."""
     body = call.json()
-    data = v.obj(body, allowed=FIELDS)
-    if "user_id" not in data:
-        raise FieldError("user_id", "is required")
-    user = v.user_id(data.get("user_id"))
-    slugs = _policies(data)
-    return_url = v.req_text(data, "return_url", max_len=RETURN_URL_MAX)
-    locale = v.locale(data)
+    data = v.parse(AcceptanceLinkRequest, call.raw)
+    user, slugs, return_url, locale = data.user_id, data.policies, data.return_url, data.locale
+    v.not_reserved(user)
     idem = Idempotency.from_call(call, body)
     state = call.state
     secret = link_secret(call.request, state)

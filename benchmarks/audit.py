@@ -201,6 +201,12 @@ def fill(store: Store, n: int, progress: Progress) -> None:
                 progress.update(task, advance=len(batch))
                 batch = []
         conn.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=n, hash=prev))
+        # The derived state the tracker keeps beside the events (verify checks it).
+        conn.exec_driver_sql(
+            "INSERT INTO consents (user_id, policy_id, last_event_id, last_kind,"
+            " last_version_id, accepted_version_id, accepted_at) SELECT user_id,"
+            " policy_id, id, kind, version_id, version_id, created_at FROM events"
+        )
     progress.remove_task(task)
 
 

@@ -125,6 +125,15 @@ def test_pending_events_are_not_outside_the_chain(
                 " commitments FROM events WHERE chain_seq = 8"
             )
         )
+        conn.execute(  # as the tracker writes it in the event's transaction
+            text(
+                "INSERT INTO consents (user_id, policy_id, last_event_id, last_kind,"
+                " last_version_id, accepted_version_id, accepted_at) SELECT user_id, policy_id,"
+                " id, kind, version_id, CASE WHEN kind = 'accepted' THEN version_id END,"
+                " CASE WHEN kind = 'accepted' THEN created_at END FROM events"
+                " WHERE user_id = 'later'"
+            )
+        )
     report = audit.verify(store, settings)
     assert report.ok and report.pending == 1 and report.last_seq == 8, report.message
     with store.engine.begin() as conn:

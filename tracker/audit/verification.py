@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from tracker.audit import scan
+from tracker.audit import integrity, scan
 from tracker.audit.checkpoints import trusted_key
 from tracker.chain.canonical import PSEUDONYM_PREFIX
 from tracker.chain.checkpoint import Checkpoint, CheckpointError, parse
@@ -88,6 +88,11 @@ def verify_session(
         return Report(0, 0, "", None, Problem(0, reason))
     for reason in _version_problems(session):
         return Report(0, 0, "", None, Problem(0, reason))
+    for reason in integrity.version_numbers(session):
+        return Report(0, 0, "", None, Problem(0, reason))
+    beyond = integrity.past_head(session)
+    if beyond is not None:
+        return Report(0, 0, "", None, Problem(0, beyond))
     # Records committed after this point are not this verification's business.
     last, last_hash = head(session)
     others = other_records(session, [AuditRecordRow.seq <= last])
@@ -110,6 +115,13 @@ def verify_session(
         forged = _unrecorded_pseudonyms(session, last)
         if forged is not None:
             return Report(report.records, report.last_seq, report.head_hash, None, forged)
+        for found in (
+            integrity.blanked_problem(session, last),
+            integrity.consents_problem(session),
+        ):
+            if found is not None:
+                problem = Problem(0, found)
+                return Report(report.records, report.last_seq, report.head_hash, None, problem)
     if trusted is None and report.anchor is not None:
         report = replace(report, anchor=None, unchecked=report.anchor)
     return replace(report, pending=int(pending))

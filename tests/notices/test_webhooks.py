@@ -19,8 +19,9 @@ from tests.api import Api
 from tests.notices.helpers import accept, publish
 from tests.notices.receiver import Receiver
 from tests.service.helpers import Clock, version
-from tracker.notices.dispatch import MAX_RETRY_AFTER, Dispatcher
+from tracker.notices.dispatch import Dispatcher
 from tracker.notices.payloads import schema
+from tracker.notices.retries import MAX_RETRY_AFTER
 from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.notices import AttemptRow, DeliveryRow, EndpointRow

@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import secrets
 import socket
 import threading
@@ -34,7 +33,6 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 
 import httpx
@@ -55,8 +53,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from tracker.errors import TrackerError
 from tracker.notices import payloads
+from tracker.notices.retries import failure, parse_schedule, retry_after
 from tracker.notices.signing import headers as signed_headers
 from tracker.notices.urls import AllowList, Destination, Resolver, destination
 from tracker.notices.webhooks import cancel_pending
@@ -66,25 +64,6 @@ from tracker.store.models import UTCDateTime
 from tracker.store.notices import AttemptRow, DeliveryRow, EndpointRow, MessageRow
 
 log = logging.getLogger("tracker.dispatch")
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-#: Longest wait a ``Retry-After`` may ask for.
-MAX_RETRY_AFTER = timedelta(days=1)
-
-
-def parse_schedule(spec: str) -> tuple[timedelta, ...]:
-    """``"5s,1m,2h"`` → the waits before the 2nd, 3rd, … attempts."""
-    waits = []
-    for item in (p.strip() for p in spec.split(",")):
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd])", item)
-        if not match:
-            raise TrackerError(
-                f"webhook_retry_schedule: {item!r} is not a wait such as 30s, 5m, 2h or 1d"
-            )
-        waits.append(timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)]))
-    if not waits:
-        raise TrackerError("webhook_retry_schedule: name at least one wait")
-    return tuple(waits)
 
 
 def utcnow() -> datetime:
@@ -117,23 +96,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
-
-
-def _retry_after(value: str | None, now: datetime) -> timedelta | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        wait = timedelta(seconds=int(value))
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        wait = when - now
-    return min(max(wait, timedelta(0)), MAX_RETRY_AFTER)
 
 
 class Dispatcher:
@@ -279,13 +241,13 @@ class Dispatcher:
             response = self.client.send(self._request(claim, target, request_headers, timeout))
             response.close()
         except httpx.HTTPError as exc:
-            return Outcome(claim, started, _ms(t0), error=_failure(exc, timeout))
+            return Outcome(claim, started, _ms(t0), error=failure(exc, timeout))
         return Outcome(
             claim,
             started,
             _ms(t0),
             status=response.status_code,
-            retry_after=_retry_after(response.headers.get("retry-after"), self.clock()),
+            retry_after=retry_after(response.headers.get("retry-after"), self.clock()),
             error=None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}",
         )
 
@@ -501,22 +463,3 @@ def _results(futures: Iterable[Future[Outcome]]) -> list[Outcome]:
 
 def _ms(t0: float) -> int:
     return int((time.monotonic() - t0) * 1000)
-
-
-#: What an operator needs to know of a failed connection, without the receiver's or the
-#: network's words (they could carry what an internal service answered).
-_FAILURES: tuple[tuple[type[httpx.HTTPError], str], ...] = (
-    (httpx.ConnectTimeout, "timed out connecting"),
-    (httpx.TimeoutException, "timed out after {timeout:g}s"),
-    (httpx.ConnectError, "could not connect (refused, unreachable or TLS handshake failed)"),
-    (httpx.RemoteProtocolError, "connection closed or broken HTTP response"),
-    (httpx.ReadError, "connection lost while reading the response"),
-    (httpx.WriteError, "connection lost while sending"),
-)
-
-
-def _failure(exc: httpx.HTTPError, timeout: float) -> str:
-    for kind, text in _FAILURES:
-        if isinstance(exc, kind):
-            return text.format(timeout=timeout)
-    return "request failed"

@@ -74,7 +74,29 @@ def _event(kind: str, op_id: str, description: str, body: type[Any]) -> Operatio
 
 
 OPERATIONS: list[Operation] = [
-    Operation("get", "/healthz", "health", "Liveness", rs.Health, scope=None, tags=["service"]),
+    Operation(
+        "get",
+        "/healthz",
+        "health",
+        "Health: whether the database answers",
+        rs.Health,
+        scope=None,
+        errors={
+            "503": {
+                "description": "the database does not answer (Retry-After: when to ask again)",
+                "headers": {
+                    "Retry-After": {
+                        "description": "seconds to wait before asking again",
+                        "schema": {"type": "integer"},
+                    }
+                },
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
+        },
+        tags=["service"],
+    ),
     Operation(
         "get", "/v1/policies", "listPolicies", "List policies", rs.PolicyList, tags=["policies"]
     ),

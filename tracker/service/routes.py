@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tracker.service.api import admin, audit, events, notices, policies, status, webhooks
+from tracker.service.fast import unavailable
 from tracker.service.hosted import PAGE_ROUTES
 from tracker.service.hosted import api as links
 from tracker.service.http import api
@@ -21,7 +22,9 @@ U = "/v1/users/{user_id:path}"
 
 
 async def healthz(request: Request) -> Response:
-    """Liveness: answers without a key."""
+    """Health, without a key: 200 when the database answers a query, else a 503."""
+    if not await request.app.state.tracker.database_answers():
+        return unavailable("the database is not answering")
     return JSONResponse({"status": "ok"})
 
 

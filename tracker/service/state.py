@@ -78,6 +78,17 @@ class AppState:
             conn.close()
         self._kept_all.clear()
 
+    async def database_answers(self) -> bool:
+        """Whether the database answers a query (``/healthz``): on PostgreSQL within
+        ``pool_timeout`` on the async pool, on SQLite on the connection kept for reads."""
+        if self.postgres is not None:
+            return await self.postgres.answers()
+        try:
+            self.kept_driver_connection().execute("SELECT 1").fetchall()
+        except Exception:
+            return False
+        return True
+
     def snapshot(self, session: Session) -> Snapshot:
         """The catalog for a read (at most ``catalog_cache_seconds`` old)."""
         return self.snapshots.get(session, max_age=self.settings.catalog_cache_seconds)

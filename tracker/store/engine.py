@@ -53,7 +53,9 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_timeout=settings.pool_timeout,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip on every request): a connection found
+        # broken invalidates the whole pool, its request gets a 503 with Retry-After, and
+        # the next ones connect anew.
         connect_args={"connect_timeout": max(2, settings.connect_timeout)},
     )
 

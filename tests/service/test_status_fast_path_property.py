@@ -1,0 +1,149 @@
+"""Property: over random users, policies and histories, the fast status paths (one user on
+SQLite and PostgreSQL, batches on PostgreSQL) answer byte for byte what the router answers,
+on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from tests.service.conftest import Api
+from tests.service.helpers import T0, Clock, payload, policy, version
+from tracker.service import create_app
+from tracker.service.state import AppState
+from tracker.settings import Settings
+from tracker.store import Store
+
+USERS = ["ann", "bob", "team/eve", "café", "x" * 255, "u-1", "u-2", "a b"]
+SLUGS = ["privacy", "terms", "cookies"]
+KINDS = ["acceptances", "declines", "withdrawals"]
+
+
+@pytest.fixture
+def apps(
+    settings: Settings, store: Store, clock: Clock, keys: dict[str, str]
+) -> Iterator[tuple[Api, Api]]:
+    cached = replace(settings, catalog_cache_seconds=600.0, auth_cache_seconds=600.0)
+    fast = create_app(cached, store=store, clock=clock)
+    routed = create_app(replace(cached, status_fast_path=False), store=store, clock=clock)
+    with (
+        TestClient(fast, raise_server_exceptions=False) as a,
+        TestClient(routed, raise_server_exceptions=False) as b,
+    ):
+        yield Api(a, keys), Api(b, keys)
+
+
+def _publish(api: Api, clock: Clock) -> None:
+    soon = (clock.now + timedelta(days=10)).date()
+    later = (clock.now + timedelta(days=30)).date()
+    body = payload(
+        policy("privacy", version(1, "major"), version(2, "minor"), version(3, "patch")),
+        policy(
+            "terms",
+            version(1, "major", title="Terms"),
+            version(2, "major", title="Terms"),
+            version(3, "patch", title="Terms", effective=later),
+            version(4, "major", title="Terms", effective=soon),
+        ),
+        policy("cookies", version(1, "major", title="Cookies"), acceptance_required=False),
+    )
+    r = api.post("/v1/admin/versions", json=body)
+    assert r.status_code in (200, 201), r.text
+
+
+def _major(api: Api, slug: str, count: int) -> None:
+    """A new major version of ``slug``: notices for those who accepted an earlier one."""
+    versions = [version(n, "major" if n == 1 else "minor") for n in range(1, count)]
+    versions.append(version(count, "major", summary="More"))
+    current = {p["slug"]: p for p in api.get("/v1/policies").json()["policies"]}
+    assert slug in current
+    body = payload(policy(slug, *versions, title=current[slug]["title"]))
+    r = api.post("/v1/admin/versions", json=body)
+    assert r.status_code in (200, 201), r.text
+
+
+def _state(api: Api) -> AppState:
+    state: AppState = api.client.app.state.tracker  # type: ignore[attr-defined]
+    return state
+
+
+events = st.lists(
+    st.tuples(
+        st.sampled_from(USERS),
+        st.sampled_from(["privacy", "cookies"]),
+        st.sampled_from(KINDS),
+        st.integers(1, 3),
+        st.integers(0, 999_999),  # the microseconds of the clock (0: none in isoformat)
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    history=events,
+    asks=st.lists(st.tuples(st.sampled_from(USERS), st.sampled_from([None, *SLUGS])), max_size=6),
+    batch=st.lists(st.sampled_from(USERS), min_size=1, max_size=12),
+    batch_policy=st.sampled_from([None, *SLUGS]),
+    publish_major=st.booleans(),
+    ack=st.booleans(),
+)
+def test_fast_paths_answer_what_the_router_answers(
+    apps: tuple[Api, Api],
+    clock: Clock,
+    store: Store,
+    history: list[tuple[str, str, str, int, int]],
+    asks: list[tuple[str, str | None]],
+    batch: list[str],
+    batch_policy: str | None,
+    publish_major: bool,
+    ack: bool,
+) -> None:
+    fast, routed = apps
+    if not fast.get("/v1/policies").json()["policies"]:
+        _publish(fast, clock)
+    for user, slug, kind, number, micro in history:
+        clock.now = T0.replace(microsecond=micro) + timedelta(seconds=len(user))
+        body: dict[str, Any] = {"user_id": user, "policy": slug, "version": number}
+        r = fast.post(f"/v1/{kind}", json=body, key="write")
+        assert r.status_code in (200, 201, 404, 409, 422), r.text
+    if publish_major:
+        count = len(fast.get("/v1/policies/privacy").json()["versions"]) + 1
+        _major(fast, "privacy", count)
+    if ack:
+        notices = fast.get("/v1/users/ann/notices", key="read").json()["notices"]
+        if notices:
+            r = fast.post(f"/v1/notices/{notices[0]['id']}/ack", key="write")
+            assert r.status_code in (200, 201)
+    clock.now = T0
+    # Both apps trust their catalog for 600 s: as if that long had passed since a publish.
+    for api in (fast, routed):
+        _state(api).snapshots.expire()
+    # The router reads the key and the catalog first, so that the fast path may answer.
+    assert routed.get("/v1/users/warm/status", key="read").status_code == 200
+    assert fast.get("/v1/users/warm/status", key="read").status_code == 200
+    before = _state(fast).fast_answers
+    for user, slug in asks:
+        url = f"/v1/users/{user}/status" + (f"?policy={slug}" if slug else "")
+        a, b = fast.get(url, key="read"), routed.get(url, key="read")
+        assert (a.status_code, a.content) == (b.status_code, b.content), url
+        assert a.status_code == 200
+    body = {"user_ids": batch, **({"policy": batch_policy} if batch_policy else {})}
+    a = fast.post("/v1/status/batch", json=body, key="read")
+    b = routed.post("/v1/status/batch", json=body, key="read")
+    assert (a.status_code, a.content) == (b.status_code, b.content), body
+    assert a.status_code == 200
+    batches = 1 if store.dialect == "postgresql" else 0
+    assert _state(fast).fast_answers - before == len(asks) + batches
+    assert _state(routed).fast_answers == 0

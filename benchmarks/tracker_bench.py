@@ -303,3 +303,12 @@ def tracker_env(url: str, tmp: Path) -> dict[str, str]:
         "POLICY_TRACKER_REPOSITORY": str(tmp),
         "POLICY_TRACKER_SITE_DIR": str(tmp / "no-site"),
     }
+
+
+def unchained_app() -> Any:
+    """The tracker with the audit chain off (only the acceptance benchmark's baseline)."""
+    from tracker.audit import ledger
+    from tracker.service.serve import app_from_env
+
+    ledger._enabled = False  # for this process's lifetime: chain_disabled() for a server
+    return app_from_env()

@@ -13,26 +13,35 @@ BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 @pytest.mark.parametrize(
     ("script", "keys"),
     [
         ("status.py", {"status_rps", "bare_rps", "ratio", "status_p99_ms"}),
-        ("batch_status.py", {"batch_ms", "sql_ms", "ratio"}),
-        ("acceptances.py", {"acceptances_per_s", "bare_rps", "ratio", "stored"}),
+        ("batch_status.py", {"batch_ms", "sql_ms", "ratio", "core_ms"}),
+        (
+            "acceptances.py",
+            {"acceptances_per_s", "bare_rps", "ratio", "stored", "chain_off_per_s_32"},
+        ),
     ],
 )
-def test_benchmark_runs_quick(script: str, keys: set[str]) -> None:
+def test_benchmark_runs_quick(script: str, keys: set[str], database: str) -> None:
+    """Each benchmark on both databases (PostgreSQL: ``POLICY_TRACKER_TEST_POSTGRES``, a
+    schema of the benchmark's own); status on PostgreSQL also runs two workers."""
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick"],
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--database", database],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "baseline" in done.stdout and "ratio" in done.stdout
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert keys <= set(figures)
     assert all(figures[k] > 0 for k in keys)
+    assert figures.get("database", database) == database
+    if script == "status.py" and database == "postgresql":
+        assert figures["two_workers_rps"] > 0 and "serve --workers 2" in done.stdout
 
 
 # The report that once broke the reader: the thread table's ``+/- Stdev``

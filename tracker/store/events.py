@@ -68,11 +68,51 @@ _SAVED: dict[str, Any] = {
 # Built once, run on the session's connection: recording an event is the hot path of writes,
 # and building statements (or going through the ORM's unit of work) costs more than running
 # them on SQLite.
-_CREATE_CONSENT = postgresql.insert(ConsentRow).values(_KEY).on_conflict_do_nothing()
+#
+# PostgreSQL: the consent row created if missing, locked and read in one statement (it was an
+# INSERT … DO NOTHING then a SELECT … FOR UPDATE: a round trip more on every write). ON
+# CONFLICT DO UPDATE takes the row lock, after waiting for a concurrent writer of the same
+# row, and RETURNING gives the row as it is then.
+_insert_consent = postgresql.insert(ConsentRow).values(_KEY)
+_LOCK_CONSENT = _insert_consent.on_conflict_do_update(
+    index_elements=[ConsentRow.user_id, ConsentRow.policy_id],
+    set_={"last_kind": ConsentRow.last_kind},  # no change: a key or index column is not set
+).returning(*_CONSENT_COLUMNS)
 _WHERE_CONSENT = (ConsentRow.user_id == bindparam("uid"), ConsentRow.policy_id == bindparam("pid"))
-_LOCK_CONSENT = select(*_CONSENT_COLUMNS).where(*_WHERE_CONSENT).with_for_update()
-_UPDATE_CONSENT = update(ConsentRow).where(*_WHERE_CONSENT).values(_SAVED)
-_INSERT_EVENT = insert(EventRow).returning(EventRow.id)
+# PostgreSQL: the event inserted and the (locked) consent row pointed at it, one statement.
+_EVENT_COLUMNS = (
+    "user_id",
+    "policy_id",
+    "version_id",
+    "kind",
+    "method",
+    "api_key_id",
+    "ip",
+    "user_agent",
+    "locale",
+    "context",
+    "created_at",
+    "commitments",
+    "user_id_salt",
+    "ip_salt",
+    "user_agent_salt",
+    "context_salt",
+    "chain_seq",
+    "chain_prev",
+    "chain_hash",
+)
+_NEW_EVENT = (
+    insert(EventRow)
+    .values({c: bindparam(f"e_{c}") for c in _EVENT_COLUMNS})
+    .returning(EventRow.id)
+    .cte("new_event")
+)
+_RECORD_POSTGRES = (
+    update(ConsentRow)
+    .where(*_WHERE_CONSENT)
+    .values({**_SAVED, "last_event_id": select(_NEW_EVENT.c.id).scalar_subquery()})
+    .returning(ConsentRow.last_event_id)
+)
 _EVENTS = EventRow.__table__
 _CONSENTS = ConsentRow.__table__
 
@@ -113,7 +153,6 @@ def _lock_consent(connection: Connection, user_id: str, policy_id: int) -> Locke
             return LockedConsent(None, None, None, None, None, new=True)
         event_id, kind, version_id, accepted_version_id, accepted_at = row
         return LockedConsent(event_id, kind, version_id, accepted_version_id, _utc(accepted_at))
-    connection.execute(_CREATE_CONSENT, key)
     return LockedConsent(*connection.execute(_LOCK_CONSENT, key).one())
 
 
@@ -158,23 +197,18 @@ def record(
         "created_at": now,
     }
     chain_event(session, values, stored.sha256 if stored else None)
-    sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
+    consent.last_kind = new.kind
+    consent.last_version_id = version_id
+    if new.kind == "accepted":
+        consent.accepted_version_id = version_id
+        consent.accepted_at = now
+    if connection.dialect.name == "sqlite":
         columns = tuple(values)
         binders = sql_sqlite.binders(connection.dialect, _EVENTS, columns)
         params = [bind(v) for bind, v in zip(binders, values.values(), strict=True)]
         event_id = (
             _driver(connection).execute(sql_sqlite.insert_event(columns), params).fetchone()[0]
         )
-    else:
-        event_id = connection.execute(_INSERT_EVENT, values).scalar_one()
-    consent.last_event_id = event_id
-    consent.last_kind = new.kind
-    consent.last_version_id = version_id
-    if new.kind == "accepted":
-        consent.accepted_version_id = version_id
-        consent.accepted_at = now
-    if sqlite:
         saved = (
             event_id,
             consent.last_kind,
@@ -189,19 +223,18 @@ def record(
             sql_sqlite.SAVE_CONSENT[consent.new],
             [bind(v) for bind, v in zip(binders, saved, strict=True)],
         )
-    else:
-        connection.execute(
-            _UPDATE_CONSENT,
-            {
-                "uid": new.user_id,
-                "pid": policy.id,
-                "last_event_id": event_id,
-                "last_kind": consent.last_kind,
-                "last_version_id": consent.last_version_id,
-                "accepted_version_id": consent.accepted_version_id,
-                "accepted_at": consent.accepted_at,
-            },
+    else:  # the event and the consent in one statement
+        bound = {f"e_{k}": v for k, v in values.items()}
+        bound.update(
+            uid=new.user_id,
+            pid=policy.id,
+            last_kind=consent.last_kind,
+            last_version_id=consent.last_version_id,
+            accepted_version_id=consent.accepted_version_id,
+            accepted_at=consent.accepted_at,
         )
+        event_id = connection.execute(_RECORD_POSTGRES, bound).scalar_one()
+    consent.last_event_id = event_id
     event = {
         "id": event_id,
         "type": new.kind,

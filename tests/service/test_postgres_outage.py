@@ -208,7 +208,13 @@ def test_postgresql_stopped_and_started_under_load(cluster: Cluster, tmp_path: P
     try:
         for t in threads:
             t.start()
-        time.sleep(2)
+        for _ in range(300):  # until each kind of request has been answered (a loaded machine)
+            with lock:
+                answered = {(s.kind, s.status) for s in seen}
+            if {("status", 200), ("accept", 201), ("health", 200)} <= answered:
+                break
+            time.sleep(0.1)
+        stopping = time.monotonic()
         cluster.stop()
         stopped = time.monotonic()
         time.sleep(3)
@@ -234,11 +240,12 @@ def test_postgresql_stopped_and_started_under_load(cluster: Cluster, tmp_path: P
     down = [s for s in seen if stopped + 0.5 < s.started < back - 0.5]
     assert down and {s.status for s in down} == {503}, {(s.kind, s.status) for s in down}
     for kind, ok in (("status", 200), ("accept", 201), ("health", 200)):
-        before = [s for s in seen if s.kind == kind and s.started < stopped and s.status == ok]
+        before = [s for s in seen if s.kind == kind and s.started < stopping and s.status == ok]
         after = [
             s for s in seen if s.kind == kind and back < s.started < back + 5 and s.status == ok
         ]
-        assert before and after, (kind, statuses)
+        timeline = [(round(s.started - stopped, 2), s.status) for s in seen if s.kind == kind]
+        assert before and after, (kind, round(back - stopped, 2), timeline)
         late = [s for s in seen if s.kind == kind and s.started > back + 5]
         assert late and all(s.status == ok for s in late), (kind, {s.status for s in late})
     # Nothing acknowledged is lost.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -22,6 +23,8 @@ from tracker.service.state import AppState, utcnow
 from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.engine import StoreUnavailable
+
+log = logging.getLogger("tracker.service")
 
 
 def create_app(
@@ -66,6 +69,7 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     """A 503 with ``Retry-After`` when the database does not answer (down, restarting, a
     connection lost) or no connection was free within ``pool_timeout``: a client may retry
     the request as it is (nothing was recorded)."""
+    log.warning("%s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
     if isinstance(exc, StoreUnavailable):
         return unavailable(exc.message)
     if isinstance(exc, PoolTimeout):

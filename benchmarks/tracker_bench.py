@@ -307,8 +307,8 @@ def tracker_env(url: str, tmp: Path) -> dict[str, str]:
 
 def unchained_app() -> Any:
     """The tracker with the audit chain off (only the acceptance benchmark's baseline)."""
-    from tracker.audit import ledger
     from tracker.service.serve import app_from_env
+    from tracker.store import chain
 
-    ledger._enabled = False  # for this process's lifetime: chain_disabled() for a server
+    chain._enabled = False  # chain_disabled() for this server process's whole lifetime
     return app_from_env()

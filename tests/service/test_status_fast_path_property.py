@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from tests.service.conftest import Api
+from tests.api import Api
 from tests.service.helpers import T0, Clock, payload, policy, version
 from tracker.service import create_app
 from tracker.service.state import AppState
@@ -134,8 +134,8 @@ def test_fast_paths_answer_what_the_router_answers(
     assert routed.get("/v1/users/warm/status", key="read").status_code == 200
     assert fast.get("/v1/users/warm/status", key="read").status_code == 200
     before = _state(fast).fast_answers
-    for user, slug in asks:
-        url = f"/v1/users/{user}/status" + (f"?policy={slug}" if slug else "")
+    for user, asked in asks:
+        url = f"/v1/users/{user}/status" + (f"?policy={asked}" if asked else "")
         a, b = fast.get(url, key="read"), routed.get(url, key="read")
         assert (a.status_code, a.content) == (b.status_code, b.content), url
         assert a.status_code == 200

@@ -13,7 +13,7 @@ from typing import Any
 from tracker.cache import Cache
 from tracker.history import commits_in_range, read_catalog
 from tracker.history.links import Resolver
-from tracker.policy import Catalog, Significance, SignificanceSource
+from tracker.policy import Catalog, Policy, Significance, SignificanceSource, Version
 from tracker.redline import Classification, Redline, classify, compare
 from tracker.redline.cached import cached_classifier
 
@@ -29,6 +29,7 @@ class ChangeReport:
     classification: Classification
     declared: Significance | None
     problems: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -46,6 +47,7 @@ class ChangeReport:
             "reasons": list(self.classification.reasons),
             "declared": str(self.declared) if self.declared else None,
             "problems": list(self.problems),
+            "warnings": list(self.warnings),
         }
 
 
@@ -79,6 +81,34 @@ def _scope_problems(catalog: Catalog, commit: str) -> tuple[str, ...]:
     )
 
 
+def overtaking(policy: Policy, version: Version) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(warnings, problems): ``version`` takes effect before an earlier version that was
+    still upcoming when it was published. Its text includes that version's, so that change
+    comes into force early and its notice period is cut short; a major version's notice
+    period may only be cut by a declared ``Policy-Effective`` date."""
+    warnings: list[str] = []
+    problems: list[str] = []
+    published = version.published.date()
+    for earlier in policy.versions[: version.number - 1]:
+        if earlier.effective <= published or version.effective >= earlier.effective:
+            continue
+        skipped = (earlier.effective - version.effective).days
+        message = (
+            f"v{version.number} takes effect on {version.effective}, before v{earlier.number} "
+            f"({earlier.significance}, effective {earlier.effective}), whose text it includes: "
+            f"v{earlier.number} never takes effect and its change comes into force {skipped} "
+            f"day(s) early, skipping that much of its notice period"
+        )
+        if earlier.significance is Significance.MAJOR and not version.effective_declared:
+            problems.append(
+                f"{message}; declare 'Policy-Effective: {version.effective}' to make it "
+                f"explicit, or let v{version.number} take effect on {earlier.effective}"
+            )
+        else:
+            warnings.append(message)
+    return tuple(warnings), tuple(problems)
+
+
 def check_changes(
     catalog: Catalog, commits: Collection[str], *, drafts: bool = True
 ) -> list[ChangeReport]:
@@ -100,6 +130,7 @@ def check_changes(
                     if version.significance_source is SignificanceSource.DECLARED
                     else None
                 )
+                warnings, early = overtaking(policy, version)
                 reports.append(
                     ChangeReport(
                         policy.slug,
@@ -115,7 +146,9 @@ def check_changes(
                             f"({policy.slug} v{version.number}, commit {version.commit[:12]}); "
                             "fix the link (archived versions show it as text)"
                             for target in introduced
-                        ),
+                        )
+                        + early,
+                        warnings,
                     )
                 )
             previous = version.text

@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from tracker.errors import DeclarationError, NotFound, SourceError, TrackerError
+from tracker.timeline import Timeline, default_effective, in_force, timeline
 
 
 class Significance(StrEnum):
@@ -280,8 +281,13 @@ def effective_date(
     notice_days: int,
     *,
     where: str,
+    previous: date | None = None,
 ) -> date:
-    """The date a version starts to govern (see PRODUCT.md: effective date)."""
+    """The date a version starts to govern (see PRODUCT.md: effective date).
+
+    Without a declared date, no earlier than ``previous`` (the effective date of the
+    version it is built on): see :func:`tracker.timeline.default_effective`.
+    """
     published_day = published.date()
     if declared is not None:
         if declared < published_day:
@@ -290,9 +296,10 @@ def effective_date(
                 f"{published_day}; an effective date cannot be in the past"
             )
         return declared
+    natural = published_day
     if significance is Significance.MAJOR and notice_days:
-        return published_day + timedelta(days=notice_days)
-    return published_day
+        natural = published_day + timedelta(days=notice_days)
+    return default_effective(natural, previous)
 
 
 # ---------------------------------------------------------------------------
@@ -316,6 +323,8 @@ class Version:
     summary: str
     effective: date
     path: str = ""
+    #: Whether ``effective`` was declared (``Policy-Effective``) rather than derived.
+    effective_declared: bool = False
 
     def is_effective(self, on: date) -> bool:
         return self.effective <= on
@@ -376,13 +385,19 @@ class Policy:
             else f"policy {self.slug} has no versions yet"
         )
 
+    def timeline(self, on: date) -> Timeline:
+        """Every version's state on a day (see :mod:`tracker.timeline`)."""
+        return timeline([v.effective for v in self.versions], on)
+
     def current(self, on: date) -> Version | None:
         """The version in force on a day: the latest whose effective date has come."""
-        in_force = [v for v in self.versions if v.is_effective(on)]
-        return in_force[-1] if in_force else None
+        number = in_force([v.effective for v in self.versions], on)
+        return self.versions[number - 1] if number is not None else None
 
     def upcoming(self, on: date) -> tuple[Version, ...]:
-        return tuple(v for v in self.versions if not v.is_effective(on))
+        """The versions that will take effect after ``on``, in that order (not those a
+        later version overtakes: they never take effect)."""
+        return tuple(self.versions[n - 1] for n in self.timeline(on).upcoming)
 
     def text_of(self, which: str | None) -> tuple[str, str]:
         """(label, text) of a version number (``3`` or ``v3``), ``draft``, or ``None``: the

@@ -216,7 +216,34 @@ def test_notice_days_defer_an_undeclared_major_change_only(repo: GitRepo) -> Non
     # The first version has nothing to give notice of: effective when published.
     assert versions[0].effective == versions[0].published.date()
     assert versions[1].effective == versions[1].published.date() + timedelta(days=30)
-    assert versions[2].effective == versions[2].published.date()
+    # A minor change takes effect when published, but never before the upcoming major
+    # version it is built on: its text includes the major change.
+    assert versions[2].effective == versions[1].effective
+
+
+def test_a_version_on_an_upcoming_one_takes_effect_no_earlier_than_it(repo: GitRepo) -> None:
+    repo.commit("Add", {"policy/p.md": "One.\n"})
+    repo.commit(
+        declared("New clause", "major", effective="2100-01-01"),
+        {"policy/p.md": "One.\n\nWe share your data.\n"},
+    )
+    repo.commit(declared("Typo", "patch"), {"policy/p.md": "One!\n\nWe share your data.\n"})
+    repo.commit(
+        declared("Now", "minor", effective="2024-01-05"),
+        {"policy/p.md": "One!\n\nWe share your data.\n\nMore.\n"},
+    )
+    versions = read_catalog(repo.path, classify=suggest, drafts=False).get("p").versions
+    assert [v.effective for v in versions] == [
+        versions[0].published.date(),
+        date(2100, 1, 1),
+        date(2100, 1, 1),  # the patch waits for the major change
+        date(2024, 1, 5),  # a declared date is taken as declared (check warns)
+    ]
+    assert [v.effective_declared for v in versions] == [False, True, False, True]
+    line = (
+        read_catalog(repo.path, classify=suggest, drafts=False).get("p").timeline(date(2024, 2, 1))
+    )
+    assert [s.value for s in line.states] == ["archived", "overtaken", "overtaken", "current"]
 
 
 def test_notice_days_come_from_the_front_matter_at_that_commit(repo: GitRepo) -> None:

@@ -61,13 +61,15 @@ class Notice:
     acceptance_required: bool
     created_at: datetime
 
-    def answer(self) -> dict[str, Any]:
+    def answer(self, effective: date) -> dict[str, Any]:
+        """The notice as the API gives it: ``effective`` is the day its version's text comes
+        into force (later publications may bring it forward: ``Model.in_force_from``)."""
         return {
             "from_version": self.from_version,
             "to_version": self.to_version,
             "significance": self.significance,
             "summary": self.summary,
-            "effective": self.effective.isoformat(),
+            "effective": effective.isoformat(),
             "acceptance_required": self.acceptance_required,
             "state": "pending",
             "created_at": self.created_at.isoformat(),
@@ -79,6 +81,7 @@ class Person:
     last_kind: str | None = None
     accepted: int | None = None
     accepted_at: datetime | None = None
+    last_version: int | None = None  # of the latest event
     notices: list[Notice] = field(default_factory=list)  # pending, oldest first
     # A user is told of a version once (notices are unique per user and version).
     told: set[int] = field(default_factory=set)
@@ -100,10 +103,20 @@ class Model:
                 if person.last_kind == "accepted":
                     self._tell(person, len(self.versions), now)
 
+    def in_force_from(self, number: int) -> date:
+        """The first day version ``number``'s text (or a later one's, which contains it) is in
+        force: a later version with an earlier effective date overtakes it."""
+        return min(v.effective for v in self.versions[number - 1 :])
+
     def accept(self, person: Person, number: int, now: datetime) -> None:
-        if person.last_kind == "accepted" and person.accepted == number:
+        if person.last_kind == "accepted" and person.last_version == number:
             return  # the same event as the latest: nothing is stored
-        person.last_kind, person.accepted, person.accepted_at = "accepted", number, now
+        person.last_version = number
+        if person.last_kind == "accepted" and person.accepted and person.accepted > number:
+            number = person.accepted  # an older version's acceptance keeps the newer one
+        else:
+            person.accepted, person.accepted_at = number, now
+        person.last_kind = "accepted"
         person.notices = [n for n in person.notices if n.to_version > number]
         later = [
             n
@@ -145,7 +158,7 @@ class Model:
             state, needs = "never_accepted", True
         else:
             majors = [
-                v.effective
+                self.in_force_from(n)
                 for n, v in numbered
                 if n > person.accepted and v.significance == "major"
             ]
@@ -247,13 +260,15 @@ def test_status_matches_the_reference_model(api: Api, clock: Clock) -> None:
         @rule(name=st.sampled_from(USERS), data=st.data())
         def decline(self, name: str, data: st.DataObject) -> None:
             n = data.draw(st.integers(1, len(self.versions)))
-            self.model.people[name].last_kind = "declined"
+            person = self.model.people[name]
+            person.last_kind, person.last_version = "declined", n
             self._event("declines", name, n)
 
         @precondition(lambda self: self.versions)
         @rule(name=st.sampled_from(USERS))
         def withdraw(self, name: str) -> None:
-            self.model.people[name].last_kind = "withdrawn"
+            person = self.model.people[name]
+            person.last_kind, person.last_version = "withdrawn", person.accepted
             self._event("withdrawals", name, None)
 
         @rule(
@@ -276,7 +291,9 @@ def test_status_matches_the_reference_model(api: Api, clock: Clock) -> None:
                 answer = got["policies"][0]
                 person = self.model.people[name]
                 want, loose = self.model.status(person, self.today)
-                want["notices"] = [n.answer() for n in person.notices]
+                want["notices"] = [
+                    n.answer(self.model.in_force_from(n.to_version)) for n in person.notices
+                ]
                 check(answer, want, loose)
                 single = api.get(
                     f"/v1/users/{got['user_id']}/status", params={"policy": self.slug}, key="read"

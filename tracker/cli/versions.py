@@ -260,6 +260,8 @@ def check(ctx: Context, base: str | None, as_json: bool, no_drafts: bool) -> Non
                 console().print(f"    {' › '.join(section.section) or '(top)'}: {section.change}")
             for reason in r.classification.reasons:
                 console().print(f"    [dim]why: {reason}[/]")
+            for warning in r.warnings:
+                console().print(f"    [yellow]warning: {warning}[/]")
             for problem in r.problems:
                 console().print(f"    [red]{problem}[/]")
     if failed(reports):

@@ -376,7 +376,11 @@ class PublishVersion(Request):
     effective: Day
     path: Annotated[str, Field(max_length=500, pattern=NO_NUL)] = ""
     status: Annotated[
-        Any, Field(description="current, archived or upcoming on the site's as_of" + DERIVED)
+        Any,
+        Field(description="current, archived, upcoming or overtaken on the site's as_of" + DERIVED),
+    ] = None
+    overtaken_by: Annotated[
+        Any, Field(description="the version that replaced an overtaken one" + DERIVED)
     ] = None
     url: Any = Field(None, description="the version's page" + DERIVED)
     changes_from_previous_url: Annotated[

@@ -210,6 +210,14 @@ class EventResult(Answer):
     created: Annotated[
         bool, Field(description="false when the same event was already the user's latest")
     ]
+    kept_version: Annotated[
+        int | None,
+        Field(
+            description="an acceptance of a version older than the one the user accepted "
+            "last: the newer version, which still stands (the acceptance is recorded; the "
+            "user's state is not lowered); else null"
+        ),
+    ]
     status: PolicyStatus
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from tracker.history.drafts import attach_drafts
@@ -114,19 +115,24 @@ def _slug(track: Track) -> str:
 
 def _policy(track: Track, declarations: _Declarations, classify: Classifier) -> Policy:
     assert track.settings is not None  # every track has had content
-    versions = tuple(_version(pending, declarations, classify) for pending in track.versions)
+    versions: list[Version] = []
+    for pending in track.versions:
+        previous = versions[-1].effective if versions else None
+        versions.append(_version(pending, declarations, classify, previous))
     return Policy(
         slug=track.slug,
         path=track.path,
         settings=track.settings,
-        versions=tuple(v for v in versions),
+        versions=tuple(versions),
         aliases=tuple(track.aliases),
         withdrawn=not track.live,
         gaps=tuple(track.gaps),
     )
 
 
-def _version(pending: Pending, declarations: _Declarations, classify: Classifier) -> Version:
+def _version(
+    pending: Pending, declarations: _Declarations, classify: Classifier, previous: date | None
+) -> Version:
     commit = pending.commit
     declaration = declarations.of(commit)
     declared = declaration.significance_for(pending.slug, pending.aliases)
@@ -143,6 +149,7 @@ def _version(pending: Pending, declarations: _Declarations, classify: Classifier
         declaration.effective,
         pending.notice_days if pending.previous is not None else 0,
         where=f"commit {commit.sha[:12]} ({pending.path})",
+        previous=previous,
     )
     return Version(
         policy=pending.slug,
@@ -158,6 +165,7 @@ def _version(pending: Pending, declarations: _Declarations, classify: Classifier
         summary=declaration.summary or _summary(commit),
         effective=effective,
         path=pending.path,
+        effective_declared=declaration.effective is not None,
     )
 
 

@@ -66,11 +66,16 @@ def _entry(
     _link(entry, page, "related", "text/html")
     _sub(entry, "category", term=version.significance.value)
     _text(entry, "summary", version.summary)
-    effective = human_date(version.effective)
+    by = v.overtaken_by(version)
+    when = (
+        f"Never took effect: replaced by version {by.number} before its effective date"
+        if by is not None
+        else f"Effective {human_date(version.effective)}"
+    )
     content = _sub(entry, "content", type="html")
     content.text = (
         f"<p>{escape(version.summary)}</p>"
-        f"<p>Effective {effective}. "
+        f"<p>{escape(when)}. "
         f'<a href="{escape(changes)}">See what changed</a> · '
         f'<a href="{escape(page)}">Read version {n}</a></p>'
     )

@@ -38,6 +38,12 @@ def human_date(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def sentence(text: str) -> str:
+    """A summary as a sentence, so that the next one does not run on from it."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?…:;)" else text + "."
+
+
 def _heading(text: str) -> str:
     return "# " + _MARKDOWN_SPECIALS.sub(r"\\\1", text) + "\n"
 
@@ -86,6 +92,7 @@ class PageBuilder:
             trim_blocks=True,
         )
         self.env.filters["human_date"] = human_date
+        self.env.filters["sentence"] = sentence
         self.env.globals.update(
             current_uri=site.current_uri,
             version_uri=site.version_uri,

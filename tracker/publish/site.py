@@ -24,6 +24,7 @@ from datetime import date
 from enum import StrEnum
 
 from tracker.policy import Catalog, Draft, Policy, Significance, Version
+from tracker.timeline import Timeline, VersionState
 
 NOTIFIED = frozenset({Significance.MAJOR, Significance.MINOR})
 
@@ -52,12 +53,8 @@ def draft_changes_uri(slug: str) -> str:
     return f"{slug}/draft/changes.md"
 
 
-class Status(StrEnum):
-    """Where a version stands on the day the site is built for."""
-
-    CURRENT = "current"
-    ARCHIVED = "archived"
-    UPCOMING = "upcoming"
+#: Where a version stands on the day the site is built for (one rule: tracker.timeline).
+Status = VersionState
 
 
 class Kind(StrEnum):
@@ -76,8 +73,9 @@ class PolicyView:
 
     policy: Policy
     as_of: date
+    timeline: Timeline
     current: Version | None
-    upcoming: tuple[Version, ...]
+    upcoming: tuple[Version, ...]  # in the order they take effect; never an overtaken one
     draft: Draft | None
 
     @property
@@ -98,14 +96,31 @@ class PolicyView:
         return self.current or (self.upcoming[0] if self.upcoming else None)
 
     def status(self, version: Version) -> Status:
-        if not version.is_effective(self.as_of):
-            return Status.UPCOMING
-        if self.current is not None and version.number == self.current.number:
-            return Status.CURRENT
-        return Status.ARCHIVED
+        return self.timeline.state(version.number)
+
+    def overtaken_by(self, version: Version) -> Version | None:
+        """The version that took effect first, for a version that never took effect."""
+        number = self.timeline.overtaken_by(version.number)
+        return self.policy.versions[number - 1] if number is not None else None
 
     def previous(self, version: Version) -> Version | None:
         return self.policy.versions[version.number - 2] if version.number > 1 else None
+
+    def replaced(self, version: Version) -> Version | None:
+        """The version ``version`` replaces when it takes effect: the latest earlier one
+        that is not overtaken (an overtaken one never governed)."""
+        for number in range(version.number - 1, 0, -1):
+            if self.timeline.state(number) is not Status.OVERTAKEN:
+                return self.policy.versions[number - 1]
+        return None
+
+    def significance_since(self, version: Version) -> Significance:
+        """How much changes when ``version`` takes effect: the highest significance of it
+        and of the overtaken versions whose changes come into force with it."""
+        before = self.replaced(version)
+        low = before.number if before is not None else 0
+        changes = self.policy.versions[low : version.number]
+        return max((v.significance for v in changes), key=lambda s: s.rank)
 
     def redline_pairs(self) -> list[tuple[int, int]]:
         """Every consecutive pair, every version to the latest and to the one in force,
@@ -124,18 +139,23 @@ class PolicyView:
         """Whether the version in force gets the change banner: a major or minor change
         (not the first version) published (or, after a notice, effective) within ``banner_days``."""
         version = self.current
-        if version is None or version.number == 1 or version.significance not in NOTIFIED:
+        if version is None or version.number == 1:
+            return False
+        if self.significance_since(version) not in NOTIFIED:
             return False
         since = max(version.published.date(), version.effective)
         return 0 <= (self.as_of - since).days < banner_days
 
 
 def view(policy: Policy, as_of: date, *, drafts: bool) -> PolicyView:
+    line = policy.timeline(as_of)
+    versions = policy.versions
     return PolicyView(
         policy=policy,
         as_of=as_of,
-        current=policy.current(as_of),
-        upcoming=policy.upcoming(as_of),
+        timeline=line,
+        current=versions[line.current - 1] if line.current is not None else None,
+        upcoming=tuple(versions[n - 1] for n in line.upcoming),
         draft=policy.draft if drafts else None,
     )
 

@@ -79,10 +79,12 @@ def _version(v: PolicyView, version: Version, url: Url) -> dict[str, Any]:
         return url(site.redline_uri(v.slug, n, target.number))
 
     previous = v.previous(version)
+    by = v.overtaken_by(version)
     return {
         "number": n,
         "title": version.title,
         "status": v.status(version).value,
+        "overtaken_by": by.number if by is not None else None,
         "commit": version.commit,
         "published": version.published.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "effective": version.effective.isoformat(),

@@ -49,7 +49,10 @@ force, else `accepted`. `minor` and `patch` versions never require a new accepta
 `major` version requires it from its effective date (`accept_by`); before then it is
 `upcoming` and may already be accepted. `accept_by` is the first date on which a `major`
 version newer than the accepted one takes effect; `upcoming` is the next version to take
-effect (of several due the same day, the one that will govern). Policies with
+effect (of several due the same day, the one that will govern). A version that a later
+one takes effect on or before never takes effect (it is *overtaken*: the later one, whose
+text includes it, brings its change into force), so it is never `upcoming`, and a `major`
+change it made counts from the day the version that overtakes it takes effect. Policies with
 `acceptance_required: false` report their state but never `needs_acceptance`. A user the
 tracker has never seen is `never_accepted`.
 

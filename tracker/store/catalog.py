@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import NotFound, StaleCatalog
 from tracker.store.models import PolicyRow, VersionRow
 from tracker.store.publish import catalog_revision
+from tracker.timeline import Timeline, in_force, timeline
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,22 @@ class PolicyInfo:
             code="version_not_found",
         )
 
+    @cached_property
+    def effective_dates(self) -> tuple[date, ...]:
+        return tuple(v.effective_on for v in self.versions)
+
+    def timeline(self, today: date) -> Timeline:
+        """Every version's state on a day (the rule the site uses: tracker.timeline)."""
+        return timeline(self.effective_dates, today)
+
     def current(self, today: date) -> VersionInfo | None:
-        found = None
-        for v in self.versions:
-            if v.effective_on <= today:
-                found = v
-        return found
+        number = in_force(self.effective_dates, today)
+        return self.versions[number - 1] if number is not None else None
+
+    def takes_effect(self, version: VersionInfo) -> date:
+        """The day a version's change comes into force: its effective date, or, if a later
+        version overtakes it, that version's (the same on every day)."""
+        return min(self.effective_dates[version.number - 1 :])
 
 
 @dataclass(frozen=True)

@@ -197,11 +197,23 @@ def record(
         "created_at": now,
     }
     chain_event(session, values, stored.sha256 if stored else None)
+    previous_kind = consent.last_kind
     consent.last_kind = new.kind
     consent.last_version_id = version_id
+    accepted = version
     if new.kind == "accepted":
-        consent.accepted_version_id = version_id
-        consent.accepted_at = now
+        standing = (
+            snapshot.versions.get(consent.accepted_version_id)
+            if consent.accepted_version_id is not None and previous_kind == "accepted"
+            else None
+        )
+        if standing is not None and version is not None and standing.number > version.number:
+            # An acceptance of an older version than the one the user stands by (an app
+            # showing a stale page) is recorded but does not lower the user's state.
+            accepted = standing
+        else:
+            consent.accepted_version_id = version_id
+            consent.accepted_at = now
     if connection.dialect.name == "sqlite":
         columns = tuple(values)
         binders = sql_sqlite.binders(connection.dialect, _EVENTS, columns)
@@ -250,9 +262,9 @@ def record(
         "context": new.context,
         "recorded_at": now.isoformat(),
     }
-    if new.kind == "accepted" and version is not None:
+    if new.kind == "accepted" and accepted is not None:
         # Closes the notices it answers and writes the ``acceptance.recorded`` outbox message.
-        answered = [v.id for v in policy.versions if v.number <= version.number]
+        answered = [v.id for v in policy.versions if v.number <= accepted.number]
         notices.on_acceptance(
             session,
             new.user_id,
@@ -260,7 +272,7 @@ def record(
             answered,
             event,
             now,
-            accepted=(version.id, version.number),
+            accepted=(accepted.id, accepted.number),
             acceptance_required=policy.acceptance_required,
         )
     return event, _consent(consent), True

@@ -38,18 +38,11 @@ def policy_status(
     policy: PolicyInfo, consent: Consent, today: date, snapshot: Snapshot
 ) -> dict[str, Any]:
     """The status answer for one policy (see docs/api.md for the rules)."""
-    current = policy.current(today)
-    # The next version to take effect (not the newest: a major version due in 10 days must
-    # not hide behind a patch due in 30); of several due the same day, the one that governs.
-    upcoming = min(
-        (
-            v
-            for v in policy.versions
-            if v.effective_on > today and (current is None or v.number > current.number)
-        ),
-        key=lambda v: (v.effective_on, -v.number),
-        default=None,
-    )
+    line = policy.timeline(today)
+    current = policy.versions[line.current - 1] if line.current is not None else None
+    # The next version to take effect (of several due the same day, the one that governs;
+    # never one a later version overtakes: it never takes effect).
+    upcoming = policy.versions[line.next_up - 1] if line.next_up is not None else None
     accepted = (
         snapshot.version_by_id(consent.accepted_version_id)
         if consent.accepted_version_id is not None
@@ -66,9 +59,11 @@ def policy_status(
         majors = [
             v for v in policy.versions if v.number > accepted_number and v.significance == "major"
         ]
-        if majors:  # the first deadline, whichever major version sets it
-            accept_by = min(v.effective_on for v in majors)
-        if any(v.effective_on <= today for v in majors):
+        # A major change comes into force with its version or with a later one that
+        # overtakes it; the first such day, whichever major version sets it, is the deadline.
+        if majors:
+            accept_by = min(line.takes_effect(v.number) for v in majors)
+        if accept_by is not None and accept_by <= today:
             state, needs = "major_change", True
         else:
             state, needs = "accepted", False

@@ -69,10 +69,14 @@ def _record(call: Call, kind: str) -> Reply:
                     "version", f"is required: policy {policy.slug} has no version in force yet"
                 )
         event, consent, created = record(session, snapshot, policy, version, new, now)
+        status = policy_status(policy, consent, state.today(), snapshot)
+        kept = status["accepted_version"]
         result = {
             "event": event,
             "created": created,
-            "status": policy_status(policy, consent, state.today(), snapshot),
+            # An older version's acceptance is recorded but keeps the newer one standing.
+            "kept_version": kept if kind == "accepted" and kept != number else None,
+            "status": status,
         }
         return idem.remember(session, 201 if created else 200, result, now)
 

@@ -66,7 +66,7 @@ def _notice_dict(
         "to_version": new.number,
         "significance": significance,
         "summary": "; ".join(v.summary for v in covered),
-        "effective": new.effective_on.isoformat(),
+        "effective": policy.takes_effect(new).isoformat(),
         "acceptance_required": acceptance_required,
         "redline_url": redline_url(site_url, policy.slug, old.number, new.number),
         "state": state,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.chain.canonical import rfc3339
+from tracker.chain.canonical import PSEUDONYM_PREFIX, rfc3339
 from tracker.errors import InvalidInput
 from tracker.store import Snapshot, Store
 from tracker.store.catalog import PolicyInfo, load_snapshot
@@ -18,6 +18,7 @@ from tracker.store.chain import (
 )
 from tracker.store.events import NewEvent, record
 from tracker.store.models import ConsentRow
+from tracker.store.notices.fanout import not_erased
 
 
 def reacceptance(
@@ -45,10 +46,14 @@ def reacceptance(
             user_ids = list(
                 session.scalars(
                     select(ConsentRow.user_id).where(
-                        ConsentRow.policy_id == policy.id, ConsentRow.last_kind == "accepted"
+                        ConsentRow.policy_id == policy.id,
+                        ConsentRow.last_kind == "accepted",
+                        not_erased(ConsentRow.user_id),
                     )
                 )
             )
+    # An erased user is asked for nothing again, even when named.
+    user_ids = [u for u in user_ids if not u.startswith(PSEUDONYM_PREFIX)]
     forced = 0
     for start in range(0, len(user_ids), chunk):
         batch = user_ids[start : start + chunk]

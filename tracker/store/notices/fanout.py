@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from tracker.chain.canonical import PSEUDONYM_PREFIX
 from tracker.store.models import (
     ConsentRow,
     PolicyRow,
@@ -71,6 +72,12 @@ def on_versions_created(
     return made
 
 
+def not_erased(user_id: Any) -> Any:
+    """A SQL condition: ``user_id`` is no erased user's pseudonym. An erased user is gone
+    for the future too: no notice, webhook or re-acceptance request names a pseudonym."""
+    return user_id.not_like(PSEUDONYM_PREFIX + "%")  # "erased:": no LIKE wildcard in it
+
+
 def _fan_out(
     session: Session, policy: PolicyRow, target: VersionRow, versions: Sequence[Any], now: datetime
 ) -> int:
@@ -96,6 +103,7 @@ def _fan_out(
             ConsentRow.policy_id == policy.id,
             ConsentRow.accepted_version_id == start.id,
             ConsentRow.last_kind == "accepted",
+            not_erased(ConsentRow.user_id),
         )
         first = _max_notice_id(session)
         done = session.execute(

@@ -157,9 +157,16 @@ def _walk_through_a_major_change(clone: Path, port: str, key: str) -> None:
                 .replace("whsec_…", secret)
             )
             if command.startswith("export "):
-                for pair in command.split("#")[0].split()[1:]:
-                    name, _, value = pair.partition("=")
-                    env[name] = value
+                # Run it, and keep the environment it leaves (``export X=$(command)``).
+                done = subprocess.run(
+                    ["bash", "-c", f"{command.split('  #')[0]} && env -0"],
+                    cwd=clone,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
+                assert done.returncode == 0, f"{command}\n{done.stderr}"
+                env = dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
                 continue
             if command.endswith("&"):
                 app_log = (clone / "example-app.log").open("w")
@@ -200,6 +207,7 @@ def _walk_through_a_major_change(clone: Path, port: str, key: str) -> None:
         published = next(e for e in seen if e["type"] == "policy.version_published")
         assert published["data"]["version"] == 2 and published["data"]["policy"] == "privacy"
         assert app is not None
+        _every_link_answers(clone, env, port, key, [status, *(e["data"] for e in seen)])
     finally:
         if app is not None:
             app.terminate()
@@ -207,6 +215,46 @@ def _walk_through_a_major_change(clone: Path, port: str, key: str) -> None:
             app_log.close()
     log = (clone / "example-app.log").read_text()
     assert log.count("webhook verified:") == len(seen), log
+
+
+def _urls(value: object) -> list[str]:
+    """Every http(s) URL in a JSON value."""
+    text = json.dumps(value)
+    return sorted(set(re.findall(r"https?://[^\s\"'<>]+", text)))
+
+
+def _every_link_answers(
+    clone: Path, env: dict[str, str], port: str, key: str, answers: list[object]
+) -> None:
+    """Every URL the tracker handed out after the publication (status answer, notices,
+    webhook payloads, export, evidence bundle) names the port it serves on and answers 200."""
+    notices = httpx.get(
+        f"http://127.0.0.1:{port}/v1/users/alice/notices",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    ).json()
+    env = {**env, "POLICY_TRACKER_AUDIT_SIGNING_KEY": "A" * 43 + "="}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [".venv/bin/policy-tracker", *args], cwd=clone, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"{args}\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    exported = [json.loads(line) for line in run("export", "--format", "jsonl").splitlines()]
+    run("checkpoint", "-o", "links-checkpoint.json")
+    run("evidence", "alice", "-o", "links-alice.json")
+    bundle = json.loads((clone / "links-alice.json").read_text())
+    urls = _urls([*answers, notices, exported, bundle])
+    local = [u for u in urls if u.startswith(("http://127.0.0.1", "http://localhost"))]
+    assert all(u.startswith(f"http://127.0.0.1:{port}/") for u in local), local
+    assert any("/privacy/changes/1-2/" in u for u in local), local
+    assert any("/privacy/v2/" in u for u in local) and any("/privacy/v1/" in u for u in local)
+    for url in local:
+        if "/hooks/" in url:  # the example app's own address
+            continue
+        assert httpx.get(url, timeout=10).status_code == 200, url
 
 
 def _wait_for(url: str, process: subprocess.Popen[str]) -> None:

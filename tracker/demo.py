@@ -21,7 +21,7 @@ def build_site(settings: Settings) -> Path:
     site = settings.site_path
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
     try:
-        config = load_config(str(config_file), site_dir=str(site))
+        config = load_config(str(config_file), site_dir=str(site), site_url=settings.site_url)
         config.plugins.on_startup(command="build", dirty=False)
         try:
             build(config)

@@ -18,7 +18,7 @@ from tracker.chain.events import event_record
 from tracker.chain.records import ChainRecord
 from tracker.errors import NotFound
 from tracker.settings import Settings
-from tracker.store import Snapshot, Store
+from tracker.store import Snapshot, Store, siteurl
 from tracker.store.audit_models import AuditRecordRow
 from tracker.store.catalog import load_snapshot
 from tracker.store.chain import (
@@ -38,6 +38,7 @@ def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> d
     """A self-contained evidence bundle for one user (see ``tracker.audit.bundle``)."""
     settle(store)
     with store.read() as session:
+        settings = siteurl.resolve(settings, session)
         snapshot = load_snapshot(session)
         shas = version_hashes(session)
         rows = session.execute(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.chain.events import event_record
 from tracker.settings import Settings
-from tracker.store import Snapshot
+from tracker.store import Snapshot, siteurl
 from tracker.store.chain import (
     EVENT_COLUMNS,
     version_hashes,
@@ -91,6 +91,7 @@ def export_rows(
     session: Session, snapshot: Snapshot, settings: Settings, where: Sequence[Any]
 ) -> Iterator[dict[str, Any]]:
     """Events in chain order with the version's SHA-256, its site URL and the chain fields."""
+    settings = siteurl.resolve(settings, session)
     shas = version_hashes(session)
     query = (
         select(*EVENT_COLUMNS)

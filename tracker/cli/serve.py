@@ -100,8 +100,9 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     Example: policy-tracker demo --port 8000
     """
     from tracker.demo import build_site, create_demo_key
+    from tracker.service.serve import served
 
-    chosen = settings()
+    chosen = served(settings(), host, port)
     console().print("building the site with mkdocs …")
     site = build_site(chosen)
     console().print(f"site written to {site}")

@@ -59,7 +59,7 @@ from tracker.notices.signing import headers as signed_headers
 from tracker.notices.urls import AllowList, Destination, Resolver, destination
 from tracker.notices.webhooks import cancel_pending
 from tracker.settings import Settings
-from tracker.store import Snapshot, SnapshotCache, Store
+from tracker.store import Snapshot, SnapshotCache, Store, siteurl
 from tracker.store.models import UTCDateTime
 from tracker.store.notices import AttemptRow, DeliveryRow, EndpointRow, MessageRow
 
@@ -202,6 +202,7 @@ class Dispatcher:
                 .order_by(DeliveryRow.id)
             ).all()
             snapshot: Snapshot | None = None
+            site_url: str | None = None
             bodies: dict[str, bytes] = {}
             claims = []
             for r in rows:
@@ -210,9 +211,9 @@ class Dispatcher:
                 if body is None:
                     if snapshot is None and etype in payloads.NEEDS_CATALOG:
                         snapshot = self.snapshots.get(session)
-                    body = payloads.render(
-                        session, snapshot, etype, data, created, self.settings.site_url
-                    )
+                    if site_url is None:
+                        site_url = siteurl.resolve(self.settings, session).site_url
+                    body = payloads.render(session, snapshot, etype, data, created, site_url)
                     bodies[wid] = body
                 keys = (secret,) + ((old,) if old and old_until and old_until > now else ())
                 claims.append(Claim(did, token, attempts, until, eid, url, keys, wid, body))

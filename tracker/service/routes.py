@@ -8,7 +8,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from tracker.service.api import admin, audit, events, notices, policies, status, webhooks
 from tracker.service.fast import unavailable
@@ -16,6 +15,7 @@ from tracker.service.hosted import PAGE_ROUTES
 from tracker.service.hosted import api as links
 from tracker.service.http import api
 from tracker.service.openapi import openapi_document
+from tracker.service.sitepages import Site
 
 P = "/v1/policies/{slug:path}"
 U = "/v1/users/{user_id:path}"
@@ -95,11 +95,9 @@ API_ROUTES: list[BaseRoute] = [
 
 
 def routes(site: Path | None) -> list[BaseRoute]:
-    """The API, the hosted acceptance page, then the built site at ``/`` when there is one."""
-    found: list[BaseRoute] = [*API_ROUTES, *PAGE_ROUTES]
-    if site is not None and site.is_dir():
-        found.append(Mount("/", app=StaticFiles(directory=site, html=True), name="site"))
-    return found
+    """The API, the hosted acceptance page, then the site at ``/``: the built one when there
+    is one, and the policy pages the tracker's links name (``tracker.service.sitepages``)."""
+    return [*API_ROUTES, *PAGE_ROUTES, Mount("/", app=Site(site), name="site")]
 
 
 # No compression here: a 10,000-user batch answer takes longer to gzip in Python than to

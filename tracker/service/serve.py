@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 import uvicorn
@@ -13,6 +13,7 @@ from tracker.service.app import create_app
 from tracker.service.hosted.clientip import parse_proxies
 from tracker.service.logs import log_config
 from tracker.settings import ENV_PREFIX, Settings
+from tracker.store import siteurl
 
 
 def app_from_env() -> Starlette:
@@ -30,7 +31,39 @@ def uvicorn_options(settings: Settings, log_format: str) -> dict[str, Any]:
     }
 
 
+def served(settings: Settings, host: str, port: int) -> Settings:
+    """The settings with the public site URL this server makes true: the links the tracker
+    hands out (notices, webhooks, exports, evidence) name the host and port it listens on,
+    unless ``POLICY_TRACKER_SITE_URL`` says where the site is, or ``POLICY_TRACKER_PUBLIC_URL``
+    where this server is reached (the site is served at its ``/``)."""
+    if siteurl.configured(settings):
+        return settings
+    if settings.public_url:
+        return replace(settings, site_url=settings.public_url.rstrip("/") + "/")
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return replace(settings, site_url=f"http://{shown}:{port}/")
+
+
+def announce(settings: Settings) -> None:
+    """Record the site URL this server makes true, for the other processes (``dispatch``,
+    ``export``, ``evidence``) that share its database."""
+    if not os.environ.get(ENV_PREFIX + "SITE_URL"):
+        from datetime import UTC, datetime
+
+        from tracker.store import Store
+
+        store = Store.open(settings)
+        try:
+            store.write(lambda s: siteurl.record(s, settings.site_url, datetime.now(UTC)))
+        finally:
+            store.dispose()
+
+
 def run(settings: Settings, *, host: str, port: int, workers: int, log_format: str) -> None:
+    settings = served(settings, host, port)
+    announce(settings)
     options = uvicorn_options(settings, log_format)
     if workers > 1:
         # Worker processes rebuild the app from the environment.

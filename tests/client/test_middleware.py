@@ -211,3 +211,59 @@ async def test_when_the_tracker_is_down(user: str, fail_open: bool) -> None:
     else:
         assert r.status_code == 503 and r.json()["code"] == "tracker_unavailable"
         assert middleware.app.calls == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fail_open", [True, False])
+@pytest.mark.parametrize(
+    "case,fix",
+    [
+        ("bad key", "the API key is missing, wrong or revoked"),
+        ("read-only key", "lacks a scope"),
+        ("return URL not allowed", "policy-tracker keys app KEY_ID --return-url"),
+        ("unknown policy", "is unknown to the tracker"),
+    ],
+)
+async def test_a_misconfigured_app_lets_nobody_in(
+    tracker: Tracker,
+    user: str,
+    fail_open: bool,
+    case: str,
+    fix: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 4xx from the tracker is a configuration error, not an outage: with fail_open too,
+    the user is kept out and the log says what to fix."""
+    key = {"bad key": "ptk_wrong", "read-only key": tracker.keys["read"]}.get(
+        case, tracker.keys["app"]
+    )
+    kw: dict[str, Any] = {"fail_open": fail_open}
+    if case in ("return URL not allowed", "read-only key"):
+        # The hosted page: its link needs the write scope, and the app key allows returns
+        # to 127.0.0.1 only.
+        kw["acceptance_url"] = None
+    if case == "unknown policy":
+        kw["policies"] = ["privacy", "no-such-policy"]
+    async with AsyncTrackerClient(tracker.url, key, retry=FAST) as client:
+        middleware, _ = gate(client, **kw)
+        transport = httpx.ASGITransport(app=middleware)
+        async with httpx.AsyncClient(transport=transport, base_url="https://shop.test") as http:
+            with caplog.at_level("ERROR", logger="tracker.client.middleware"):
+                r = await http.get("/", headers={"X-User": user, "Accept": "text/html"})
+    assert r.status_code == 500 and r.json()["code"] == "tracker_misconfigured", r.text
+    assert middleware.app.calls == 0  # type: ignore[attr-defined]
+    assert fix in caplog.text, caplog.text
+    assert user in caplog.text and "kept out" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_an_outage_with_fail_open_lets_in_and_logs(
+    user: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with AsyncTrackerClient(closed_port(), "ptk_x", retry=Retry(attempts=1)) as client:
+        _, http = gate(client, fail_open=True)
+        async with http:
+            with caplog.at_level("WARNING", logger="tracker.client.middleware"):
+                r = await http.get("/", headers={"X-User": user})
+    assert r.status_code == 200
+    assert "let in without an acceptance check" in caplog.text

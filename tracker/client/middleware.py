@@ -59,8 +59,11 @@ class RequireAcceptance:
     - ``acceptance_url(user_id, policies, return_url)``: where to send a page request
       (default: a link to the tracker's hosted page from ``client.acceptance_link``); may be
       a coroutine function.
-    - ``fail_open``: when the tracker cannot be asked, let the request through (logged) if
-      True, else answer 503.
+    - ``fail_open``: when the tracker is unavailable (no answer, a timeout, a 5xx or 429 after
+      the client's retries), let the request through (logged) if True, else answer 503.
+      A 4xx answer (bad or revoked key, missing scope, return URL not allowed, unknown
+      policy) is a configuration error, never an outage: the user is kept out (500) and the
+      log says what to fix.
     """
 
     def __init__(
@@ -102,10 +105,27 @@ class RequireAcceptance:
         try:
             reply = await self._check(scope, user)
         except TrackerClientError as exc:
+            if not is_outage(exc):
+                # The tracker answered and refused: the app is misconfigured. Nobody gets in
+                # until it is fixed, whatever fail_open says.
+                log.error(
+                    "policy-tracker refused the acceptance check of user %r, who is kept out: "
+                    "%s. To fix: %s",
+                    user,
+                    exc,
+                    what_to_fix(exc),
+                )
+                await _send(send, _misconfigured())
+                return
             if not self.fail_open:
                 await _send(send, _unavailable())
                 return
-            log.warning("acceptance not checked for user %r: %s", user, exc)
+            log.warning(
+                "policy-tracker unavailable; user %r let in without an acceptance check "
+                "(fail_open=True): %s",
+                user,
+                exc,
+            )
             reply = None
         if reply is None:
             await self.app(scope, receive, send)
@@ -130,6 +150,15 @@ class RequireAcceptance:
             return ()
         forgotten = self._forgotten
         status = await self.client.status(user_id)
+        if self.policies is not None:
+            unknown = self.policies - {p.policy for p in status.policies}
+            if unknown:
+                raise TrackerClientError(
+                    f"the tracker has no policy {', '.join(sorted(unknown))} (it has "
+                    f"{', '.join(p.policy for p in status.policies) or 'none'})",
+                    status=404,
+                    code="policy_not_found",
+                )
         pending = tuple(
             p for p in status.pending if self.policies is None or p.policy in self.policies
         )
@@ -209,6 +238,48 @@ def _problem(pending: Sequence[PolicyStatus]) -> Reply:
     return 403, [(b"content-type", b"application/problem+json")], json.dumps(body).encode()
 
 
+def is_outage(exc: TrackerClientError) -> bool:
+    """Whether the tracker could not answer (network error, timeout, 5xx, 429), as opposed
+    to answering that the request is wrong (any other 4xx: a configuration error)."""
+    return exc.status is None or exc.status >= 500 or exc.status == 429
+
+
+def what_to_fix(exc: TrackerClientError) -> str:
+    """One sentence for the app's operator, from the tracker's problem code."""
+    if exc.code == "return_url_not_allowed":
+        return (
+            "allow the app's return URL for its API key: policy-tracker keys app KEY_ID "
+            "--return-url https://your.app/ (or PUT /v1/admin/keys/{key_id}/app)"
+        )
+    if exc.status == 401:
+        return (
+            "the API key is missing, wrong or revoked: create one with policy-tracker keys "
+            "create --name APP --scopes read,write and give it to the TrackerClient"
+        )
+    if exc.status == 403:
+        return (
+            "the API key lacks a scope the middleware needs (read for status, write for "
+            "acceptance links): create one with --scopes read,write"
+        )
+    if exc.status == 404:
+        return (
+            "a policy the middleware requires (policies=...) is unknown to the tracker: "
+            "check the slugs against GET /v1/policies, and that versions were synced"
+        )
+    return "check the request the app sends against the tracker's API (docs/api.md)"
+
+
+def _misconfigured() -> Reply:
+    body = {
+        "type": "urn:policy-tracker:problem:tracker_misconfigured",
+        "title": "Internal Server Error",
+        "status": 500,
+        "code": "tracker_misconfigured",
+        "detail": "policy acceptance could not be checked; the site's operators have been told",
+    }
+    return 500, [(b"content-type", b"application/problem+json")], json.dumps(body).encode()
+
+
 def _unavailable() -> Reply:
     body = {
         "type": "urn:policy-tracker:problem:tracker_unavailable",
@@ -228,4 +299,4 @@ async def _send(send: Send, reply: Reply) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["RequireAcceptance"]
+__all__ = ["RequireAcceptance", "is_outage", "what_to_fix"]

@@ -162,7 +162,7 @@ def _version(
         sha256=sha256_text(pending.text),
         significance=significance,
         significance_source=source,
-        summary=declaration.summary or _summary(commit),
+        summary=declaration.summary or _public_summary(commit, pending),
         effective=effective,
         path=pending.path,
         effective_declared=declaration.effective is not None,
@@ -183,6 +183,16 @@ class _Declarations:
                 declaration = declaration.merge(Declaration.from_message(message, commit=sha))
             self.cache[commit.sha] = declaration
         return self.cache[commit.sha]
+
+
+def _public_summary(commit: Commit, pending: Pending) -> str:
+    """The summary readers see without a Policy-Summary: the commit's subject, except that a
+    first version's subject naming the file ("Add policy/privacy.md") says nothing to them."""
+    subject = _summary(commit)
+    name = pending.path.rsplit("/", 1)[-1]
+    if pending.previous is None and (not subject or name in subject):
+        return "First published version."
+    return subject
 
 
 def _summary(commit: Commit) -> str:

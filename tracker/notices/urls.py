@@ -100,7 +100,7 @@ def check_url(url: str, allowed: AllowList) -> str:
     if parts.scheme == "http" and not allowed.host(host):
         raise InvalidInput(
             f"url: plain http is refused for {host}; use https or add the host to "
-            "webhook_allowed_hosts",
+            "POLICY_TRACKER_WEBHOOK_ALLOWED_HOSTS (the tracker's webhook_allowed_hosts setting)",
             code="invalid_url",
         )
     try:
@@ -109,7 +109,8 @@ def check_url(url: str, allowed: AllowList) -> str:
         return url  # a name: checked when resolved, before each attempt
     if not public(address) and not allowed.host(host):
         raise InvalidInput(
-            f"url: {host} is a private or loopback address; add it to webhook_allowed_hosts "
+            f"url: {host} is a private or loopback address; add it to "
+            "POLICY_TRACKER_WEBHOOK_ALLOWED_HOSTS (the tracker's webhook_allowed_hosts setting) "
             "to allow it",
             code="invalid_url",
         )

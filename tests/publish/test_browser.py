@@ -92,3 +92,39 @@ def test_reader_journey(served: str, page: Page) -> None:
         "e => getComputedStyle(e).textDecorationLine"
     )
     page.pdf(path=str(ARTIFACTS / "policy-redline.pdf"))
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_tables_banners_and_widths(served: str, width: int) -> None:
+    """The index and history tables fill the column at 1280 px with each date on one line,
+    and nothing overflows the page at 390 px; banner sentences do not run together."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            for address in ("", "privacy/history/"):
+                page.goto(served + address)
+                table = page.locator(".pt-table table").first
+                column = page.locator(".md-content__inner").first
+                box, inner = table.bounding_box(), column.bounding_box()
+                assert box is not None and inner is not None
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, (address, wide)
+                if width == 1280:
+                    assert box["width"] >= 0.9 * inner["width"], (address, box, inner)
+                    lines = page.locator(".pt-table td time").evaluate_all(
+                        "els => els.map(e => e.getClientRects().length)"
+                    )
+                    assert lines and set(lines) == {1}, (address, lines)
+                page.screenshot(
+                    path=str(
+                        ARTIFACTS
+                        / f"table-{address.strip('/').replace('/', '-') or 'index'}-{width}.png"
+                    ),
+                    full_page=True,
+                )
+            page.goto(served + "privacy/")
+            banner = page.locator(".pt-banner--upcoming").first.inner_text()
+            assert ". Until then, the version below applies." in banner, banner
+        finally:
+            browser.close()

@@ -276,8 +276,16 @@ the user. Titles and publication and effective dates are not in the chain.</p>
 {% endfor %}</tbody></table></div>
 <h2 id="notices">Notices</h2>
 {% if b.notices %}<div class="scroll" role="region" aria-labelledby="notices" tabindex="0">
-<table><thead><tr><th scope="col">Notice</th></tr></thead><tbody>{% for n in b.notices %}
-<tr><td><code>{{ n | tojson }}</code></td></tr>{% endfor %}</tbody></table></div>
+<table><thead><tr><th scope="col">#</th><th scope="col">Created</th><th scope="col">Policy</th>
+<th scope="col">Change</th><th scope="col">Significance</th><th scope="col">Summary</th>
+<th scope="col">Effective</th><th scope="col">State</th><th scope="col">Changes</th></tr>
+</thead><tbody>{% for n in b.notices %}<tr><td>{{ n.id }}</td><td>{{ n.created_at }}</td>
+<td>{{ n.title or n.policy }}</td><td>version {{ n.from_version }} to {{ n.to_version }}</td>
+<td>{{ n.significance }}{% if n.acceptance_required %} (acceptance required){% endif %}</td>
+<td>{{ n.summary }}</td><td>{{ n.effective }}</td>
+<td>{{ n.state }}{% if n.acknowledged_at %}, acknowledged {{ n.acknowledged_at }}{% endif %}</td>
+<td>{% if n.redline_url %}<a href="{{ n.redline_url }}">what changed</a>{% endif %}</td></tr>
+{% endfor %}</tbody></table></div>
 {% else %}<p>No notices.</p>{% endif %}
 <h2>Texts accepted</h2>
 {% for v in b.versions %}<details><summary>{{ v.policy }} version {{ v.version }}

@@ -55,3 +55,25 @@ def test_every_versions_json_field_is_documented() -> None:
     names |= set(schema["$defs"]["policy"]["properties"]["redlines"]["items"]["properties"])
     for name in names - {"$schema"}:
         assert f"`{name}`" in docs, f"versions.json field {name} is not in docs/versions-json.md"
+
+
+def test_the_developer_documentation_is_apart_from_the_policies(tmp_path: Path) -> None:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("POLICY_TRACKER_AS_OF", None)
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        env=env,
+        check=True,
+    )
+    policy_page = (tmp_path / "site" / "privacy" / "index.html").read_text()
+    nav = policy_page.split('<nav class="md-nav md-nav--primary"', 1)[1].split("</nav>", 1)[0]
+    assert "Privacy Policy" in nav
+    for title in ("HTTP API reference", "Evidence and audits", "versions.json", "webhooks"):
+        assert title not in nav, title
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert 'href="developers/"' in home
+    developers = (tmp_path / "site" / "developers" / "index.html").read_text()
+    for page in ("api", "audit", "hosted", "site", "versions-json", "webhooks"):
+        assert f'href="../{page}/"' in developers, page

@@ -207,7 +207,12 @@ def _walk_through_a_major_change(clone: Path, port: str, key: str) -> None:
         published = next(e for e in seen if e["type"] == "policy.version_published")
         assert published["data"]["version"] == 2 and published["data"]["policy"] == "privacy"
         assert app is not None
+        env["PATH"] = f"{clone / '.venv' / 'bin'}:{env['PATH']}"
+        for marker in ("evidence-checkpoint", "evidence-export"):
+            _run_block(marker, clone, env, port)
         _every_link_answers(clone, env, port, key, [status, *(e["data"] for e in seen)])
+        for marker in ("evidence-erase", "evidence-tamper"):
+            _run_block(marker, clone, env, port)
     finally:
         if app is not None:
             app.terminate()
@@ -233,19 +238,16 @@ def _every_link_answers(
         headers={"Authorization": f"Bearer {key}"},
         timeout=10,
     ).json()
-    env = {**env, "POLICY_TRACKER_AUDIT_SIGNING_KEY": "A" * 43 + "="}
-
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [".venv/bin/policy-tracker", *args], cwd=clone, env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"{args}\n{done.stdout}\n{done.stderr}"
-        return done.stdout
-
-    exported = [json.loads(line) for line in run("export", "--format", "jsonl").splitlines()]
-    run("checkpoint", "-o", "links-checkpoint.json")
-    run("evidence", "alice", "-o", "links-alice.json")
-    bundle = json.loads((clone / "links-alice.json").read_text())
+    done = subprocess.run(
+        [".venv/bin/policy-tracker", "export", "--format", "jsonl"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    exported = [json.loads(line) for line in done.stdout.splitlines()]
+    bundle = json.loads((clone / "alice.json").read_text())  # the README's evidence bundle
     urls = _urls([*answers, notices, exported, bundle])
     local = [u for u in urls if u.startswith(("http://127.0.0.1", "http://localhost"))]
     assert all(u.startswith(f"http://127.0.0.1:{port}/") for u in local), local
@@ -255,6 +257,72 @@ def _every_link_answers(
         if "/hooks/" in url:  # the example app's own address
             continue
         assert httpx.get(url, timeout=10).status_code == 200, url
+
+
+_VARYING = [  # what may differ between the README and a run: times, ids, keys, hashes, ports
+    (re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?"), "<time>"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}"), "<date>"),
+    (re.compile(r"erased:[0-9a-f]+"), "erased:<id>"),
+    (re.compile(r"(?:ptk|whsec)_\S+"), "<key>"),
+    (re.compile(r"\b[0-9a-f]{8,}\b"), "<hex>"),
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+]
+
+
+def _normal(line: str) -> str:
+    for pattern, placeholder in _VARYING:
+        line = pattern.sub(placeholder, line)
+    return line.rstrip()
+
+
+def _shown_commands(marker: str) -> list[tuple[str, list[str]]]:
+    """A README block's ``$`` commands (continuation lines joined) and the output shown."""
+    found: list[tuple[str, list[str]]] = []
+    for line in _block(marker).splitlines():
+        if line.startswith("$ "):
+            found.append((line[2:], []))
+        elif found and found[-1][0].endswith("\\"):
+            found[-1] = (found[-1][0][:-1] + " " + line.strip(), found[-1][1])
+        elif found:
+            found[-1][1].append(line)
+    return found
+
+
+def _run_block(marker: str, clone: Path, env: dict[str, str], port: str) -> None:
+    """Run a README block's commands in order and compare what each prints with what the
+    README shows (``…`` stands for anything; times, ids, keys, hashes and ports may differ).
+    ``export`` lines change the environment of the commands after them."""
+    for command, shown in _shown_commands(marker):
+        command = command.replace("8000", port)
+        if command.startswith("export "):
+            done = subprocess.run(
+                ["bash", "-c", f"{command} && env -0"],
+                cwd=clone,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            assert done.returncode == 0, f"{command}\n{done.stderr}"
+            env.clear()
+            for item in done.stdout.split("\0"):
+                name, sep, value = item.partition("=")
+                if sep:
+                    env[name] = value
+            continue
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True
+        )
+        failing = bool(shown) and shown[0].startswith("FAILED")
+        assert (done.returncode != 0) == failing, f"{command}\n{done.stdout}\n{done.stderr}"
+        printed = [line for line in done.stdout.splitlines() if line.strip()]
+        wanted = [re.escape(_normal(line)).replace("…", ".*?") for line in shown]
+        got = [_normal(line) for line in printed]
+        assert len(got) == len(wanted) and all(
+            re.fullmatch(w, g) for w, g in zip(wanted, got, strict=True)
+        ), (
+            f"README.md {marker}: `{command}` printed\n{done.stdout}\nbut the README shows\n"
+            + "\n".join(shown)
+        )
 
 
 def _wait_for(url: str, process: subprocess.Popen[str]) -> None:

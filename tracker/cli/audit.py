@@ -39,8 +39,9 @@ def _public_key(value: str | None, settings: Settings) -> Any:
 def checkpoint(output: Path | None, database_url: str | None) -> None:
     """Sign the audit chain's head (sequence, hash, time) with the audit key.
 
-    Prints the checkpoint as JSON; publish it somewhere the database's owners cannot
-    rewrite (a repository, a ticket, an e-mail to the DPO).
+    Prints the checkpoint as JSON, or with -o writes it to FILE and says so; publish it
+    somewhere the database's owners cannot rewrite (a repository, a ticket, an e-mail to
+    the DPO).
 
     Example: policy-tracker checkpoint -o checkpoints/2026-11-25.json
     """
@@ -49,11 +50,12 @@ def checkpoint(output: Path | None, database_url: str | None) -> None:
     with _store(database_url) as (store, settings):
         cp = make(store, settings, now())
     text = cp.dumps()
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"checkpoint #{cp.sequence} written to {output}", err=True)
-    click.echo(text, nl=False)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"checkpoint #{cp.sequence} written to {output}")
 
 
 @click.command()

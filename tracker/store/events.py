@@ -132,7 +132,7 @@ class LockedConsent:
 # transaction (as the status lookup does): SQLAlchemy's execution machinery costs several
 # times the statements themselves, and it runs while the write lock is held. The statements
 # are ``tracker.store.sql_sqlite``'s; values are bound by their columns' SQLAlchemy types
-# (``sql_sqlite.binders``), so they are stored as the ORM stores them.
+# (``sql_sqlite.bind``), so they are stored as the ORM stores them.
 
 
 def _driver(connection: Connection) -> Any:
@@ -216,8 +216,7 @@ def record(
             consent.accepted_at = now
     if connection.dialect.name == "sqlite":
         columns = tuple(values)
-        binders = sql_sqlite.binders(connection.dialect, _EVENTS, columns)
-        params = [bind(v) for bind, v in zip(binders, values.values(), strict=True)]
+        params = sql_sqlite.bind(connection.dialect, _EVENTS, columns, values.values())
         event_id = (
             _driver(connection).execute(sql_sqlite.insert_event(columns), params).fetchone()[0]
         )
@@ -230,11 +229,9 @@ def record(
             new.user_id,
             policy.id,
         )
-        binders = sql_sqlite.binders(connection.dialect, _CONSENTS, sql_sqlite.SAVE_CONSENT_COLUMNS)
-        _driver(connection).execute(
-            sql_sqlite.SAVE_CONSENT[consent.new],
-            [bind(v) for bind, v in zip(binders, saved, strict=True)],
-        )
+        columns = sql_sqlite.SAVE_CONSENT_COLUMNS
+        params = sql_sqlite.bind(connection.dialect, _CONSENTS, columns, saved)
+        _driver(connection).execute(sql_sqlite.SAVE_CONSENT[consent.new], params)
     else:  # the event and the consent in one statement
         bound = {f"e_{k}": v for k, v in values.items()}
         bound.update(

@@ -4,12 +4,12 @@ These are the hot paths (a status answer, an acceptance, chaining an event, veri
 chain) where SQLAlchemy's statement and result machinery costs more than the query. Each
 has a SQLAlchemy Core twin that ``tests/service/test_raw_sql.py`` runs beside it, on the
 same rows, and compares. Values are bound as the columns' SQLAlchemy types bind them
-(``binders``), so a raw write stores what the ORM would.
+(``bind``), so a raw write stores what the ORM would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -133,23 +133,35 @@ CHAIN_EVENTS = (
 # Values
 
 
+def bind(
+    dialect: Dialect, table: FromClause, columns: Sequence[str], values: Iterable[Any]
+) -> list[Any]:
+    """``values`` (in the order of ``columns``) as SQLAlchemy binds them for this dialect's
+    driver: a UTC datetime as SQLite's text, a JSON value as its text; the rest as they are."""
+    params = list(values)
+    for i, process in _conversions(dialect, table, tuple(columns)):
+        params[i] = process(params[i])
+    return params
+
+
 def binders(
     dialect: Dialect, table: FromClause, columns: Sequence[str]
 ) -> tuple[Callable[[Any], Any], ...]:
-    """For each column, what SQLAlchemy turns a Python value into for this dialect's
-    driver (a UTC datetime into SQLite's text, a JSON value into its text…)."""
-    return _binders(dialect, table, tuple(columns))
+    """For each column, what SQLAlchemy turns a Python value into for this dialect's driver."""
+    found = dict(_conversions(dialect, table, tuple(columns)))
+    return tuple(found.get(i, _same) for i in range(len(columns)))
 
 
 @cache
-def _binders(
+def _conversions(
     dialect: Dialect, table: FromClause, columns: tuple[str, ...]
-) -> tuple[Callable[[Any], Any], ...]:
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """The columns whose type converts a value when binding it, by position."""
     found = []
-    for name in columns:
-        type_ = table.c[name].type
-        process = type_.dialect_impl(dialect).bind_processor(dialect)
-        found.append(process if process is not None else _same)
+    for i, name in enumerate(columns):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            found.append((i, process))
     return tuple(found)
 
 

@@ -7,6 +7,7 @@ context's size as JSON, an address that parses, cross-field rules).
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -64,6 +65,15 @@ class Request(BaseModel):
                 continue
             kept = {k: prop.pop(k) for k in ("default", "description") if k in prop}
             schema["properties"][name] = {"anyOf": [prop, {"type": "null"}], **kept}
+        # The default goes into the prose: generators (openapi-typescript's defaults) read
+        # a `default` as "always present" and would make the field required to send.
+        for prop in schema.get("properties", {}).values():
+            if "default" in prop:
+                given = json.dumps(prop.pop("default"))
+                said = prop.get("description")
+                prop["description"] = (
+                    f"{said} (default: `{given}`)" if said else f"default: `{given}`"
+                )
         return schema
 
 

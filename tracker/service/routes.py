@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tracker.service.api import admin, audit, events, notices, policies, status, webhooks
 from tracker.service.fast import unavailable
@@ -97,7 +99,25 @@ API_ROUTES: list[BaseRoute] = [
 def routes(site: Path | None) -> list[BaseRoute]:
     """The API, the hosted acceptance page, then the site at ``/``: the built one when there
     is one, and the policy pages the tracker's links name (``tracker.service.sitepages``)."""
-    return [*API_ROUTES, *PAGE_ROUTES, Mount("/", app=Site(site), name="site")]
+    return [*API_ROUTES, *PAGE_ROUTES, Mount("/", app=_ApiMisses(Site(site)), name="site")]
+
+
+class _ApiMisses:
+    """In front of the site: a path a route answers for another method is a 405 problem,
+    and a path under ``/v1`` no route answers the API's 404 problem (the site at ``/``
+    would otherwise take both and answer a page's plain 404)."""
+
+    def __init__(self, site: ASGIApp):
+        self.site = site
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if any(route.matches(scope)[0] != Match.NONE for route in (*API_ROUTES, *PAGE_ROUTES)):
+                raise HTTPException(405)
+            path = scope.get("path", "")
+            if path == "/v1" or path.startswith("/v1/"):
+                raise HTTPException(404)
+        await self.site(scope, receive, send)
 
 
 # No compression here: a 10,000-user batch answer takes longer to gzip in Python than to

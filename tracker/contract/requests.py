@@ -292,13 +292,23 @@ class NewApiKeyRequest(KeyAppRequest):
 _EVENT_TYPES = "policy.version_published, acceptance.recorded, notice.created"
 
 
+# A host (a bracketed IPv6 address or a name without delimiters) and a port of 1-65535:
+# what ``tracker.notices.urls.check_url`` reads; whether the host may be reached is the
+# server's setting (webhook_allowed_hosts), which no pattern can say.
+_PORT = "0*([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+WEBHOOK_URL = (
+    "^https?://(\\[[0-9A-Fa-f:.]+\\]|[^\\x00-\\x20/:?#@\\[\\]\\\\]+)"
+    f"(:{_PORT})?([/?#][^\\x00-\\x20]*)?$"
+)
+
+
 class WebhookRequest(Request):
     url: Annotated[
         str,
         Field(
             min_length=1,
             max_length=2000,
-            pattern="^https?://[^\\x00-\\x20]+$",
+            pattern=WEBHOOK_URL,
             description="a public https URL; plain http or a private or loopback address "
             "only for hosts in webhook_allowed_hosts",
         ),

@@ -238,6 +238,9 @@ KINDS: dict[str, tuple[Edit, bool]] = {
     "truncated (last records removed, head moved back)": (
         sql(
             f"DELETE FROM audit_records WHERE seq = {HEAD}",
+            # consents name their last event (a foreign key PostgreSQL enforces)
+            "UPDATE consents SET last_event_id = NULL WHERE last_event_id IN "
+            f"(SELECT id FROM events WHERE chain_seq = {HEAD})",
             f"DELETE FROM events WHERE chain_seq = {HEAD}",
             "UPDATE audit_head SET seq = seq - 1, hash = COALESCE("
             f"(SELECT chain_hash FROM events WHERE chain_seq = {HEAD} - 1), "

@@ -7,10 +7,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 
 PG_URL = os.environ.get(
@@ -48,3 +49,19 @@ def serve(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def wait_for_health(base: str, died: Callable[[], str | None], timeout: float = 30) -> None:
+    """Wait until a tracker started in another process answers ``/healthz`` with 200;
+    ``died`` gives the process's output once it has exited (the test fails with it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        output = died()
+        assert output is None, output
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "serve did not start"
+        time.sleep(0.1)

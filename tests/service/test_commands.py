@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -15,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.gitrepo import GitRepo
-from tests.servers import free_port
+from tests.servers import free_port, wait_for_health
 from tracker import migrations
 from tracker.cli import cli
 from tracker.cli.db import db
@@ -136,16 +135,7 @@ def test_serve_creates_migrates_syncs_and_answers(tmp_path: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, proc.communicate()
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
+        wait_for_health(base, lambda: str(proc.communicate()) if proc.poll() is not None else None)
         key = run(
             keys,
             "create",

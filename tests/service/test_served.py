@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from tests.hosted.conftest import Hosted, catalog, make_app_key
-from tests.servers import free_port
+from tests.servers import free_port, wait_for_health
 from tracker.settings import Settings
 from tracker.store import Store
 
@@ -46,16 +45,7 @@ def served(settings: Settings, log: Path, **extra: str) -> Iterator[str]:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                assert proc.poll() is None, log.read_text()
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.1)
+            wait_for_health(base, lambda: log.read_text() if proc.poll() is not None else None)
             yield base
         finally:
             proc.terminate()

@@ -13,6 +13,7 @@ from typing import Any
 from tracker.cache import Cache
 from tracker.history import commits_in_range, read_catalog
 from tracker.history.links import Resolver
+from tracker.history.translations import required_languages
 from tracker.policy import Catalog, Policy, Significance, SignificanceSource, Version
 from tracker.redline import Classification, Redline, classify, compare
 from tracker.redline.cached import cached_classifier
@@ -30,6 +31,7 @@ class ChangeReport:
     declared: Significance | None
     problems: tuple[str, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=())
+    language: str | None = None  # a translation's version: its language
 
     @property
     def ok(self) -> bool:
@@ -38,6 +40,7 @@ class ChangeReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy,
+            "language": self.language,
             "change": self.label,
             "commit": self.commit,
             "sections": [s.to_dict() for s in self.redline.sections],
@@ -131,6 +134,7 @@ def check_changes(
                     else None
                 )
                 warnings, early = overtaking(policy, version)
+                late, untranslated = translation_findings(catalog, policy, version)
                 reports.append(
                     ChangeReport(
                         policy.slug,
@@ -147,11 +151,13 @@ def check_changes(
                             "fix the link (archived versions show it as text)"
                             for target in introduced
                         )
-                        + early,
-                        warnings,
+                        + early
+                        + untranslated,
+                        warnings + late,
                     )
                 )
             previous = version.text
+        reports.extend(_translation_reports(catalog, policy, wanted))
         if drafts and policy.draft is not None:
             draft = policy.draft
             redline = compare(previous, draft.text)
@@ -159,6 +165,78 @@ def check_changes(
                 reports.append(
                     ChangeReport(policy.slug, "draft", None, redline, classify(redline), None)
                 )
+    return reports
+
+
+def translation_findings(
+    catalog: Catalog, policy: Policy, version: Version
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(warnings, problems): the translations ``version`` leaves behind. A ``major`` version
+    that leaves a required translation (``translations_required``) stale fails, unless its
+    commit declares ``Policy-Translation-Pending`` for that language; any other translation
+    it leaves stale or behind is a warning."""
+    translations = catalog.translations.get(policy.slug, {})
+    required = required_languages(policy)
+    pending = catalog.translation_pending.get(version.commit, frozenset())
+    warnings: list[str] = []
+    problems: list[str] = []
+    for tag in sorted(set(translations) | set(required)):
+        translation = translations.get(tag)
+        latest = translation.latest if translation is not None else None
+        translates = latest.translates if latest is not None else None
+        if translates is not None and translates >= version.number:
+            continue
+        state = "behind" if version.significance is Significance.PATCH else "stale"
+        has = f"translates v{translates}" if translates is not None else "does not exist"
+        if (
+            version.significance is Significance.MAJOR
+            and tag in required
+            and tag.lower() not in pending
+        ):
+            problems.append(
+                f"v{version.number} is major and leaves the required {tag} translation {state} "
+                f"(it {has}); update {_translation_path(policy, tag)} to 'translates: "
+                f"{version.number}', or declare 'Policy-Translation-Pending: {tag}'"
+            )
+        else:
+            warnings.append(f"the {tag} translation is {state} after v{version.number} (it {has})")
+    return tuple(warnings), tuple(problems)
+
+
+def _translation_path(policy: Policy, tag: str) -> str:
+    return f"{policy.path.removesuffix('.md')}.{tag}.md"
+
+
+def _translation_reports(
+    catalog: Catalog, policy: Policy, wanted: Collection[str]
+) -> list[ChangeReport]:
+    """A report for each version of a translation made in the range: what it translates."""
+    reports: list[ChangeReport] = []
+    for tag, translation in sorted(catalog.translations.get(policy.slug, {}).items()):
+        previous = ""
+        for version in translation.versions:
+            if version.commit in wanted:
+                redline = compare(previous, version.text)
+                latest = policy.latest.number if policy.latest else 0
+                behind = (version.translates or 0) < latest
+                note = (
+                    (f"translates {policy.slug} v{version.translates}; the latest is v{latest}",)
+                    if behind
+                    else ()
+                )
+                reports.append(
+                    ChangeReport(
+                        policy.slug,
+                        f"{tag} v{version.number}",
+                        version.commit,
+                        redline,
+                        classify(redline),
+                        None,
+                        warnings=note,
+                        language=tag,
+                    )
+                )
+            previous = version.text
     return reports
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from tracker.errors import DeclarationError, NotFound, SourceError, TrackerError
+from tracker.languages import split_translation_path
 from tracker.timeline import Timeline, default_effective, in_force, timeline
 
 
@@ -82,7 +83,12 @@ def slug_for_path(path: str, source: str) -> str:
 
 
 def is_policy_path(path: str, source: str) -> bool:
-    return path.startswith(source.strip("/") + "/") and path.endswith(".md")
+    """A Markdown file under ``source`` that is no translation (``privacy.de.md`` is one)."""
+    return (
+        split_translation_path(path, source) is None
+        and path.startswith(source.strip("/") + "/")
+        and path.endswith(".md")
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -325,6 +331,8 @@ class Version:
     path: str = ""
     #: Whether ``effective`` was declared (``Policy-Effective``) rather than derived.
     effective_declared: bool = False
+    #: For a translation's version: the source version it translates (None for a source).
+    translates: int | None = None
 
     def is_effective(self, on: date) -> bool:
         return self.effective <= on
@@ -367,6 +375,8 @@ class Policy:
     withdrawn: bool = False
     draft: Draft | None = None
     gaps: tuple[Gap, ...] = ()
+    #: A translation's BCP 47 tag (its versions translate the policy ``slug``); None: a source.
+    language: str | None = None
 
     @property
     def title(self) -> str:
@@ -438,6 +448,10 @@ class Catalog:
     # each version's commit → the Policy-Change scopes it declared (merges: with what they
     # bring in); what the pre-merge check compares with the policies that exist
     declared_scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # each policy's translations by language (see tracker.history.translations)
+    translations: Mapping[str, Mapping[str, Policy]] = field(default_factory=dict)
+    # each commit's Policy-Translation-Pending languages (merges: with what they bring in)
+    translation_pending: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def unknown_scopes(self, commit: str) -> list[str]:
         """Scopes that ``commit``'s Policy-Change trailers name but that are no policy."""

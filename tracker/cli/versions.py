@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,9 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
 
     Example: policy-tracker log privacy --json
     """
-    policies = _policies(ctx.catalog(), policy)
+    catalog = ctx.catalog()
+    policies = _policies(catalog, policy)
+    today = now().date()
     if as_json:
         out = [
             {
@@ -56,6 +59,10 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
                 "versions": [
                     {**_version_row(v), "policy": p.slug, "path": v.path}
                     for v in reversed(p.versions)
+                ],
+                "translations": [
+                    _translation_row(p, t, today)
+                    for _, t in sorted(catalog.translations.get(p.slug, {}).items())
                 ],
             }
             for p in policies
@@ -78,7 +85,34 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
         console().print(table)
         if p.draft is not None:
             console().print(f"  [yellow]draft:[/] uncommitted edits to {p.draft.path}")
+        for tag, t in sorted(catalog.translations.get(p.slug, {}).items()):
+            row = _translation_row(p, t, today)
+            console().print(
+                f"  translation {tag} ({t.path}): v{len(t.versions)} translates "
+                f"v{row['translates']}, {row['state']}"
+                + (f" since v{row['since']}" if row["since"] else "")
+            )
         console().print()
+
+
+def _translation_row(source: Policy, translation: Policy, today: date) -> dict[str, Any]:
+    """A translation in ``log --json``: its staleness today and its versions, newest first."""
+    from tracker.history.translations import freshness
+
+    state = freshness(source, translation, today)
+    return {
+        "language": translation.language,
+        "path": translation.path,
+        "withdrawn": translation.withdrawn,
+        "state": str(state.state),
+        "translates": state.translates,
+        "source_version": state.source,
+        "since": state.since,
+        "versions": [
+            {**_version_row(v), "path": v.path, "translates": v.translates}
+            for v in reversed(translation.versions)
+        ],
+    }
 
 
 def _policy_heading(policy: Policy) -> str:

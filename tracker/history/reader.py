@@ -33,7 +33,9 @@ from tracker.history.gitio import (
     refuse_shallow,
     resolve,
 )
+from tracker.history.translations import TranslationWalk, pending_trailer, read_translations
 from tracker.history.walk import Pending, Track, Walk
+from tracker.languages import split_translation_path
 from tracker.policy import (
     Catalog,
     Declaration,
@@ -78,22 +80,36 @@ def read_catalog(
                 change.blob
                 for commit in commits
                 for change in commit.changes
-                if change.blob is not None and is_policy_path(change.path, source)
+                if change.blob is not None and _is_source(change.path, source)
             ),
         )
-        walk = Walk(source, blobs)
+        walk, translated = Walk(source, blobs), TranslationWalk(source, blobs)
         for commit in commits:
             walk.apply(commit)
+            translated.apply(commit)
         del blobs
         declarations = _Declarations(merged)
         policies = {
             track.slug: _policy(track, declarations, classify)
             for track in sorted(walk.tracks.values(), key=_slug)
         }
+        translations = read_translations(translated, policies, commits)
+        pending = {
+            commit.sha: pending_trailer(
+                [commit.message, *(m for _, m in merged.get(commit.sha, ()))]
+            )
+            for commit in commits
+        }
         if drafts and not repo.bare:
             policies = attach_drafts(repo, source, policies)
     scopes = {sha: frozenset(d.significance) for sha, d in declarations.cache.items()}
-    return Catalog(policies, head, scopes)
+    pending = {sha: tags for sha, tags in pending.items() if tags}
+    return Catalog(policies, head, scopes, translations, pending)
+
+
+def _is_source(path: str, source: str) -> bool:
+    """A policy or a translation file."""
+    return is_policy_path(path, source) or split_translation_path(path, source) is not None
 
 
 def commits_in_range(repository: str | Path, base: str | None, ref: str = "HEAD") -> list[str]:

@@ -56,6 +56,8 @@ class Pending:
     text: str
     previous: str | None
     notice_days: int
+    #: What the version is bound to besides its text (a translation: the source version).
+    binding: object = None
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Track:
     versions: list[Pending] = field(default_factory=list)
     live: bool = True
     gaps: list[Gap] = field(default_factory=list)  # deleted, then (maybe) added again
+    binding: object = None
 
 
 class Walk:
@@ -169,7 +172,8 @@ class Walk:
             self.blobs[change.blob], path=change.path, source=self.source, where=where
         )
         track.blob, track.settings = change.blob, parsed.settings
-        if parsed.text == track.text:
+        binding = self._binding(track, parsed, commit)
+        if parsed.text == track.text and binding == track.binding:
             return  # bookkeeping front matter only: no new version
         track.versions.append(
             Pending(
@@ -182,6 +186,11 @@ class Walk:
                 text=parsed.text,
                 previous=track.text,
                 notice_days=parsed.settings.notice_days,
+                binding=binding,
             )
         )
-        track.text = parsed.text
+        track.text, track.binding = parsed.text, binding
+
+    def _binding(self, track: Track, parsed: Source, commit: Commit) -> object:
+        """What a version is bound to besides its text; a policy: nothing."""
+        return None

@@ -252,9 +252,18 @@ def _print_stat(slug: str, old_label: str, new_label: str, redline: Any) -> None
     "--base", default=None, help="Report commits after this ref (default: the ref's first parent)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: the report as a pull-request comment (collapsed redlines, under 65,536 "
+    "characters); json: as --json.",
+)
 @click.option("--no-drafts", is_flag=True, help="Ignore uncommitted edits.")
 @pass_context
-def check(ctx: Context, base: str | None, as_json: bool, no_drafts: bool) -> None:
+def check(ctx: Context, base: str | None, as_json: bool, form: str, no_drafts: bool) -> None:
     """Check changes before merge: what changed, and is it declared honestly?
 
     The rule: check fails on an undeclared change that looks material (the classifier
@@ -263,9 +272,13 @@ def check(ctx: Context, base: str | None, as_json: bool, no_drafts: bool) -> Non
     is reported, not refused. Drafts are reported (with a suggested significance) but
     never fail: they carry no declaration until committed.
 
-    Example: policy-tracker check --base origin/main
+    With --format markdown the report is a pull-request comment: per change, the declared and
+    suggested significance, the sections changed, the problems and a collapsed redline.
+
+    Example: policy-tracker check --base origin/main --format markdown
     """
     from tracker.check import check_repository, failed
+    from tracker.check.markdown import render
 
     settings = ctx.settings
     reports = check_repository(
@@ -276,8 +289,10 @@ def check(ctx: Context, base: str | None, as_json: bool, no_drafts: bool) -> Non
         drafts=not no_drafts,
     )
     scope = f"{base}..{settings.ref}" if base else f"the last commit of {settings.ref}"
-    if as_json:
+    if as_json or form == "json":
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+    elif form == "markdown":
+        click.echo(render(reports, scope=scope), nl=False)
     else:
         if not reports:
             console().print(f"no policy changes in {scope}")

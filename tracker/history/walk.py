@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from tracker.errors import SourceError
+from tracker.history.formerly import former_slugs
 from tracker.history.gitio import Change, Commit
 from tracker.policy import (
     Gap,
@@ -84,9 +85,11 @@ class Walk:
         self.blobs = blobs
         self.tracks: dict[str, Track] = {}  # by current slug, withdrawn ones included
         self.live: dict[str, Track] = {}  # by current path
+        self.withdrawn_now: list[Track] = []  # by the commit being applied
 
     def apply(self, commit: Commit) -> None:
         policy = self._is_policy
+        self.withdrawn_now = []
         # Deletes and renames first: a commit may free a path or slug that it also reuses.
         for change in commit.changes:
             if change.status == "D" and policy(change.path):
@@ -122,6 +125,7 @@ class Walk:
         if track is not None:
             track.live = False
             track.gaps.append(Gap(len(track.versions), commit.committed))
+            self.withdrawn_now.append(track)
 
     def _slug_taken(self, slug: str, path: str, commit: Commit) -> None:
         other = self.tracks.get(slug)
@@ -134,6 +138,17 @@ class Walk:
     def _add(self, change: Change, commit: Commit) -> None:
         slug = slug_for_path(change.path, self.source)
         self._slug_taken(slug, change.path, commit)
+        former = self._former(slug, change, commit)
+        if former is not None:  # a rename git could not pair, declared in front matter
+            self._rename(former, slug, commit, f"{change.path} continues {former.slug!r}")
+            if any(t is former for t in self.withdrawn_now):
+                former.gaps.pop()  # deleted and renamed in one commit: never gone
+            elif former.gaps and former.gaps[-1].restored is None:
+                former.gaps[-1] = replace(former.gaps[-1], restored=commit.committed)
+            former.path, former.live = change.path, True
+            self.live[change.path] = former
+            self._content(former, change, commit)
+            return
         # A policy deleted earlier and added again continues its numbering.
         track = self.tracks.get(slug) or Track(slug, change.path)
         if not track.live and track.gaps and track.gaps[-1].restored is None:
@@ -147,22 +162,66 @@ class Walk:
         slug = slug_for_path(change.path, self.source)
         if slug != track.slug:
             self._slug_taken(slug, change.path, commit)
-            if slug in self.tracks:
-                raise SourceError(
-                    f"commit {commit.sha[:12]}: renames {change.old_path} to {change.path}, "
-                    f"but {slug!r} is a withdrawn policy with its own versions; "
-                    "pick another name for the file"
-                )
-            del self.tracks[track.slug]
-            if track.slug not in track.aliases:
-                track.aliases.append(track.slug)
-            if slug in track.aliases:
-                track.aliases.remove(slug)
-            track.slug = slug
-            self.tracks[slug] = track
+            self._rename(track, slug, commit, f"renames {change.old_path} to {change.path}")
         track.path, track.live = change.path, True
         self.live[change.path] = track
         self._content(track, change, commit)
+
+    def _rename(self, track: Track, slug: str, commit: Commit, what: str) -> None:
+        """``track`` takes ``slug``, its old slug becoming an alias."""
+        if slug == track.slug:
+            return
+        if slug in self.tracks:
+            raise SourceError(
+                f"commit {commit.sha[:12]}: {what}, but {slug!r} is a withdrawn policy with "
+                "its own versions; pick another name for the file"
+            )
+        del self.tracks[track.slug]
+        if track.slug not in track.aliases:
+            track.aliases.append(track.slug)
+        if slug in track.aliases:
+            track.aliases.remove(slug)
+        track.slug = slug
+        self.tracks[slug] = track
+
+    def _former(self, slug: str, change: Change, commit: Commit) -> Track | None:
+        """The withdrawn policy an added file's ``formerly:`` says it continues, if any."""
+        if change.blob is None:
+            return None
+        where = f"{change.path} at commit {commit.sha[:12]}"
+        parsed = parse_source(
+            self.blobs[change.blob], path=change.path, source=self.source, where=where
+        )
+        found: Track | None = None
+        for name in former_slugs(parsed.settings.extra, where=where):
+            target = self.tracks.get(name) or next(
+                (t for t in self.tracks.values() if name in t.aliases), None
+            )
+            if name == slug or (target is not None and target.path == change.path):
+                raise SourceError(f"{where}: 'formerly' names {name!r}, this policy itself")
+            if target is None:
+                raise SourceError(
+                    f"{where}: 'formerly' names {name!r}, which no policy had before this "
+                    f"commit; fix the slug (known: {', '.join(sorted(self.tracks)) or 'none'})"
+                )
+            if target.live:
+                back = target.settings.extra if target.settings else {}
+                if slug in former_slugs(back, where=where):
+                    raise SourceError(
+                        f"{where}: 'formerly' names {name!r}, whose file {target.path} says it "
+                        f"was formerly {slug!r}: a cycle; keep the one that is true"
+                    )
+                raise SourceError(
+                    f"{where}: 'formerly' names {name!r}, which is still a policy here "
+                    f"({target.path}); delete that file in the same commit or drop 'formerly'"
+                )
+            if found is not None and target is not found:
+                raise SourceError(
+                    f"{where}: 'formerly' names {found.slug!r} and {name!r}, two different "
+                    "policies; a policy continues one of them"
+                )
+            found = target
+        return found
 
     def _content(self, track: Track, change: Change, commit: Commit) -> None:
         if change.blob is None or change.blob == track.blob:
@@ -171,6 +230,16 @@ class Walk:
         parsed = parse_source(
             self.blobs[change.blob], path=change.path, source=self.source, where=where
         )
+        late = [
+            name
+            for name in former_slugs(parsed.settings.extra, where=where)
+            if name != track.slug and name not in track.aliases
+        ]
+        if late:
+            raise SourceError(
+                f"{where}: 'formerly' names {late[0]!r}, but this file was added by an earlier "
+                "commit: a rename git cannot pair is declared in the commit that adds the file"
+            )
         track.blob, track.settings = change.blob, parsed.settings
         binding = self._binding(track, parsed, commit)
         if parsed.text == track.text and binding == track.binding:

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
@@ -87,6 +88,11 @@ COPY_EVENT = (
     "commitments, chain_seq, chain_prev, chain_hash) SELECT user_id, policy_id, version_id, "
     "kind, method, created_at, commitments, {seq}, chain_prev, chain_hash FROM events "
     "WHERE chain_seq = 3"
+)
+COPY_RECORD = (
+    "INSERT INTO audit_records (seq, type, user_id, data, commitments, prev_hash, hash, "
+    "created_at) SELECT {seq}, type, user_id, data, commitments, prev_hash, hash, "
+    "created_at FROM audit_records WHERE seq = (SELECT min(seq) FROM audit_records)"
 )
 KINDS: dict[str, tuple[Edit, bool]] = {
     # name: (the edit, whether it can be caught without a checkpoint: not truncation, a rewrite
@@ -226,14 +232,7 @@ KINDS: dict[str, tuple[Edit, bool]] = {
         sql("DELETE FROM audit_records WHERE seq = (SELECT min(seq) FROM audit_records)"),
         True,
     ),
-    "audit record numbered after the head": (
-        sql(
-            "INSERT INTO audit_records (seq, type, user_id, data, commitments, prev_hash, hash, "
-            f"created_at) SELECT {HEAD} + 1, type, user_id, data, commitments, prev_hash, hash, "
-            "created_at FROM audit_records WHERE seq = (SELECT min(seq) FROM audit_records)"
-        ),
-        True,
-    ),
+    "audit record numbered after the head": (sql(COPY_RECORD.format(seq=f"{HEAD} + 1")), True),
     "head moved back": (sql("UPDATE audit_head SET seq = seq - 1 WHERE id = 1"), True),
     "truncated (last records removed, head moved back)": (
         sql(
@@ -343,4 +342,40 @@ def test_the_api_reports_what_the_cli_reports(
     assert done.exit_code == 1
     assert json.loads(done.stdout) == answer
     assert answer["ok"] is False and "after the chain head" in answer["message"]
-    # Writes go on (the next write is not refused because of the row past the head).
+
+
+@pytest.mark.parametrize("stray", ["event", "record"])
+def test_a_row_past_the_head_never_fails_a_write(
+    honest: Checkpoint, server: str, keys: dict[str, str], store: Store, stray: str
+) -> None:
+    """A row inserted by hand with the number the next write needs: over real HTTP the
+    writes that chain an event (an acceptance) and an audit record (an erasure) answer 2xx,
+    every event is sealed after the row, and ``verify`` still reports the row."""
+    copy = COPY_EVENT if stray == "event" else COPY_RECORD
+    with store.engine.begin() as conn:
+        taken = conn.execute(text(f"SELECT {HEAD}")).scalar_one() + 1
+        conn.execute(text(copy.format(seq=taken)))
+    with httpx.Client(base_url=server, headers={"Authorization": f"Bearer {keys['admin']}"}) as c:
+        before = c.get("/v1/admin/audit/verify").json()
+        assert before["ok"] is False and "after the chain head" in before["message"]
+        # First the write that needs the row's number, then the other kind.
+        writes = [("POST", "/v1/acceptances", user) for user in ("user7", "user8")]
+        writes.insert(0 if stray == "record" else 1, ("DELETE", "/v1/admin/users/user5", ""))
+        for method, path, user in writes:
+            body = {"user_id": user, "policy": "privacy", "version": 2, **EVIDENCE}
+            r = c.request(method, path, json=body if user else None)
+            assert r.status_code in (200, 201), r.text
+            flush(store.engine)  # PostgreSQL: the sealer has sealed the new event
+            with store.engine.connect() as conn:
+                unsealed = conn.execute(text("SELECT count(*) FROM events WHERE chain_seq IS NULL"))
+                assert unsealed.scalar_one() == 0
+        after = c.get("/v1/admin/audit/verify").json()
+    assert after["ok"] is False
+    # at the row, or (an event beside a record with its number) the one after it
+    assert after["problem"]["sequence"] in (taken, taken + 1), after["problem"]
+    with store.engine.connect() as conn:
+        head = conn.execute(text(f"SELECT {HEAD}")).scalar_one()
+        new = conn.execute(
+            text("SELECT min(chain_seq) FROM events WHERE user_id = 'user8'")
+        ).scalar_one()
+    assert taken < new <= head

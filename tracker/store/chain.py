@@ -6,7 +6,9 @@ once (SQLite) or leaves it to be sealed right after the commit (``tracker.store.
 ``chain_record`` appends a notice acknowledgement or an audit entry inline. Whoever seals
 takes the next sequence number from the single ``audit_head`` row, locked for the rest of its
 transaction, so the chain never forks, and a rolled-back transaction gives its number back
-(no gaps).
+(no gaps). A row inserted by hand with a number past the head does not stop writes: the
+chain goes on after it (``renumber_event``, ``sealer.past_stray_rows``), and ``verify``
+reports it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from tracker.chain.canonical import PERSONAL, commitments, digest, rfc3339
@@ -27,7 +29,13 @@ from tracker.chain.records import ChainRecord, link, make, seal
 from tracker.store import sql_sqlite
 from tracker.store.audit_models import AuditHeadRow, AuditRecordRow, CheckpointRow
 from tracker.store.models import EventRow, VersionRow
-from tracker.store.sealer import HASHED_COLUMNS, LOCK_HEAD, MOVE_HEAD, mark_unsealed
+from tracker.store.sealer import (
+    HASHED_COLUMNS,
+    LOCK_HEAD,
+    MOVE_HEAD,
+    mark_unsealed,
+    past_stray_rows,
+)
 
 _enabled = True
 EVENT_PERSONAL = PERSONAL["event"]
@@ -50,9 +58,11 @@ def chain_disabled() -> Iterator[None]:
 
 
 def _advance(session: Session) -> tuple[int, str]:
-    """The next sequence number and the previous hash; locks the head until commit."""
-    seq, hash_ = session.connection().execute(LOCK_HEAD).one()
-    return int(seq) + 1, str(hash_)
+    """The next sequence number (after any row inserted past the head by hand) and the
+    previous hash; locks the head until commit."""
+    connection = session.connection()
+    seq, hash_ = connection.execute(LOCK_HEAD).one()
+    return past_stray_rows(connection, int(seq)) + 1, str(hash_)
 
 
 def hold_head(session: Session) -> None:
@@ -109,6 +119,22 @@ def chain_event(session: Session, values: dict[str, Any], sha256: str | None) ->
     else:
         raise AssertionError("the audit head moved while the write lock was held")
     values.update(chain_seq=seq, chain_prev=prev, chain_hash=hash_)
+    connection.info[_SQLITE_KNOWN_HEAD] = (seq, hash_)
+
+
+def renumber_event(connection: Connection, values: dict[str, Any], sha256: str | None) -> None:
+    """Number an event that ``chain_event`` sealed (SQLite) after every stored row, when its
+    number is taken by a row inserted past the head by hand: the write goes on, the head
+    moves past that row, and ``verify`` keeps reporting it (it no longer links to the head).
+    """
+    taken, prev, old = values["chain_seq"], values["chain_prev"], values["chain_hash"]
+    seq = past_stray_rows(connection, int(taken)) + 1
+    data = event_data(values, sha256)
+    hash_ = link(prev, digest(event_bytes(seq, data, values["commitments"])))
+    driver: Any = connection.connection.driver_connection
+    moved = driver.execute(sql_sqlite.MOVE_CHAIN_HEAD, (seq, hash_, taken, old)).rowcount
+    assert moved == 1, "the audit head moved while the write lock was held"
+    values.update(chain_seq=seq, chain_hash=hash_)
     connection.info[_SQLITE_KNOWN_HEAD] = (seq, hash_)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import NotFound
 from tracker.store import notices, sql_sqlite
 from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
-from tracker.store.chain import chain_event
+from tracker.store.chain import chain_event, renumber_event
 from tracker.store.models import ConsentRow, EventRow, VersionRow
 from tracker.store.status import Consent
 
@@ -135,6 +136,22 @@ class LockedConsent:
 # (``sql_sqlite.bind``), so they are stored as the ORM stores them.
 
 
+def _insert_sqlite(
+    connection: Connection, columns: tuple[str, ...], values: dict[str, Any], sha256: str | None
+) -> Any:
+    """Insert a sealed event on SQLite, its id; numbered again after a row inserted past the
+    chain head by hand that took its number (``chain.renumber_event``)."""
+    params = sql_sqlite.bind(connection.dialect, _EVENTS, columns, values.values())
+    try:
+        return _driver(connection).execute(sql_sqlite.insert_event(columns), params).fetchone()[0]
+    except sqlite3.IntegrityError as exc:
+        if "events.chain_seq" not in str(exc) or values.get("chain_seq") is None:
+            raise
+    renumber_event(connection, values, sha256)
+    params = sql_sqlite.bind(connection.dialect, _EVENTS, columns, values.values())
+    return _driver(connection).execute(sql_sqlite.insert_event(columns), params).fetchone()[0]
+
+
 def _driver(connection: Connection) -> Any:
     return connection.connection.driver_connection
 
@@ -216,10 +233,7 @@ def record(
             consent.accepted_at = now
     if connection.dialect.name == "sqlite":
         columns = tuple(values)
-        params = sql_sqlite.bind(connection.dialect, _EVENTS, columns, values.values())
-        event_id = (
-            _driver(connection).execute(sql_sqlite.insert_event(columns), params).fetchone()[0]
-        )
+        event_id = _insert_sqlite(connection, columns, values, stored.sha256 if stored else None)
         saved = (
             event_id,
             consent.last_kind,

@@ -31,16 +31,18 @@ from sqlalchemy import (
     bindparam,
     cast,
     event,
+    func,
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.chain.canonical import digest as hash_body
 from tracker.chain.events import event_bytes, event_data
 from tracker.chain.records import link
 from tracker.store import sql_postgresql
-from tracker.store.audit_models import AuditHeadRow
+from tracker.store.audit_models import AuditHeadRow, AuditRecordRow
 from tracker.store.models import EventRow, VersionRow
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,21 @@ MOVE_HEAD = (
     .where(AuditHeadRow.id == 1)
     .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
 )
+_HIGHEST = select(
+    select(func.max(EventRow.chain_seq)).scalar_subquery(),
+    select(func.max(AuditRecordRow.seq)).scalar_subquery(),
+)
+
+
+def past_stray_rows(conn: Connection, seq: int) -> int:
+    """``seq`` (the head's), or the highest number an event or record holds after it.
+
+    A row numbered after the head was inserted outside the chain (``verify`` reports it):
+    the chain goes on after it rather than fail every write on the number it took. Its
+    link to the head is wrong, so ``verify`` keeps reporting it once it is inside the chain.
+    """
+    events, records = conn.execute(_HIGHEST).one()
+    return max(seq, events or 0, records or 0)
 
 
 #: What an event's hash covers: its commitments and ``tracker.chain.events.event_data``'s columns.
@@ -95,8 +112,11 @@ HASHED_COLUMNS = (
 _PENDING_COLUMNS = (EventRow.id, *HASHED_COLUMNS)
 
 
-def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE) -> int:
-    """One pass in the caller's transaction: seal up to ``limit`` pending events in id order.
+def seal_pending(
+    conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE, stray: bool = False
+) -> int:
+    """One pass in the caller's transaction: seal up to ``limit`` pending events in id order
+    (after any rows numbered past the head by hand, with ``stray``).
 
     The events are not locked row by row: the only other writers of event rows, purge and
     erasure, take the head before they touch them (``chain.hold_head``), so a pass and
@@ -104,6 +124,8 @@ def seal_pending(conn: Connection, shas: dict[int, str], limit: int = PASS_SIZE)
     """
     head = conn.execute(LOCK_HEAD).one()
     seq, prev = int(head.seq), str(head.hash)
+    if stray:
+        seq = past_stray_rows(conn, seq)
     rows = conn.execute(
         select(*_PENDING_COLUMNS).where(*PENDING).order_by(EventRow.id).limit(limit)
     ).all()
@@ -149,9 +171,17 @@ def seal_all(conn: Connection, shas: dict[int, str] | None = None) -> int:
     """Seal every pending event, one transaction per pass; how many were sealed."""
     shas = {} if shas is None else shas
     total = 0
+    stray = False
     while True:
-        with conn.begin():
-            n = seal_pending(conn, shas)
+        try:
+            with conn.begin():
+                n = seal_pending(conn, shas, stray=stray)
+        except IntegrityError:
+            if stray:
+                raise
+            stray = True  # a row inserted by hand holds a number: the pass goes after it
+            continue
+        stray = False
         total += n
         if n < PASS_SIZE:
             return total

@@ -37,10 +37,31 @@ def test_undeclared_minor_passes_undeclared_major_fails(tmp_path: Path) -> None:
     assert code == 1 and "looks major" in str(reports[0]["problems"])
 
 
+RULES = (
+    "fails on an undeclared change that looks material",
+    "on a declared patch that looks material",
+    "on a link to a policy that never existed",
+    # the overtaking rule (tests/publish/test_overtaken.py)
+    "takes effect before an earlier upcoming major version without declaring Policy-Effective",
+    "brings that version's change forward, cutting its notice period short",
+    "naming both versions and the days of notice skipped, whenever a version takes effect "
+    "before an earlier upcoming one",
+)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("`", "").split())
+
+
 def test_the_rule_is_stated_the_same_everywhere() -> None:
     root = Path(__file__).resolve().parents[1]
-    rule = "fails on an undeclared change that looks material"
-    for name in ("README.md", "docs/site.md"):
-        assert rule in " ".join((root / name).read_text(encoding="utf-8").split()), name
     help_text = CliRunner().invoke(cli, ["check", "--help"]).stdout
-    assert rule in " ".join(help_text.split())
+    for name, text in [
+        *(
+            (name, (root / name).read_text(encoding="utf-8"))
+            for name in ("README.md", "docs/site.md")
+        ),
+        ("check --help", help_text),
+    ]:
+        for rule in RULES:
+            assert rule in _words(text), f"{name} does not say: {rule}"

@@ -268,9 +268,13 @@ def check(ctx: Context, base: str | None, as_json: bool, form: str, no_drafts: b
 
     The rule: check fails on an undeclared change that looks material (the classifier
     suggests major), on a declared patch that looks material, on a link to a policy that
-    never existed, and on an invalid trailer or front matter. An undeclared minor change
-    is reported, not refused. Drafts are reported (with a suggested significance) but
-    never fail: they carry no declaration until committed.
+    never existed, on an invalid trailer or front matter, and on a version that takes
+    effect before an earlier upcoming major version without declaring Policy-Effective
+    (it brings that version's change forward, cutting its notice period short). It warns,
+    naming both versions and the days of notice skipped, whenever a version takes effect
+    before an earlier upcoming one. An undeclared minor change is reported, not refused.
+    Drafts are reported (with a suggested significance) but never fail: they carry no
+    declaration until committed.
 
     With --format markdown the report is a pull-request comment: per change, the declared and
     suggested significance, the sections changed, the problems and a collapsed redline.

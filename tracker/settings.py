@@ -42,6 +42,9 @@ class Settings:
     link_secret: str = ""
     #: Comma-separated proxy addresses or CIDR ranges whose ``X-Forwarded-For`` is believed.
     trusted_proxies: str = ""
+    #: Store users' IP addresses and user agents with their events (false: the hosted page
+    #: and the API keep neither; evidence bundles say so).
+    store_ip: bool = True
     #: Replace user ids and acceptance-link tokens in access-log paths by placeholders.
     access_log_redact: bool = True
     #: Seconds a SQLite writer waits for the lock before the store retries.

@@ -47,6 +47,7 @@ def build(
     links: dict[str, Any] | None,
     generated_at: datetime,
     site_url: str,
+    store_ip: bool = True,
 ) -> dict[str, Any]:
     """The bundle as JSON data; ``records`` pairs each chain record with its readable event."""
     return {
@@ -54,6 +55,8 @@ def build(
         "generated_at": rfc3339(generated_at),
         "user_id": user_id,
         "site_url": site_url,
+        # The tracker's setting when the bundle was made (POLICY_TRACKER_STORE_IP).
+        "stores_ip_addresses": store_ip,
         "records": [{**r.to_json(), "event": event} for r, event in records],
         "versions": versions,
         "notices": notices,
@@ -261,6 +264,9 @@ that it can be scrolled without a mouse. -#}
 <p class="{{ 'ok' if report.ok else 'bad' }}">{{ report.message }}</p>
 <p>The bundle proves the records it holds; it cannot prove that it holds every record of
 the user. Titles and publication and effective dates are not in the chain.</p>
+{% if b.stores_ip_addresses is false %}<p>This tracker is set not to store IP addresses or
+user agents (<code>POLICY_TRACKER_STORE_IP=false</code>): events it recorded so set hold
+neither.</p>{% endif %}
 <h2 id="events">Events</h2>
 <div class="scroll" role="region" aria-labelledby="events" tabindex="0">
 <table><thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">What</th>

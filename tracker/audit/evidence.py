@@ -100,6 +100,7 @@ def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> d
         links=links,
         generated_at=now,
         site_url=settings.site_url,
+        store_ip=settings.store_ip,
     )
 
 

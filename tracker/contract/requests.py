@@ -129,9 +129,26 @@ class _EventDetails(Request):
 
 
 class EventRequest(_EventDetails, _Event):
-    """An acceptance: the version is required."""
+    """An acceptance: the version is required. ``accepted_at`` comes only with method
+    ``import`` (the schema states it for generators; the service checks it, and that the
+    time is not in the future, which no schema can say)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["accepted_at"], "properties": {"accepted_at": {"type": "string"}}},
+            "then": {"required": ["method"], "properties": {"method": {"const": "import"}}},
+        }
+    )
 
     version: VersionNumber
+    accepted_at: Annotated[
+        Moment | None,
+        Field(
+            description="when the user accepted, for an acceptance imported from another "
+            "system: only with method `import` and an API key with the `admin` scope, never "
+            "in the future (default: the time the tracker records it)"
+        ),
+    ] = None
 
 
 class EventRequestOptionalVersion(_EventDetails, _Event):

@@ -154,7 +154,11 @@ OPERATIONS: list[Operation] = [
         "acceptance",
         "recordAcceptance",
         "Records that the user accepted the version. Recording the same acceptance twice in "
-        "a row stores it once (200, `created: false`).",
+        "a row stores it once (200, `created: false`). An acceptance imported from another "
+        "system keeps its original time: `accepted_at` with method `import` and an `admin` "
+        "key (`403` without one; `422` naming `accepted_at` for another method or a time in "
+        "the future); the event's `recorded_at` is that time and it is chained like any "
+        "other.",
         rq.EventRequest,
     ),
     _event(

@@ -29,6 +29,8 @@ class NewEvent:
     user_agent: str | None = None
     locale: str | None = None
     context: dict[str, Any] | None = None
+    #: When the user acted, when not now: an acceptance imported from another system.
+    at: datetime | None = None
 
 
 def event_dict(row: EventRow, snapshot: Snapshot) -> dict[str, Any]:
@@ -200,6 +202,7 @@ def record(
         assert existing is not None
         return event_dict(existing, snapshot), _consent(consent), False
     stored = snapshot.versions.get(version_id) if version_id is not None else None
+    when = new.at or now
     values: dict[str, Any] = {
         "user_id": new.user_id,
         "policy_id": policy.id,
@@ -211,7 +214,7 @@ def record(
         "user_agent": new.user_agent,
         "locale": new.locale,
         "context": new.context,
-        "created_at": now,
+        "created_at": when,
     }
     chain_event(session, values, stored.sha256 if stored else None)
     previous_kind = consent.last_kind
@@ -230,7 +233,7 @@ def record(
             accepted = standing
         else:
             consent.accepted_version_id = version_id
-            consent.accepted_at = now
+            consent.accepted_at = when
     if connection.dialect.name == "sqlite":
         columns = tuple(values)
         event_id = _insert_sqlite(connection, columns, values, stored.sha256 if stored else None)
@@ -271,7 +274,7 @@ def record(
         "user_agent": new.user_agent,
         "locale": new.locale,
         "context": new.context,
-        "recorded_at": now.isoformat(),
+        "recorded_at": when.isoformat(),
     }
     if new.kind == "accepted" and accepted is not None:
         # Closes the notices it answers and writes the ``acceptance.recorded`` outbox message.

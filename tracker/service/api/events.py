@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy.orm import Session
 
 from tracker.contract import EventRequest, EventRequestOptionalVersion
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.idempotency import Idempotency, Outcome, reply
-from tracker.service.problems import FieldError
+from tracker.service.problems import FieldError, Forbidden
 from tracker.store.events import NewEvent, record
 from tracker.store.status import policy_status
 
@@ -41,19 +43,23 @@ def _record(call: Call, kind: str) -> Reply:
     else:
         data = v.parse(EventRequestOptionalVersion, call.raw)
     slug, number = data.policy, data.version
+    idem = Idempotency.from_call(call, body)
+    state = call.state
+    now = state.now()
+    at = _original_time(call, data, now) if isinstance(data, EventRequest) else None
+    ip = v.ip(data.ip)  # checked even when not kept: a bad address is a bad request
+    keep = state.settings.store_ip
     new = NewEvent(
         user_id=v.not_reserved(data.user_id),
         kind=kind,
         method=data.method,
         api_key_id=call.key.id,
-        ip=v.ip(data.ip),
-        user_agent=data.user_agent or None,
+        ip=ip if keep else None,
+        user_agent=(data.user_agent or None) if keep else None,
         locale=data.locale,
         context=context,
+        at=at,
     )
-    idem = Idempotency.from_call(call, body)
-    state = call.state
-    now = state.now()
 
     def work(session: Session) -> Outcome:
         replayed = idem.replay(session)
@@ -81,3 +87,20 @@ def _record(call: Call, kind: str) -> Reply:
         return idem.remember(session, 201 if created else 200, result, now)
 
     return reply(state.store.write(work))
+
+
+def _original_time(call: Call, data: EventRequest, now: datetime) -> datetime | None:
+    """``accepted_at`` of an imported acceptance: only with method ``import``, only with an
+    ``admin`` key, never in the future."""
+    at = data.accepted_at
+    if at is None:
+        return None
+    if data.method != "import":
+        raise FieldError(
+            "accepted_at", "is taken only with method import (an acceptance from another system)"
+        )
+    if "admin" not in call.key.scopes:
+        raise Forbidden("an original accepted_at needs an API key with the 'admin' scope")
+    if at > now:
+        raise FieldError("accepted_at", "must not be in the future")
+    return at.astimezone(UTC)

@@ -315,8 +315,9 @@ async def accept_page(request: Request) -> Response:
         return _gone_page(
             Gone(400, "The form could not be read", "Nothing was recorded. Reload the page.")
         )
-    ip = client_ip(request)
-    agent = request.headers.get("user-agent")
+    keep = state.settings.store_ip
+    ip = client_ip(request) if keep else None
+    agent = request.headers.get("user-agent") if keep else None
     result = await run_in_threadpool(
         _decide, state, link_id, answers, ip, agent[:1024] if agent else None
     )

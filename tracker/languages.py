@@ -14,7 +14,7 @@ A translation is *current* when its latest version translates the source version
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -156,3 +156,19 @@ def staleness(translates: int, in_force: int, significances: Sequence[str]) -> S
     if material:
         return Staleness(Freshness.STALE, translates, in_force, material[0])
     return Staleness(Freshness.BEHIND, translates, in_force, translates + 1)
+
+
+def best_language(available: Iterable[str], wanted: str) -> str | None:
+    """The available tag that serves a reader asking for ``wanted`` (``de_DE``, ``de-de``):
+    the same tag, else its language alone, else another region of that language."""
+    tags = list(available)
+    want = wanted.strip().replace("_", "-").lower()
+    if not want:
+        return None
+    by_lower = {t.lower(): t for t in tags}
+    primary = want.split("-")[0]
+    if want in by_lower:
+        return by_lower[want]
+    if primary in by_lower:
+        return by_lower[primary]
+    return next((t for t in sorted(tags) if t.lower().split("-")[0] == primary), None)

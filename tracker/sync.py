@@ -8,10 +8,11 @@ can reach the tracker but not its database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session
 
 from tracker import migrations
 from tracker.cache import Cache
@@ -19,6 +20,7 @@ from tracker.errors import Conflict, TrackerError
 from tracker.policy import Catalog
 from tracker.settings import Settings
 from tracker.store import PublishResult, Store, publish
+from tracker.store.translations import publish_translations
 
 
 def read_versions(settings: Settings) -> Catalog:
@@ -41,8 +43,15 @@ def sync(settings: Settings, store: Store) -> PublishResult:
 
     A version stored with another SHA-256 is refused (``Conflict`` naming both hashes).
     """
-    policies = list(read_versions(settings))
-    return store.write(lambda session: publish(session, policies))
+    catalog = read_versions(settings)
+    policies = list(catalog)
+
+    def write(session: Session) -> PublishResult:
+        result = publish(session, policies)
+        result.translations = publish_translations(session, catalog.translations, datetime.now(UTC))
+        return result
+
+    return store.write(write)
 
 
 def prepare(

@@ -48,6 +48,7 @@ def build(
     generated_at: datetime,
     site_url: str,
     store_ip: bool = True,
+    translations: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The bundle as JSON data; ``records`` pairs each chain record with its readable event."""
     return {
@@ -59,6 +60,7 @@ def build(
         "stores_ip_addresses": store_ip,
         "records": [{**r.to_json(), "event": event} for r, event in records],
         "versions": versions,
+        "translations": translations or [],
         "notices": notices,
         "checkpoint": checkpoint.to_json() if checkpoint else None,
         "links": links,
@@ -181,7 +183,9 @@ def verify(data: Any, *, trusted: Ed25519PublicKey | None = None) -> BundleRepor
         if actual != v.get("sha256"):
             problems.append(f"versions[{i}]: the text hashes to {actual}, not {v.get('sha256')}")
         texts[actual] = v["text"]
-    report.texts = len(texts)
+    report.texts = len(texts) + _translations(
+        data.get("translations", []), records, texts, problems
+    )
     for r in records:
         sha = r.data.get("version_sha256")
         if r.type == "event" and sha is not None and sha not in texts:
@@ -192,6 +196,36 @@ def verify(data: Any, *, trusted: Ed25519PublicKey | None = None) -> BundleRepor
     if checkpoint is not None:
         report.anchored = _walk(data.get("links"), records, checkpoint, problems)
     return report
+
+
+def _translations(
+    translations: Any, records: list[ChainRecord], texts: dict[str, str], problems: list[str]
+) -> int:
+    """Check each translated text: its hash, that the source version it translates is in
+    the bundle, and that each record it answers accepted that source version in a locale.
+    Returns how many texts were checked."""
+    if not isinstance(translations, list):
+        raise BundleError("the bundle's translations is of the wrong type")
+    by_seq = {r.seq: r for r in records}
+    for i, t in enumerate(translations):
+        if not isinstance(t, dict) or not isinstance(t.get("text"), str):
+            raise BundleError(f"translations[{i}] has no text")
+        where = f"translations[{i}] ({t.get('language')} of v{t.get('translates')})"
+        actual = sha256_text(t["text"])
+        if actual != t.get("sha256"):
+            problems.append(f"{where}: the text hashes to {actual}, not {t.get('sha256')}")
+        if t.get("source_sha256") not in texts:
+            problems.append(f"{where}: the source text it translates is not in the bundle")
+        for seq in t.get("records") or []:
+            r = by_seq.get(seq)
+            if (
+                r is None
+                or r.data.get("kind") != "accepted"
+                or not r.data.get("locale")
+                or r.data.get("version_sha256") != t.get("source_sha256")
+            ):
+                problems.append(f"{where}: record {seq} is no acceptance of its source version")
+    return len(translations)
 
 
 def _walk(links: Any, records: list[ChainRecord], cp: Checkpoint, problems: list[str]) -> int:

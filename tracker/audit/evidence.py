@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker.audit import bundle
 from tracker.audit.checkpoints import settle
-from tracker.audit.export import version_url
+from tracker.audit.export import translation_url, version_url
 from tracker.chain.canonical import rfc3339
 from tracker.chain.events import event_record
 from tracker.chain.records import ChainRecord
@@ -32,6 +32,7 @@ from tracker.store.chain import (
 from tracker.store.events import event_dict
 from tracker.store.models import EventRow, VersionRow
 from tracker.store.notices import user_notices
+from tracker.store.translations import TranslationInfo, translation_of, translation_texts
 
 
 def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> dict[str, Any]:
@@ -80,6 +81,7 @@ def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> d
                     "text": v.text,
                 }
             )
+        translated = _translations(session, snapshot, settings, pairs, versions)
         notices = _notices(session, snapshot, settings, user_id)
         checkpoints = stored_checkpoints(session)
         cp = max(checkpoints, key=lambda c: c.sequence) if checkpoints else None
@@ -95,6 +97,7 @@ def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> d
         user_id=user_id,
         records=pairs,
         versions=versions,
+        translations=translated,
         notices=notices,
         checkpoint=cp,
         links=links,
@@ -102,6 +105,54 @@ def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> d
         site_url=settings.site_url,
         store_ip=settings.store_ip,
     )
+
+
+def _translations(
+    session: Session,
+    snapshot: Snapshot,
+    settings: Settings,
+    pairs: list[tuple[ChainRecord, dict[str, Any]]],
+    versions: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The exact translated texts the user accepted (an acceptance naming a ``locale``):
+    each with its SHA-256, the source version it translates and the records it answers."""
+    found: dict[int, tuple[TranslationInfo, list[int]]] = {}
+    for record, event in pairs:
+        version_id = record.data.get("version_id") if record.type == "event" else None
+        if event.get("type") != "accepted" or version_id is None:
+            continue
+        version = snapshot.versions.get(version_id)
+        recorded = datetime.fromisoformat(event["recorded_at"])
+        info = (
+            translation_of(
+                snapshot.translations, version.policy_id, version.number, event["locale"], recorded
+            )
+            if version is not None
+            else None
+        )
+        if info is not None:
+            found.setdefault(info.id, (info, []))[1].append(record.seq)
+    texts = translation_texts(session, set(found))
+    shas = {(v["policy"], v["version"]): v["sha256"] for v in versions}
+    out = []
+    for tid, (info, seqs) in sorted(found.items()):
+        slug = snapshot.by_id[info.policy_id].slug
+        out.append(
+            {
+                "policy": slug,
+                "language": info.language,
+                "number": info.number,
+                "title": info.title,
+                "published": rfc3339(info.published_at),
+                "translates": info.translates,
+                "source_sha256": shas.get((slug, info.translates)),
+                "sha256": info.sha256,
+                "url": translation_url(settings, info.language, slug, info.number),
+                "records": seqs,
+                "text": texts[tid],
+            }
+        )
+    return out
 
 
 def _notices(

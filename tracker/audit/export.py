@@ -70,6 +70,10 @@ def version_url(settings: Settings, slug: str | None, number: int | None) -> str
     return f"{settings.site_url.rstrip('/')}/{slug}/v{number}/"
 
 
+def translation_url(settings: Settings, language: str, slug: str, number: int) -> str:
+    return f"{settings.site_url.rstrip('/')}/{language}/{slug}/v{number}/"
+
+
 def export_count(session: Session, where: Sequence[Any]) -> int:
     return int(session.scalar(select(func.count()).select_from(EventRow).where(*where)) or 0)
 

@@ -25,6 +25,7 @@ from starlette.types import Message, Receive, Scope, Send
 from tracker.contract import BatchStatusRequest, refusals
 from tracker.errors import StaleCatalog
 from tracker.service import validate as v
+from tracker.service.localised import checked_locale, with_locale
 from tracker.service.problems import problem
 from tracker.service.state import AppState
 from tracker.store import sql_postgresql
@@ -98,12 +99,21 @@ def _checked(state: AppState, scope: Scope) -> tuple[Snapshot, KeyInfo, str] | N
     return snapshot, key, token
 
 
-def _one_user(snapshot: Snapshot, scope: Scope, path: str) -> tuple[str, PolicyInfo | None]:
-    """The user and the policy asked for; raises on a bad request (the router answers it)."""
+def _one_user(
+    snapshot: Snapshot, scope: Scope, path: str
+) -> tuple[str, PolicyInfo | None, str | None]:
+    """The user, the policy and the locale asked for; raises on a bad request (the router
+    answers it)."""
     user = v.user_id(path[len(PREFIX) : -len(SUFFIX)])
     raw_query: bytes = scope.get("query_string", b"")
-    slug = QueryParams(raw_query).get("policy") if raw_query else None
-    return user, snapshot.policy(slug) if slug is not None else None
+    query = QueryParams(raw_query) if raw_query else None
+    slug = query.get("policy") if query is not None else None
+    locale = query.get("locale") if query is not None else None
+    return (
+        user,
+        snapshot.policy(slug) if slug is not None else None,
+        checked_locale(locale) if locale else None,
+    )
 
 
 def answer(state: AppState, scope: Scope, path: str) -> bytes | None:
@@ -113,7 +123,7 @@ def answer(state: AppState, scope: Scope, path: str) -> bytes | None:
         return None
     snapshot = checked[0]
     try:
-        user, policy = _one_user(snapshot, scope, path)
+        user, policy, locale = _one_user(snapshot, scope, path)
     except Exception:  # a bad request: the router answers it with the right problem
         return None
     try:
@@ -123,6 +133,8 @@ def answer(state: AppState, scope: Scope, path: str) -> bytes | None:
             body = one_user_status_sqlite(cursor, snapshot, user, state.today(), policy, site)
         finally:
             cursor.close()
+        if locale:
+            body = with_locale(body, snapshot, state.today(), locale, site)
     except Exception:
         return None  # the router tries again and reports what it finds
     state.fast_answers += 1
@@ -135,13 +147,16 @@ async def answer_postgres(state: AppState, scope: Scope, path: str) -> bytes | N
     if checked is None:
         return None
     try:
-        user, policy = _one_user(checked[0], scope, path)
+        user, policy, locale = _one_user(checked[0], scope, path)
     except Exception:
         return None
     found = await _read_postgres(state, checked, [user], policy)
     if found is None:
         return None
     state.fast_answers += 1
+    if locale:
+        site = state.settings.site_url
+        return with_locale(found[0], checked[0], state.today(), locale, site)
     return found[0]
 
 

@@ -4,7 +4,7 @@ Writes go through ``Store.write(fn)`` (one transaction, retried whole on transie
 conflicts; group-committed on SQLite); reads through ``with store.read() as session``.
 """
 
-from tracker.store import audit_models, links  # their tables, on Base like the rest
+from tracker.store import audit_models, links, translations  # their tables, on Base too
 from tracker.store.catalog import PolicyInfo, Snapshot, SnapshotCache, VersionInfo, load_snapshot
 from tracker.store.engine import Store, make_engine, normalise_url
 from tracker.store.models import Base, EventKind, Method
@@ -26,4 +26,5 @@ __all__ = [
     "make_engine",
     "normalise_url",
     "publish",
+    "translations",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import NotFound, StaleCatalog
 from tracker.store.models import PolicyRow, VersionRow
 from tracker.store.publish import catalog_revision
+from tracker.store.translations import Translations, load_translations
 from tracker.timeline import Timeline, in_force, timeline
 
 
@@ -83,6 +84,7 @@ class Snapshot:
     by_slug: dict[str, PolicyInfo]
     by_id: dict[int, PolicyInfo]
     versions: dict[int, VersionInfo]  # by version id
+    translations: Translations = field(default_factory=dict)  # see store.translations
 
     def version_by_id(self, version_id: int) -> VersionInfo:
         """The version a stored row names; ``StaleCatalog`` when this snapshot predates it."""
@@ -163,6 +165,7 @@ def load_snapshot(session: Session, revision: int | None = None) -> Snapshot:
         {p.slug: p for p in policies},
         {p.id: p for p in policies},
         by_id_v,
+        load_translations(session),
     )
 
 

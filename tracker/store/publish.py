@@ -25,6 +25,8 @@ class PublishResult:
     unchanged: int = 0
     policies_created: list[str] = field(default_factory=list)
     policies_updated: list[str] = field(default_factory=list)
+    #: (slug, language, number) of new versions of translations
+    translations: list[tuple[str, str, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -35,7 +37,11 @@ class PublishResult:
         }
 
     def summary(self) -> str:
-        made = ", ".join(f"{s} v{n}" for s, n, _ in self.created) or "no new versions"
+        made = ", ".join(
+            [f"{s} v{n}" for s, n, _ in self.created]
+            + [f"{s} ({lang}) v{n}" for s, lang, n in self.translations]
+        )
+        made = made or "no new versions"
         return f"{made}; {self.unchanged} version(s) already stored"
 
 

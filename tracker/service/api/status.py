@@ -9,6 +9,7 @@ import orjson
 from tracker.contract import BatchStatusRequest
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
+from tracker.service.localised import checked_locale, with_locale
 from tracker.service.problems import FieldError
 from tracker.store.events import user_events
 from tracker.store.status import user_statuses
@@ -23,9 +24,11 @@ def user_status(call: Call) -> Reply:
     snap = state.snapshot(session)
     policy = snap.policy(slug) if slug is not None else None
     site = state.settings.site_url
-    return Reply(
-        orjson.Fragment(user_statuses(session, snap, [user], state.today(), policy, site)[0])
-    )
+    body = user_statuses(session, snap, [user], state.today(), policy, site)[0]
+    locale = call.query.get("locale")
+    if locale:
+        body = with_locale(body, snap, state.today(), checked_locale(locale), site)
+    return Reply(orjson.Fragment(body))
 
 
 def batch_status(call: Call) -> Reply:

@@ -1,0 +1,74 @@
+"""Status in the reader's language (``GET /v1/users/{id}/status?locale=de``).
+
+Each policy of the answer gains ``translation``: the text in the language that serves
+``locale`` (``de-DE`` is served by ``de``), its address on the site, the source version it
+translates and whether it is current (``current``, ``behind``, ``stale``: one rule,
+:mod:`tracker.languages`); null when the policy has no text in that language. The answer
+names the ``locale`` it was asked for. Everything but the user's consents is the same for
+every user, so each policy's part is computed once per catalog, day and locale.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import orjson
+
+from tracker.contract.fields import LANGUAGE_TAG
+from tracker.languages import best_language, staleness
+from tracker.service.problems import FieldError
+from tracker.store import PolicyInfo, Snapshot
+
+_LOCALE = re.compile(LANGUAGE_TAG)
+
+
+def checked_locale(value: str) -> str:
+    """A ``locale`` query parameter, or a 422 naming it."""
+    if not 1 <= len(value) <= 64 or not _LOCALE.fullmatch(value):
+        raise FieldError("locale", "must be a language tag such as de, de-DE or pt-BR")
+    return value
+
+
+_cache: dict[tuple[int, date, str, str], dict[int, Any]] = {}
+
+
+def translation_answer(
+    snapshot: Snapshot, policy: PolicyInfo, today: date, locale: str, site_url: str
+) -> dict[str, Any] | None:
+    """The text of ``policy`` in ``locale``'s language, or None when it has none."""
+    by_language = snapshot.translations.get(policy.id, {})
+    language = best_language(by_language, locale)
+    if language is None or not policy.versions:
+        return None
+    latest = by_language[language][-1]
+    in_force = policy.current(today) or policy.versions[-1]
+    state = staleness(latest.translates, in_force.number, [v.significance for v in policy.versions])
+    return {
+        "language": language,
+        "url": f"{site_url.rstrip('/')}/{language}/{policy.slug}/",
+        "version": latest.number,
+        "translates": latest.translates,
+        "sha256": latest.sha256,
+        "state": str(state.state),
+        "current": state.current,
+    }
+
+
+def with_locale(body: bytes, snapshot: Snapshot, today: date, locale: str, site_url: str) -> bytes:
+    """A status answer (``{"user_id", "policies": […]}``) with each policy's translation."""
+    key = (snapshot.revision, today, locale, site_url)
+    parts = _cache.get(key)
+    if parts is None:
+        if len(_cache) > 64:
+            _cache.clear()
+        parts = _cache[key] = {
+            p.id: translation_answer(snapshot, p, today, locale, site_url)
+            for p in snapshot.policies
+        }
+    data = orjson.loads(body)
+    data["locale"] = locale
+    for entry in data["policies"]:
+        entry["translation"] = parts.get(snapshot.policy(entry["policy"]).id)
+    return orjson.dumps(data)

@@ -1,0 +1,179 @@
+"""Translations in the store: each translation's versions, bound to their own SHA-256 and to
+the source version they translate (see :mod:`tracker.history.translations`).
+
+An acceptance that names a ``locale`` is bound to the text in that language: the latest
+version of the translation that translates the accepted source version and was published by
+the time of the acceptance (:func:`translation_of`). Translation versions never change once
+published (a changed one is refused, like a source version), and the chain covers the
+event's locale, version and time, so the binding is as fixed as the event itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tracker.errors import Conflict, InvalidInput
+from tracker.languages import best_language
+from tracker.policy import Policy
+from tracker.store.models import Base, PolicyRow, UTCDateTime, VersionRow
+from tracker.store.publish import bump_revision
+
+
+class TranslationVersionRow(Base):
+    __tablename__ = "translation_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "language", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id", ondelete="RESTRICT"))
+    language: Mapped[str] = mapped_column(String(35))
+    number: Mapped[int] = mapped_column(Integer)
+    translates_version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id", ondelete="RESTRICT")
+    )
+    commit: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    effective_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(500))
+    path: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class TranslationInfo:
+    """One version of a translation, without its text."""
+
+    id: int
+    policy_id: int
+    language: str
+    number: int
+    translates: int  # the source version number
+    sha256: str
+    published_at: datetime
+    title: str
+
+
+#: policy id → language → its versions, oldest first
+Translations = Mapping[int, Mapping[str, tuple[TranslationInfo, ...]]]
+
+
+def publish_translations(
+    session: Session, translations: Mapping[str, Mapping[str, Policy]], now: datetime
+) -> list[tuple[str, str, int]]:
+    """Store new versions of translations (their sources published first); a stored one
+    whose SHA-256 differs is refused. Returns (slug, language, number) of each new one."""
+    created: list[tuple[str, str, int]] = []
+    for slug, by_language in sorted(translations.items()):
+        policy_id = session.scalars(select(PolicyRow.id).where(PolicyRow.slug == slug)).first()
+        if policy_id is None:
+            raise InvalidInput(f"translations of {slug}: the policy is not published")
+        source = {
+            number: vid
+            for number, vid in session.execute(
+                select(VersionRow.number, VersionRow.id).where(VersionRow.policy_id == policy_id)
+            )
+        }
+        stored = {
+            (language, number): sha
+            for language, number, sha in session.execute(
+                select(
+                    TranslationVersionRow.language,
+                    TranslationVersionRow.number,
+                    TranslationVersionRow.sha256,
+                ).where(TranslationVersionRow.policy_id == policy_id)
+            )
+        }
+        for language, translation in sorted(by_language.items()):
+            for version in translation.versions:
+                old = stored.get((language, version.number))
+                if old is not None:
+                    if old != version.sha256:
+                        raise Conflict(
+                            f"translation {slug} ({language}) version {version.number} is "
+                            f"stored with SHA-256 {old} but the source now has "
+                            f"{version.sha256}; published versions never change",
+                            code="version_changed",
+                        )
+                    continue
+                assert version.translates is not None
+                session.add(
+                    TranslationVersionRow(
+                        policy_id=policy_id,
+                        language=language,
+                        number=version.number,
+                        translates_version_id=source[version.translates],
+                        commit=version.commit,
+                        published_at=version.published,
+                        effective_on=version.effective,
+                        title=version.title,
+                        path=version.path,
+                        text=version.text,
+                        sha256=version.sha256,
+                        created_at=now,
+                    )
+                )
+                created.append((slug, language, version.number))
+    if created:
+        session.flush()
+        bump_revision(session)
+    return created
+
+
+def load_translations(session: Session) -> dict[int, dict[str, tuple[TranslationInfo, ...]]]:
+    """Every translation version (no texts), for the catalog snapshot."""
+    found: dict[int, dict[str, list[TranslationInfo]]] = {}
+    rows = session.execute(
+        select(
+            TranslationVersionRow.id,
+            TranslationVersionRow.policy_id,
+            TranslationVersionRow.language,
+            TranslationVersionRow.number,
+            VersionRow.number,
+            TranslationVersionRow.sha256,
+            TranslationVersionRow.published_at,
+            TranslationVersionRow.title,
+        )
+        .join(VersionRow, VersionRow.id == TranslationVersionRow.translates_version_id)
+        .order_by(TranslationVersionRow.policy_id, TranslationVersionRow.number)
+    )
+    for row in rows:
+        info = TranslationInfo(*row)  # id, policy, language, number, translates, …
+        found.setdefault(info.policy_id, {}).setdefault(info.language, []).append(info)
+    return {p: {lang: tuple(vs) for lang, vs in d.items()} for p, d in found.items()}
+
+
+def translation_of(
+    translations: Translations,
+    policy_id: int,
+    version: int,
+    locale: str | None,
+    at: datetime | None = None,
+) -> TranslationInfo | None:
+    """The text in ``locale``'s language of source ``version`` as published at ``at``: the
+    latest translation version that translates it; None when there is none."""
+    by_language = translations.get(policy_id, {})
+    language = best_language(by_language, locale) if locale else None
+    if language is None:
+        return None
+    matching = [
+        t
+        for t in by_language[language]
+        if t.translates == version and (at is None or t.published_at <= at)
+    ]
+    return matching[-1] if matching else None
+
+
+def translation_texts(session: Session, ids: set[int]) -> dict[int, str]:
+    """The exact texts of translation versions, by id (evidence bundles)."""
+    if not ids:
+        return {}
+    query = select(TranslationVersionRow.id, TranslationVersionRow.text).where(
+        TranslationVersionRow.id.in_(ids)
+    )
+    return {tid: text for tid, text in session.execute(query)}

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,19 +18,20 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from tracker import history
-from tracker.cache import Cache
 from tracker.errors import TrackerError
-from tracker.publish import feed, site, versions
+from tracker.publish import site
 from tracker.publish.a11y import label_search_dialog
-from tracker.publish.config import PolicyTrackerConfig, resolve_as_of, resolve_drafts
+from tracker.publish.config import PolicyTrackerConfig
+from tracker.publish.generate import (
+    CSS_URI,
+    absolute,
+    prepare,
+    static_files,
+)
 from tracker.publish.pagecache import PageCache
 from tracker.publish.pages import PageBuilder, Redlines, redirect_html
 from tracker.publish.sections import name_sections, section_titles
-from tracker.publish.zone import localise, resolve_zone
-from tracker.redline.cached import cached_classifier
-
-CSS_URI = "assets/policy-tracker/policy-tracker.css"
+from tracker.publish.zone import resolve_zone
 
 
 def package_version() -> str:
@@ -43,8 +42,6 @@ def package_version() -> str:
     return code_version()
 
 
-VERSIONS_URI = "versions.json"
-FEED_URI = "feed.xml"
 TIMEZONE_ENV = "POLICY_TRACKER_TIMEZONE"
 
 
@@ -89,27 +86,12 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
             return files
         options = self.config
         repository = self._repository(config)
-        cache = Cache.for_repository(repository) if options.cache else Cache(None)
         with translated():
-            as_of = resolve_as_of(options.as_of, os.environ, datetime.now(UTC).date())
-            drafts = resolve_drafts(options.drafts, os.environ, self.command)
-            catalog = history.read_catalog(
-                repository,
-                source=options.source,
-                ref=options.ref,
-                drafts=drafts,
-                classify=cached_classifier(cache),
+            self.builder = prepare(
+                repository, options, self.zone, command=self.command, redlines=self.redlines
             )
-        catalog = localise(catalog, self.zone)
-        plan = site.plan(catalog, as_of, drafts=drafts, index_page=options.index_page)
-        self.redlines.cache = cache
-        self.builder = PageBuilder(
-            plan,
-            banner_days=options.banner_days,
-            feed=options.feed,
-            redlines=self.redlines,
-            source=options.source,
-        )
+        plan = self.builder.plan
+        cache = self.redlines.cache
         self.redlines.forget_except(self.builder.redline_keys())
         urls = {spec.src_uri: self._file(config, spec.src_uri).url for spec in plan}
         with translated():
@@ -207,24 +189,21 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
     def _add_static(
         self, files: Files, config: MkDocsConfig, plan: site.SitePlan, urls: dict[str, str]
     ) -> None:
-        package = resources.files("tracker.publish")
-        css = package.joinpath("assets/policy-tracker.css").read_text(encoding="utf-8")
-        files.append(File.generated(config, CSS_URI, content=css))
-        files.append(File.generated(config, versions.SCHEMA_NAME, content=versions.schema_text()))
         by_uri = files.src_uris
-        site_url = config.site_url or None
 
         def url(src_uri: str) -> str:
             file = by_uri.get(src_uri) if src_uri else None
             path = file.url if file is not None else urls.get(src_uri, src_uri)
-            path = "" if path == "./" else path
-            return (site_url.rstrip("/") + "/" + path) if site_url else (path or "./")
+            return absolute(config.site_url or None, path)
 
-        document = versions.build(plan, url, site_url=site_url)
-        files.append(File.generated(config, VERSIONS_URI, content=versions.dumps(document)))
-        if self.config.feed:
-            text = feed.build(plan, url, site_name=config.site_name, site_url=site_url)
-            files.append(File.generated(config, FEED_URI, content=text))
+        for generated in static_files(
+            plan,
+            url,
+            site_name=config.site_name,
+            site_url=config.site_url or None,
+            feed_on=self.config.feed,
+        ):
+            files.append(File.generated(config, generated.uri, content=generated.text))
         for old, new in site.redirects(plan):
             stub = File(old, None, config.site_dir, config.use_directory_urls)
             target = get_relative_url(urls[new], stub.url)

@@ -10,9 +10,9 @@ from starlette.testclient import TestClient
 
 from tests.api import Api
 from tests.service.helpers import Clock, payload, policy, version
+from tracker.answers.status import iso_utc
 from tracker.service.app import create_app
 from tracker.settings import Settings
-from tracker.store.status import iso_utc
 
 
 @given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9999, 12, 31)))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.answers.notices import notice_dict
 from tracker.audit import bundle
 from tracker.audit.checkpoints import settle
 from tracker.audit.export import translation_url, version_url
@@ -158,7 +159,8 @@ def _translations(
 def _notices(
     session: Session, snapshot: Snapshot, settings: Settings, user_id: str
 ) -> list[dict[str, Any]]:
-    return user_notices(session, snapshot, user_id, state="all", site_url=settings.site_url)
+    rows = user_notices(session, user_id, state="all")
+    return [notice_dict(r, snapshot, settings.site_url) for r in rows]
 
 
 def _digests(session: Session, shas: dict[int, str], start: int, end: int) -> list[str]:

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.answers.notices import redline_url
 from tracker.store.catalog import Snapshot
-from tracker.store.notices import EVENT_TYPES, NoticeRow, redline_url
+from tracker.store.notices import EVENT_TYPES, NoticeRow
 
 
 @cache

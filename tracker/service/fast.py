@@ -22,6 +22,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from tracker.answers.status import encoder_for, one_user_status_sqlite, postgres_statuses
 from tracker.contract import BatchStatusRequest, refusals
 from tracker.errors import StaleCatalog
 from tracker.service import validate as v
@@ -32,11 +33,7 @@ from tracker.store import sql_postgresql
 from tracker.store.catalog import PolicyInfo, Snapshot
 from tracker.store.engine import StoreUnavailable
 from tracker.store.keys import KeyInfo
-from tracker.store.status import (
-    encoder_for,
-    one_user_status_sqlite,
-    read_postgres_rows,
-)
+from tracker.store.status import read_postgres_rows
 
 PREFIX = "/v1/users/"
 SUFFIX = "/status"
@@ -180,22 +177,18 @@ async def _read_postgres(
         raise
     except Exception:
         return None  # a connection lost: the router answers (and reports what it finds)
-    site = state.settings.site_url
-    try:
-        found = read_postgres_rows(rows, snapshot, site)
-    except StaleCatalog:
-        found = None
-    if found is None or found.revision != snapshot.revision:
+    found = read_postgres_rows(rows)
+    if found.revision != snapshot.revision:
         state.snapshots.expire()
         return None
     if not found.key_live:
         state.forget_key(token)
         return None
-    encoder = encoder_for(snapshot, state.today(), site)
-    listed = [policy] if policy is not None else encoder.listed
+    site = state.settings.site_url
     try:
-        return encoder.users(users, listed, found.consents, found.pending)
-    except StaleCatalog:  # a consent naming a version newer than the snapshot
+        encoder = encoder_for(snapshot, state.today(), site)
+        return postgres_statuses(encoder, found, users, policy)
+    except StaleCatalog:  # a consent or notice naming a version newer than the snapshot
         state.snapshots.expire()
         return None
 

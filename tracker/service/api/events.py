@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from tracker.answers.status import policy_status
 from tracker.contract import EventRequest, EventRequestOptionalVersion
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.idempotency import Idempotency, Outcome, reply
 from tracker.service.problems import FieldError, Forbidden
 from tracker.store.events import NewEvent, record
-from tracker.store.status import policy_status
 
 
 def accept(call: Call) -> Reply:

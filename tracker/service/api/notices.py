@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracker.answers.notices import notice_dict
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.problems import FieldError
 from tracker.store.notices import (
     NOTICE_STATES,
     acknowledge,
-    notice_dict,
     notice_stats,
     user_notices,
 )
@@ -27,15 +27,9 @@ def list_notices(call: Call) -> dict[str, Any]:
     with app.store.read() as session:
         snap = app.snapshots.get(session)
         policy = snap.policy(slug) if slug is not None else None
-        found = user_notices(
-            session,
-            snap,
-            user,
-            state=state,
-            policy_id=policy.id if policy else None,
-            site_url=app.settings.site_url,
-        )
-    return {"user_id": user, "notices": found}
+        rows = user_notices(session, user, state=state, policy_id=policy.id if policy else None)
+    site = app.settings.site_url
+    return {"user_id": user, "notices": [notice_dict(r, snap, site) for r in rows]}
 
 
 def ack(call: Call) -> Reply:

@@ -6,13 +6,13 @@ from typing import Any
 
 import orjson
 
+from tracker.answers.status import user_statuses
 from tracker.contract import BatchStatusRequest
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.localised import checked_locale, with_locale
 from tracker.service.problems import FieldError
 from tracker.store.events import user_events
-from tracker.store.status import user_statuses
 
 
 def user_status(call: Call) -> Reply:

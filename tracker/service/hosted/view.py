@@ -15,11 +15,12 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.answers.status import policy_status
 from tracker.redline import compare, render_html
 from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
 from tracker.store.links import KeyApp, Link
 from tracker.store.models import VersionRow
-from tracker.store.status import NO_CONSENT, consents_for, policy_status
+from tracker.store.status import NO_CONSENT, consents_for
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
 _HEADING = re.compile(r"<(/?)h([1-6])\b")

@@ -5,12 +5,11 @@ row per webhook message (``outbox_messages``) and one per message and endpoint
 (``webhook_deliveries``), written in the same transaction as the event they announce.
 
 ``tables`` (the rows), ``outbox`` (messages and deliveries), ``fanout`` (when versions are
-stored), ``acceptance`` (when a user accepts), ``queries`` (reading and acknowledging) and
-``answers`` (a notice as the API answers it).
+stored), ``acceptance`` (when a user accepts) and ``queries`` (reading and acknowledging).
+A notice as the API answers it is ``tracker.answers.notices``.
 """
 
 from tracker.store.notices.acceptance import on_acceptance
-from tracker.store.notices.answers import notice_dict, notice_state, pending_dict, redline_url
 from tracker.store.notices.fanout import lock_fan_out, on_versions_created
 from tracker.store.notices.outbox import announce, enqueue, subscribers
 from tracker.store.notices.queries import (
@@ -46,15 +45,11 @@ __all__ = [
     "announce",
     "enqueue",
     "lock_fan_out",
-    "notice_dict",
-    "notice_state",
     "notice_stats",
     "on_acceptance",
     "on_versions_created",
-    "pending_dict",
     "pending_notices",
     "pending_sql",
-    "redline_url",
     "subscribers",
     "user_notices",
 ]

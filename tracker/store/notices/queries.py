@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     and_,
@@ -18,12 +18,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import NotFound
 from tracker.store import sql_postgresql, sql_sqlite
 from tracker.store.chain import chain_notice_ack
-from tracker.store.notices.answers import notice_dict, pending_dict
 from tracker.store.notices.tables import NoticeRow
-
-if TYPE_CHECKING:  # catalog imports publish, which imports the fan-out
-    from tracker.store.catalog import Snapshot
-
 
 _PENDING = (NoticeRow.acknowledged_at.is_(None), NoticeRow.closed_at.is_(None))
 # SQLite allows 32,766 bound parameters; stay well below on every database.
@@ -38,27 +33,24 @@ def pending_sql(dialect: str, count: int, with_policy: bool) -> str:
 
 
 def pending_notices(
-    cursor: Any,
-    dialect: str,
-    snapshot: Snapshot,
-    user_ids: Sequence[str],
-    policy_id: int | None = None,
-    site_url: str = "",
-) -> dict[tuple[str, int], list[dict[str, Any]]]:
-    """Pending notices of many users by (user, policy): one indexed query per chunk.
+    cursor: Any, dialect: str, user_ids: Sequence[str], policy_id: int | None = None
+) -> dict[tuple[str, int], list[Sequence[Any]]]:
+    """Pending notices of many users by (user, policy), as rows of ``pending_sql``'s
+    columns (``tracker.answers.notices.pending_dict`` formats one): one indexed query per
+    chunk.
 
     Part of every status answer, so it is read with a DB-API ``cursor`` inside the
     caller's transaction (``tracker.store.status.driver_cursor``): loading ORM objects
     cost half of a status request.
     """
-    out: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    out: dict[tuple[str, int], list[Sequence[Any]]] = {}
     unique = list(dict.fromkeys(user_ids))
     for start in range(0, len(unique), _CHUNK):
         chunk = unique[start : start + _CHUNK]
         params: list[Any] = [*chunk, policy_id] if policy_id is not None else chunk
         cursor.execute(pending_sql(dialect, len(chunk), policy_id is not None), params)
         for row in cursor.fetchall():
-            out.setdefault((row[1], row[2]), []).append(pending_dict(snapshot, site_url, row))
+            out.setdefault((row[1], row[2]), []).append(row)
     return out
 
 
@@ -66,14 +58,8 @@ NOTICE_STATES = ("pending", "acknowledged", "superseded", "accepted", "all")
 
 
 def user_notices(
-    session: Session,
-    snapshot: Snapshot,
-    user_id: str,
-    *,
-    state: str = "pending",
-    policy_id: int | None = None,
-    site_url: str = "",
-) -> list[dict[str, Any]]:
+    session: Session, user_id: str, *, state: str = "pending", policy_id: int | None = None
+) -> list[NoticeRow]:
     """A user's notices, oldest first: pending ones, those in another state, or all."""
     query = select(NoticeRow).where(NoticeRow.user_id == user_id)
     if policy_id is not None:
@@ -84,8 +70,7 @@ def user_notices(
         query = query.where(NoticeRow.acknowledged_at.is_not(None))
     elif state in ("superseded", "accepted"):
         query = query.where(NoticeRow.acknowledged_at.is_(None), NoticeRow.closed_reason == state)
-    rows = session.scalars(query.order_by(NoticeRow.id))
-    return [notice_dict(r, snapshot, site_url) for r in rows]
+    return list(session.scalars(query.order_by(NoticeRow.id)))
 
 
 def acknowledge(

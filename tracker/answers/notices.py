@@ -1,15 +1,15 @@
-"""A notice as the API answers it (plain data: ids resolved through the catalog snapshot)."""
+"""A notice as the API answers it (plain data: ids resolved through the catalog snapshot),
+from a ``NoticeRow`` or a row of the pending-notices lookup."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from tracker.store.notices.tables import SIGNIFICANT, NoticeRow
-
-if TYPE_CHECKING:  # catalog imports publish, which imports the fan-out
-    from tracker.store.catalog import Snapshot
+from tracker.store.catalog import Snapshot
+from tracker.store.notices import SIGNIFICANT, NoticeRow
+from tracker.store.status import utc
 
 
 def redline_url(site_url: str, slug: str, old: int, new: int) -> str:
@@ -80,11 +80,4 @@ def pending_dict(snapshot: Snapshot, site_url: str, row: Sequence[Any]) -> dict[
     """A pending notice from a row of ``pending_sql``'s columns."""
     nid, uid, pid, from_v, to_v, sig, required, created = row
     ids = (nid, uid, pid, from_v, to_v)
-    return _notice_dict(snapshot, site_url, ids, sig, bool(required), "pending", _utc(created))
-
-
-def _utc(value: datetime | str) -> datetime:
-    """A timestamp as the driver gives it (SQLite: naive UTC text) → aware UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return _notice_dict(snapshot, site_url, ids, sig, bool(required), "pending", utc(created))

@@ -38,6 +38,12 @@ class Settings:
     public_url: str = ""
     #: Seconds an acceptance link stays valid.
     acceptance_link_seconds: int = 900
+    #: Seconds a console sign-in link stays valid (``policy-tracker console-link``).
+    console_link_seconds: int = 900
+    #: A console session ends after this many seconds without a request …
+    console_idle_seconds: int = 1800
+    #: … and this many seconds after sign-in, whichever comes first.
+    console_session_seconds: int = 12 * 3600
     #: Secret that signs acceptance links; empty: one is generated and kept in the database.
     link_secret: str = ""
     #: Comma-separated proxy addresses or CIDR ranges whose ``X-Forwarded-For`` is believed.

@@ -30,12 +30,14 @@ def reacceptance(
     now: datetime,
     *,
     chunk: int = 500,
+    by: str | None = None,
 ) -> dict[str, Any]:
     """Make the users (or every user who accepted the policy) need acceptance again.
 
     Each user gets a chained ``withdrawn`` event with method ``reacceptance`` (the status
     answer says ``withdrawn``, ``needs_acceptance: true``); one chained audit entry keeps
-    the reason and how many users it covered.
+    the reason and how many users it covered (and ``by``, who asked, when given: the
+    console names the person signed in).
     """
     if not reason.strip(" \t\n\r\f\v"):  # as the OpenAPI pattern says: ASCII whitespace
         raise InvalidInput("reason: is required")
@@ -71,6 +73,8 @@ def reacceptance(
             "users": forced,
             "at": rfc3339(now),
         }
+        if by is not None:
+            entry["by"] = by
         return chain_record(session, "audit", entry, now).seq
 
     seq = store.write(note)

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tracker.console import ROUTES as CONSOLE_ROUTES
 from tracker.service.api import admin, audit, events, notices, policies, status, webhooks
 from tracker.service.fast import unavailable
 from tracker.service.hosted import PAGE_ROUTES
@@ -97,9 +98,15 @@ API_ROUTES: list[BaseRoute] = [
 
 
 def routes(site: Path | None) -> list[BaseRoute]:
-    """The API, the hosted acceptance page, then the site at ``/``: the built one when there
-    is one, and the policy pages the tracker's links name (``tracker.service.sitepages``)."""
-    return [*API_ROUTES, *PAGE_ROUTES, Mount("/", app=_ApiMisses(Site(site)), name="site")]
+    """The API, the hosted acceptance page, the console, then the site at ``/``: the built
+    one when there is one, and the policy pages the tracker's links name
+    (``tracker.service.sitepages``)."""
+    return [
+        *API_ROUTES,
+        *PAGE_ROUTES,
+        *CONSOLE_ROUTES,
+        Mount("/", app=_ApiMisses(Site(site)), name="site"),
+    ]
 
 
 class _ApiMisses:
@@ -112,7 +119,10 @@ class _ApiMisses:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if any(route.matches(scope)[0] != Match.NONE for route in (*API_ROUTES, *PAGE_ROUTES)):
+            if any(
+                route.matches(scope)[0] != Match.NONE
+                for route in (*API_ROUTES, *PAGE_ROUTES, *CONSOLE_ROUTES)
+            ):
                 raise HTTPException(405)
             path = scope.get("path", "")
             if path == "/v1" or path.startswith("/v1/"):

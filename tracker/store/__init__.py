@@ -4,7 +4,13 @@ Writes go through ``Store.write(fn)`` (one transaction, retried whole on transie
 conflicts; group-committed on SQLite); reads through ``with store.read() as session``.
 """
 
-from tracker.store import audit_models, links, translations  # their tables, on Base too
+from tracker.store import (  # their tables, on Base like the rest
+    audit_models,
+    console,
+    dashboard,
+    links,
+    translations,
+)
 from tracker.store.catalog import PolicyInfo, Snapshot, SnapshotCache, VersionInfo, load_snapshot
 from tracker.store.engine import Store, make_engine, normalise_url
 from tracker.store.models import Base, EventKind, Method
@@ -21,6 +27,8 @@ __all__ = [
     "Store",
     "VersionInfo",
     "audit_models",
+    "console",
+    "dashboard",
     "links",
     "load_snapshot",
     "make_engine",

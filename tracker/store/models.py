@@ -124,8 +124,8 @@ class EventRow(Base):
     __table_args__ = (
         # A user's history in order (events endpoint, cursor pagination).
         Index("ix_events_user_id_id", "user_id", "id"),
-        # Version stats.
-        Index("ix_events_version_id_kind", "version_id", "kind"),
+        # Version stats, and a version's acceptances of a day (the console's adoption curve).
+        Index("ix_events_version_id_kind_created_at", "version_id", "kind", "created_at"),
         # The audit chain in order (verify, export); unique: the chain never forks.
         Index("ix_events_chain_seq", "chain_seq", unique=True),
     )

@@ -1,0 +1,297 @@
+"""The console's pages: the overview, a version, webhooks, keys (reads only)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.responses import Response, StreamingResponse
+
+from tracker.console.auth import Ctx
+from tracker.console.charts import Series, adoption_chart, legend, legend_swatch
+from tracker.console.host import Host
+from tracker.errors import InvalidInput, NotFound
+from tracker.inputs import has_control
+from tracker.notices.webhooks import list_deliveries, list_endpoints
+from tracker.store import PolicyInfo, VersionInfo
+from tracker.store import dashboard as d
+from tracker.store.events import version_stats
+from tracker.store.keys import list_keys
+from tracker.store.links import app_settings
+from tracker.store.notices.queries import notice_stats
+
+MAX_PAGE = 1_000_000
+
+
+def _shown(policy: PolicyInfo, today: date) -> list[tuple[str, VersionInfo]]:
+    line = policy.timeline(today)
+    shown = [("in force", policy.version(line.current))] if line.current else []
+    return shown + [("upcoming", policy.version(n)) for n in line.upcoming]
+
+
+def _figures(session: Session, policy: PolicyInfo, version: VersionInfo) -> dict[str, Any]:
+    return {
+        **version_stats(session, policy, version),
+        "notices": notice_stats(session, version.id),
+        "deadline": policy.takes_effect(version),
+    }
+
+
+def overview(ctx: Ctx) -> Response:
+    h = ctx.host
+    today, now = h.today(), h.now()
+    with h.store.read() as session:
+        snapshot = h.snapshot(session)
+        policies = [
+            (p, [(label, v, _figures(session, p, v)) for label, v in _shown(p, today)])
+            for p in snapshot.policies
+        ]
+        chain = d.chain_state(session)
+        deliveries = d.deliveries_since(session, now - timedelta(hours=24))
+    age = now - chain.checkpoint_time if chain.checkpoint_time else None
+    return ctx.page(
+        "overview.html",
+        nav="overview",
+        policies=policies,
+        chain=chain,
+        checkpoint_age=_age(age),
+        deliveries=deliveries,
+    )
+
+
+def _age(delta: timedelta | None) -> str | None:
+    if delta is None:
+        return None
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+# ---------------------------------------------------------------------------
+# A version
+
+
+def _find(h: Host, session: Session, slug: str, number: int) -> tuple[PolicyInfo, VersionInfo]:
+    policy = h.snapshot(session).policy(slug)
+    if not 1 <= number <= len(policy.versions):
+        raise NotFound(f"{policy.title} has no version {number}")
+    return policy, policy.version(number)
+
+
+def _number(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        raise NotFound(f"there is no version {value[:40]!r}")
+    return int(value)
+
+
+def search_term(value: str | None) -> str:
+    term = (value or "").strip()
+    if len(term) > d.SEARCH_MAX or has_control(term):
+        raise InvalidInput(f"search: at most {d.SEARCH_MAX} characters, without control characters")
+    return term
+
+
+def page_number(value: str | None) -> int:
+    if value is None or value == "":
+        return 1
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value[:9]) <= MAX_PAGE:
+        raise InvalidInput(f"page: must be a whole number from 1 to {MAX_PAGE:,}")
+    return int(value)
+
+
+def previous_major(policy: PolicyInfo, version: VersionInfo) -> VersionInfo | None:
+    earlier = [v for v in policy.versions[: version.number - 1] if v.significance == "major"]
+    return earlier[-1] if earlier else None
+
+
+@dataclass(frozen=True)
+class Curve:
+    version: VersionInfo
+    users_by_day: list[tuple[int, date, int, int]]  # (day n, date, that day, cumulative)
+
+
+def _curve(session: Session, version: VersionInfo, today: date, days: int | None) -> Curve:
+    start = version.published_at.date()
+    counts = dict(d.adoption(session, version.id, today))
+    last = (today - start).days if days is None else days
+    rows, total = [], 0
+    for n in range(0, max(0, last) + 1):
+        day = start + timedelta(days=n)
+        total += counts.get(day, 0) if day <= today else 0
+        rows.append((n, day, counts.get(day, 0), total))
+    # Acceptances before publication (imported ones) count from day 0.
+    early = sum(c for day, c in counts.items() if day < start)
+    return Curve(version, [(n, dt, c, t + early) for n, dt, c, t in rows])
+
+
+def _refresh(h: Host, versions: list[VersionInfo], today: date) -> None:
+    with h.store.read() as session:
+        due = [v.id for v in versions if d.rollup_due(session, v.id, today)]
+    for version_id in due:
+
+        def work(session: Session, version_id: int = version_id) -> None:
+            d.refresh_adoption(session, version_id, today)
+
+        h.store.write(work)
+
+
+def version_page(ctx: Ctx) -> Response:
+    h, query = ctx.host, ctx.request.query_params
+    number = _number(str(ctx.request.path_params["n"]))
+    term = search_term(query.get("q"))
+    page_no = page_number(query.get("page"))
+    today = h.today()
+    with h.store.read() as session:
+        policy, version = _find(h, session, str(ctx.request.path_params["slug"]), number)
+    major = previous_major(policy, version)
+    _refresh(h, [v for v in (version, major) if v is not None], today)
+    with h.store.read() as session:
+        figures = _figures(session, policy, version)
+        total = (
+            d.must_accept_count(session, policy, version, term)
+            if term
+            else figures["needs_acceptance"]
+        )
+        pages = max(1, -(-total // d.PAGE_SIZE))
+        if page_no > pages:
+            raise NotFound(f"page {page_no} is past the last page ({pages})")
+        users = (
+            d.must_accept(session, policy, version, search=term, offset=(page_no - 1) * d.PAGE_SIZE)
+            if policy.acceptance_required
+            else []
+        )
+        curve = _curve(session, version, today, None)
+        days = len(curve.users_by_day) - 1
+        before = _curve(session, major, today, days) if major else None
+    base = f"/console/policies/{policy.slug}/versions/{version.number}"
+    return ctx.page(
+        "version.html",
+        nav="",
+        policy=policy,
+        version=version,
+        figures=figures,
+        major=major,
+        chart=_chart(policy, figures["users"], curve, before),
+        rows=_table(figures["users"], curve, before),
+        users=users,
+        total=total,
+        term=term,
+        page_no=page_no,
+        pages=pages,
+        base=base,
+        site_url=h.settings.site_url.rstrip("/"),
+    )
+
+
+def _share(count: int, users: int) -> float:
+    return count / users if users else 0.0
+
+
+def _chart(policy: PolicyInfo, users: int, curve: Curve, before: Curve | None) -> dict[str, Any]:
+    series = [
+        Series(
+            f"Version {curve.version.number}",
+            [(n, _share(t, users)) for n, _, _, t in curve.users_by_day],
+        )
+    ]
+    if before is not None:
+        series.append(
+            Series(
+                f"Version {before.version.number} (previous major)",
+                [(n, _share(t, users)) for n, _, _, t in before.users_by_day],
+            )
+        )
+    title = f"{policy.title}: share of users who accepted, by day since publication"
+    return {
+        "svg": adoption_chart(title, series),
+        "legend": [(label, legend_swatch(c, dash, m)) for label, c, dash, m in legend(series)],
+    }
+
+
+def _table(users: int, curve: Curve, before: Curve | None) -> list[dict[str, Any]]:
+    prior = {n: t for n, _, _, t in before.users_by_day} if before else {}
+    return [
+        {
+            "n": n,
+            "day": day,
+            "new": new,
+            "total": total,
+            "share": _share(total, users),
+            "before": _share(prior[n], users) if n in prior else None,
+        }
+        for n, day, new, total in curve.users_by_day
+    ]
+
+
+def must_accept_csv(ctx: Ctx) -> Response:
+    h, query = ctx.host, ctx.request.query_params
+    number = _number(str(ctx.request.path_params["n"]))
+    term = search_term(query.get("q"))
+    with h.store.read() as session:
+        policy, version = _find(h, session, str(ctx.request.path_params["slug"]), number)
+
+    def lines() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["user_id", "last_decision", "accepted_version", "notice"])
+        offset = 0
+        with h.store.read() as session:
+            while True:
+                rows = d.must_accept(
+                    session, policy, version, search=term, offset=offset, limit=5000
+                )
+                for r in rows:
+                    writer.writerow(
+                        [r.user_id, r.last_kind or "", r.accepted_version or "", r.notice]
+                    )
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+                if len(rows) < 5000:
+                    return
+                offset += len(rows)
+
+    name = f"{policy.slug.replace('/', '-')}-v{version.number}-must-accept.csv"
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Webhooks and keys
+
+
+def webhooks(ctx: Ctx) -> Response:
+    h = ctx.host
+    now = h.now()
+    with h.store.read() as session:
+        endpoints = list_endpoints(session, now)
+        figures = d.endpoint_figures(session, now - timedelta(days=7))
+        dead, more = list_deliveries(session, "dead", limit=100)
+    return ctx.page(
+        "webhooks.html",
+        nav="webhooks",
+        endpoints=endpoints,
+        figures=figures,
+        dead=dead,
+        more_dead=more is not None,
+    )
+
+
+def keys(ctx: Ctx, created: tuple[str, Any] | None = None) -> Response:
+    with ctx.host.store.read() as session:
+        found = list_keys(session)
+        apps = app_settings(session)
+    return ctx.page("keys.html", nav="keys", keys=found, apps=apps, created=created)

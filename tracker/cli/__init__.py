@@ -12,7 +12,19 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import audit, backup, console, db, keys, serve, site, start, versions, webhooks
+from tracker.cli import (
+    audit,
+    backup,
+    console,
+    db,
+    imports,
+    keys,
+    serve,
+    site,
+    start,
+    versions,
+    webhooks,
+)
 from tracker.cli.common import Context, TrackerGroup, repository_options
 from tracker.settings import Settings
 
@@ -32,7 +44,7 @@ def cli(
     ctx.obj = Context(settings, debug)
 
 
-for _module in (start, versions, serve, db, keys, webhooks, audit, backup, site, console):
+for _module in (start, versions, serve, db, keys, webhooks, audit, backup, site, console, imports):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -305,6 +305,19 @@ def _consent(row: LockedConsent) -> Consent:
     return Consent(row.last_kind, row.last_version_id, row.accepted_version_id, row.accepted_at)
 
 
+def imported(session: Session, user_ids: set[str]) -> set[tuple[str, int, datetime]]:
+    """(user, version id, time) of the acceptances of these users imported from another
+    system (method ``import``): an import run again skips them."""
+    rows = session.execute(
+        select(EventRow.user_id, EventRow.version_id, EventRow.created_at).where(
+            EventRow.user_id.in_(sorted(user_ids)),
+            EventRow.method == "import",
+            EventRow.kind == "accepted",
+        )
+    )
+    return {(u, int(v), _utc(at) or at) for u, v, at in rows if v is not None}
+
+
 def user_events(
     session: Session,
     snapshot: Snapshot,

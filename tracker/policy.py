@@ -118,7 +118,8 @@ def decode_source(raw: bytes, *, where: str) -> str:
         raise SourceError(
             f"{where}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8"
         ) from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.removeprefix("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def split_front_matter(text: str, *, where: str) -> tuple[dict[str, Any], str]:
@@ -164,7 +165,9 @@ def policy_settings(meta: Mapping[str, Any], *, slug: str, where: str) -> Policy
 
 def normalise_text(title: str, body: str) -> str:
     """The normalised text (see the module docstring) of a title and a decoded body."""
-    body = body.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    if "\r" in body:
+        body = body.replace("\r\n", "\n").replace("\r", "\n")
+    body = body.strip("\n")
     return f"# {title.strip()}\n\n{body}\n" if body else f"# {title.strip()}\n"
 
 

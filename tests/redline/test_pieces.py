@@ -20,6 +20,9 @@ LINES = st.sampled_from(
         "~~~", "[ref]: https://r.example", "see [ref]", "<div>", "   - nested", "Setext",
         "-", "* * *", "1.", "_x_ y", "![img](https://i.example/x.png)", "Plain words.",
         "Plain, (quoted) 'words': \"here\"?  ", "Two  spaces  inside", "a/b-c 1.5;",
+        "A **b's c** d, *e f* and [g](h.md#i).", "**Lead** words", "*a*b*c*", "x*y* z",
+        "[At](https://s.example) start", "## 19. Numbered  heading", "### Closed ###",
+        "(*a*) b", "*a **b** c*", "**a*", "[a](javascript:x)", "#### Trailing  ",
     ]
 )  # fmt: skip
 DOCUMENTS = st.lists(LINES, max_size=30).map(lambda lines: "\n".join(lines) + "\n")
@@ -36,6 +39,26 @@ def _full(blocks: list[Block]) -> list[tuple[Block, tuple[str, ...]]]:
 @example("> a\n\nb\n", "| a |\n| - |\n| b |\n\nc\n")
 def test_pieces_parse_like_the_whole_text(first: str, second: str) -> None:
     for text in (first, second, first + "\n" + second, second + "\n\n" + first):
+        assert _full(parse_blocks(text)) == _full(_parse_whole(text))
+
+
+EDITS = st.lists(
+    st.tuples(st.integers(0, 40), st.integers(0, 3), st.lists(LINES, max_size=4)), max_size=4
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINES, max_size=40), EDITS)
+@example(["# T", "", "## A", "", "x", "", "## B", "", "x"], [(2, 1, ["## A2"])])
+@example(["x", "", "- a", "", "b"], [(4, 1, ["  b"])])
+def test_a_text_cut_against_the_one_before_parses_like_the_whole(
+    lines: list[str], edits: list[tuple[int, int, list[str]]]
+) -> None:
+    """Successive versions (a few lines replaced each time) are cut against the version
+    before: what is read again and what is taken from it must give a whole parse's blocks."""
+    for at, removed, inserted in [(0, 0, []), *edits]:
+        lines = lines[:at] + inserted + lines[at + removed :]
+        text = "\n".join(lines) + "\n"
         assert _full(parse_blocks(text)) == _full(_parse_whole(text))
 
 

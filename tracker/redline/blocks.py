@@ -8,6 +8,8 @@ row, a code block, a horizontal rule. Front matter, if present, is not a block.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from typing import Literal
@@ -135,8 +137,21 @@ class _Item:
 # indented (code, list continuation), not a list item, quote, fence, reference or HTML.
 _SPLIT = re.compile(r"\n\n+(?=[^\s\-+*>0-9`~<\[])")
 _Headings = tuple[tuple[int, str], ...]  # (level, text) of the headings in force
-# One line of plain words: a paragraph whatever the parser, and its own text.
-_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.;:'\"?()/-]*\n?")
+# One line of plain words, with emphasis (``*a b*``, ``**a**``) between spaces or brackets and
+# links with plain targets (``[text](other.md#part)``): a paragraph, read without the parser.
+_EMPHASIS = r"(?<![^ (])(?:\*\*{0}\*\*|\*{0}\*)(?=[ .,;:)\n]|$)".format(
+    r"[A-Za-z0-9](?:[A-Za-z0-9 ,'-]*[A-Za-z0-9])?"
+)
+_LINK = r"\[[A-Za-z0-9][A-Za-z0-9 ,.'-]*\]\((?:https?://)?[A-Za-z0-9._/#-]+\)"
+_MARKED = re.compile(
+    rf"(?:[A-Za-z]|{_EMPHASIS}|{_LINK})(?:[A-Za-z0-9 ,.;:'\"?()/-]++|{_EMPHASIS}|{_LINK})*+\n?"
+)
+_MARKS = re.compile(rf"{_EMPHASIS}|{_LINK}")
+_LINK_PARTS = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+# An ATX heading of plain words (no closing #s, no trailing spaces): its own text.
+_HEADING = re.compile(
+    r"(#{1,6}) +([A-Za-z0-9](?:[A-Za-z0-9 ,.;:'\"?()/-]*[A-Za-z0-9.,;:'\"?()/-])?)\n?"
+)
 
 
 def parse_blocks(markdown: str) -> list[Block]:
@@ -166,17 +181,97 @@ def _parse_text(markdown: str) -> tuple[Block, ...]:
         or "\0" in markdown
     ):
         return tuple(_parse_whole(markdown))
+    cut = _cut(markdown, _recent[-1] if _recent else None)
+    _recent.append(cut)
+    return cut.blocks
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """A text cut into pieces: where each piece starts, the headings and the list and table
+    count before it (its *state*), and how many blocks come before it."""
+
+    text: str
+    starts: tuple[int, ...]
+    states: tuple[tuple[_Headings, int], ...]
+    before: tuple[int, ...]
+    blocks: tuple[Block, ...]
+
+
+#: The text cut last: the next text of a history is cut against it (see :func:`_cut`).
+_recent: deque[_Cut] = deque(maxlen=1)
+
+
+def _cut(markdown: str, like: _Cut | None) -> _Cut:
+    """Cut ``markdown`` into pieces and read their blocks.
+
+    ``like`` is a text cut before (the previous version, usually): the pieces of the prefix
+    the two texts share are its pieces, and once a piece starts inside the suffix they share,
+    with the same state, the rest are its pieces too; only the pieces between are read. The
+    cuts are the same as a cut from scratch: a cut depends on the text from its blank lines
+    to the character after them, and on nothing before."""
     blocks: list[Block] = []
+    starts: list[int] = []
+    states: list[tuple[_Headings, int]] = []
+    before: list[int] = []
     headings: _Headings = ()
-    groups = 0
-    start = 0
-    for cut in _SPLIT.finditer(markdown):
-        piece, headings, groups = _piece(markdown[start : cut.start() + 1], headings, groups)
+    groups = start = 0
+    tail = (0, -1)  # (offset of ``like``'s text in ours, first offset of the shared suffix)
+    if like is not None:
+        prefix = _shared(like.text, markdown, 1)
+        first = max(bisect_left(like.starts, prefix) - 1, 0)
+        starts.extend(like.starts[:first])
+        states.extend(like.states[:first])
+        before.extend(like.before[:first])
+        blocks.extend(like.blocks[: like.before[first]])
+        start, (headings, groups) = like.starts[first], like.states[first]
+        shift = len(markdown) - len(like.text)
+        tail = (shift, len(markdown) - _shared(like.text, markdown, -1))
+    more = True
+    while more:
+        if like is not None and start >= tail[1]:
+            at = bisect_left(like.starts, start - tail[0])
+            if (
+                at < len(like.starts)
+                and like.starts[at] == start - tail[0]
+                and like.states[at] == (headings, groups)
+            ):
+                starts.extend(x + tail[0] for x in like.starts[at:])
+                states.extend(like.states[at:])
+                before.extend(n - like.before[at] + len(blocks) for n in like.before[at:])
+                blocks.extend(like.blocks[like.before[at] :])
+                break
+        starts.append(start)
+        states.append((headings, groups))
+        before.append(len(blocks))
+        found = _SPLIT.search(markdown, start)
+        end = len(markdown) if found is None else found.start() + 1
+        piece, headings, groups = _piece(markdown[start:end], headings, groups)
         blocks.extend(piece)
-        start = cut.end()
-    piece, headings, groups = _piece(markdown[start:], headings, groups)
-    blocks.extend(piece)
-    return tuple(blocks)
+        more = found is not None
+        start = found.end() if found is not None else len(markdown)
+    return _Cut(markdown, tuple(starts), tuple(states), tuple(before), tuple(blocks))
+
+
+def _shared(a: str, b: str, direction: int) -> int:
+    """The length of the longest prefix (``direction`` 1) or suffix (-1) of both texts."""
+    n = min(len(a), len(b))
+
+    def same(lo: int, hi: int) -> bool:
+        if direction > 0:
+            return a[lo:hi] == b[lo:hi]
+        return a[len(a) - hi : len(a) - lo] == b[len(b) - hi : len(b) - lo]
+
+    if same(0, n):
+        return n
+    lo, hi = 0, n  # the first lo characters are shared, the first hi are not
+    while hi - lo > 1:
+        middle = (lo + hi) // 2
+        if same(lo, middle):
+            lo = middle
+        else:
+            hi = middle
+    return lo
 
 
 def _parse_whole(markdown: str) -> list[Block]:
@@ -188,15 +283,44 @@ def _piece(
     markdown: str, headings: _Headings, groups: int
 ) -> tuple[tuple[Block, ...], _Headings, int]:
     """The blocks of one piece of a text, and the headings and the list and table count after it."""
-    if _PLAIN.fullmatch(markdown):  # most pieces: spare the parser
+    # Most pieces are one line of words, marked up or not, or a heading: spare the parser.
+    heading = _HEADING.fullmatch(markdown) if markdown.startswith("#") else None
+    if heading is not None:
+        level, source = len(heading[1]), heading[2]
+        text = collapse(source)
+        after = (*(h for h in headings if h[0] < level), (level, text))
+        section = tuple(title for _, title in after)
+        return (Block("heading", text, source, section, level=level),), after, groups
+    if _MARKED.fullmatch(markdown):
         section = tuple(text for _, text in headings)
         source = markdown.strip()
-        return (Block("paragraph", collapse(source), source, section),), headings, groups
+        if "*" in source or "[" in source:
+            text, links = _read_marks(source)
+        else:  # plain words, spaces between them (no tab, no line break)
+            text, links = (collapse(source) if "  " in source else source), ()
+        return (Block("paragraph", text, source, section, links=links),), headings, groups
     blocks, after, count = _parsed_piece(markdown, headings)
     if groups and count:
         # The same piece after another number of lists and tables: renumber, not reparse.
         blocks = tuple(replace(b, group=b.group + groups) if b.group else b for b in blocks)
     return blocks, after, groups + count
+
+
+def _read_marks(source: str) -> tuple[str, tuple[str, ...]]:
+    """What ``inline_text`` gives for a line that ``_MARKED`` matches."""
+    links: list[str] = []
+
+    def read(mark: re.Match[str]) -> str:
+        found = mark[0]
+        if found[0] == "*":
+            return found.strip("*")
+        link = _LINK_PARTS.fullmatch(found)
+        assert link is not None
+        links.append(link[2])
+        return link[1]
+
+    text = _MARKS.sub(read, source)
+    return (collapse(text) if "  " in text else text), tuple(links)
 
 
 @lru_cache(maxsize=2048)

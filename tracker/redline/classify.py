@@ -241,12 +241,11 @@ def _unread_reason(redline: Redline) -> str:
     return f"only {listed} changed"
 
 
-def classify(redline: Redline) -> Classification:
-    """Suggest patch, minor or major for a redline, with reasons."""
-    if not redline.changed:
-        return Classification(Significance.PATCH, (_unread_reason(redline),))
-
-    moved = any(c.op is Op.MOVED for c in redline.blocks)
+def _same_words(redline: Redline) -> bool:
+    """True when both versions have the same words in the same order."""
+    # Each version's blocks appear once in a redline: different counts, different words.
+    if redline.old_words != redline.new_words:
+        return False
     new_words: list[str] = []
     old_order: list[str] = []
     for c in redline.blocks:
@@ -255,7 +254,16 @@ def classify(redline: Redline) -> Classification:
         # Reading order puts stubs at the old place: compare the words in each version's order.
         if c.old and (c.stub or c.op is not Op.MOVED):
             old_order += c.old.words
-    if old_order == new_words and not moved:
+    return old_order == new_words
+
+
+def classify(redline: Redline) -> Classification:
+    """Suggest patch, minor or major for a redline, with reasons."""
+    if not redline.changed:
+        return Classification(Significance.PATCH, (_unread_reason(redline),))
+
+    moved = any(c.op is Op.MOVED for c in redline.changes)
+    if _same_words(redline) and not moved:
         kinds = _editorial_kinds(redline) or ["Markdown formatting"]
         listed = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
         return Classification(Significance.PATCH, (f"only {listed} changed",))

@@ -18,6 +18,8 @@ def strip_comments(markdown: str) -> str:
     """``markdown`` without its HTML comments (code blocks and code spans untouched)."""
     if "<!--" not in markdown:
         return markdown
+    if "```" not in markdown and "~~~" not in markdown:  # no fence: spare the line-by-line search
+        return _strip(markdown)
     out: list[str] = []
     pos = 0
     while pos < len(markdown):

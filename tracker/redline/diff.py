@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Literal
 
 from tracker.redline.blocks import Block, parse_blocks
@@ -200,8 +201,9 @@ class Redline:
     def formatted(self) -> bool:
         return any(change.op is Op.FORMATTED for change in self.blocks)
 
-    @property
+    @cached_property
     def changes(self) -> list[BlockChange]:
+        """The blocks that are not matched unchanged (a list computed once: do not alter it)."""
         return [c for c in self.blocks if c.op is not Op.MATCHED]
 
     def to_dict(self) -> dict[str, Any]:
@@ -329,6 +331,24 @@ def _change(op: Op, old: Block | None, new: Block | None, *, stub: bool = False)
     return BlockChange(op, old, new, segments, (), inserted, deleted)
 
 
+#: The unchanged-block change of each block shared by two versions (parse_blocks hands out
+#: the same Block objects for unchanged text): one object per block, not one per redline.
+#: Keyed by id(); each entry holds its block, so the id cannot be reused while it is there.
+_UNCHANGED: dict[int, BlockChange] = {}
+_UNCHANGED_MAX = 200_000
+
+
+def _matched(old: Block, new: Block) -> BlockChange:
+    if old is not new:
+        return _change(Op.MATCHED, old, new)
+    found = _UNCHANGED.get(id(old))
+    if found is None:
+        if len(_UNCHANGED) >= _UNCHANGED_MAX:
+            _UNCHANGED.clear()
+        found = _UNCHANGED[id(old)] = BlockChange(Op.MATCHED, old, old)
+    return found
+
+
 def compare(old: str, new: str) -> Redline:
     """Redline between two normalised Markdown texts."""
     a, b = parse_blocks(old), parse_blocks(new)
@@ -342,18 +362,17 @@ def compare(old: str, new: str) -> Redline:
         pair_of_old[i] = (j, op)
         pair_of_new[j] = (i, op)
 
-    for tag, i1, i2, j1, _ in opcodes:
-        if tag == "equal":
-            for k in range(i2 - i1):
-                pair(i1 + k, j1 + k, Op.MATCHED)
+    # Blocks in "equal" stretches are matched in place; the others are paired below.
+    free_a = [i for tag, i1, i2, _, _ in opcodes if tag != "equal" for i in range(i1, i2)]
+    free_b = [j for tag, _, _, j1, j2 in opcodes if tag != "equal" for j in range(j1, j2)]
 
     # Moves: the same block, unmatched on both sides.
     waiting: dict[tuple[object, ...], deque[int]] = defaultdict(deque)
-    for j, block in enumerate(b):
-        if j not in pair_of_new and (block.kind == "heading" or _movable(block)):
+    for j in free_b:
+        if b[j].kind == "heading" or _movable(b[j]):
             waiting[keys_b[j]].append(j)
-    for i in range(len(a)):
-        if i not in pair_of_old and waiting.get(keys_a[i]):
+    for i in free_a:
+        if waiting.get(keys_a[i]):
             pair(i, waiting[keys_a[i]].popleft(), Op.MOVED)
 
     # Modified: similar blocks inside each changed stretch.
@@ -367,8 +386,8 @@ def compare(old: str, new: str) -> Redline:
                 pair(i, j, Op.MODIFIED)
 
     # Moved and edited: a leftover block very like a leftover block elsewhere.
-    left_a = [i for i in range(len(a)) if i not in pair_of_old and _movable(a[i])]
-    left_b = [j for j in range(len(b)) if j not in pair_of_new and _movable(b[j])]
+    left_a = [i for i in free_a if i not in pair_of_old and _movable(a[i])]
+    left_b = [j for j in free_b if j not in pair_of_new and _movable(b[j])]
     if left_a and left_b and len(left_a) * len(left_b) <= 40_000:
         for i in left_a:
             best, best_j = _MOVED_EDIT_RATIO, -1
@@ -383,12 +402,13 @@ def compare(old: str, new: str) -> Redline:
 
     changes = _reading_order(a, b, opcodes, pair_of_old, pair_of_new)
     sections = _sections(changes)
-    inserted = sum(c.words_inserted for c in changes)
-    deleted = sum(c.words_deleted for c in changes)
+    changed = [c for c in changes if c.op is not Op.MATCHED]
+    inserted = sum(c.words_inserted for c in changed)
+    deleted = sum(c.words_deleted for c in changed)
     kinds = sorted(
-        {k for c in changes if c.op is Op.FORMATTED for k in formatting_kinds(c.block_old, c.block)}
+        {k for c in changed if c.op is Op.FORMATTED for k in formatting_kinds(c.block_old, c.block)}
     )
-    unread = not any(c.op not in _UNREAD for c in changes)
+    unread = not any(c.op not in _UNREAD for c in changed)
     return Redline(
         tuple(changes),
         sections,
@@ -429,9 +449,14 @@ def _align(
     opcodes: list[Opcode] = []
     i0 = j0 = 0
     for ia, jb in [*anchors, (len(a), len(b))]:
-        sub = SequenceMatcher(None, keys_a[i0:ia], keys_b[j0:jb], autojunk=False)
-        for tag, i1, i2, j1, j2 in sub.get_opcodes():
-            opcodes.append((tag, i0 + i1, i0 + i2, j0 + j1, j0 + j2))
+        part_a, part_b = keys_a[i0:ia], keys_b[j0:jb]
+        if part_a == part_b:  # most stretches between two headings: what difflib would say
+            if part_a:
+                opcodes.append(("equal", i0, ia, j0, jb))
+        else:
+            sub = SequenceMatcher(None, part_a, part_b, autojunk=False)
+            for tag, i1, i2, j1, j2 in sub.get_opcodes():
+                opcodes.append((tag, i0 + i1, i0 + i2, j0 + j1, j0 + j2))
         if ia < len(a):
             opcodes.append(("equal", ia, ia + 1, jb, jb + 1))
         i0, j0 = ia + 1, jb + 1
@@ -453,7 +478,7 @@ def _reading_order(
     out: list[BlockChange] = []
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            out.extend(_change(Op.MATCHED, a[i1 + k], b[j1 + k]) for k in range(i2 - i1))
+            out.extend(map(_matched, a[i1:i2], b[j1:j2]))
             continue
         i = i1
 
@@ -497,7 +522,17 @@ def _sections(changes: Sequence[BlockChange]) -> list[SectionChange]:
         if change.old and change.new and change.old.kind == "heading" and not change.stub:
             renamed[change.old.section] = change.new.section
     tallies: dict[tuple[str, ...], _Tally] = {}
+    last: BlockChange | None = None
     for change in changes:
+        if (  # an unchanged block in the section of the block before it adds nothing
+            change.op is Op.MATCHED
+            and last is not None
+            and last.new is not None
+            and change.new is not None
+            and change.new.section == last.new.section
+        ):
+            continue
+        last = change if not change.stub else None
         if change.new is not None and not change.stub:
             path = change.new.section
         else:

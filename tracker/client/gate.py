@@ -12,6 +12,7 @@ nothing.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -155,6 +156,32 @@ def is_outage(exc: TrackerClientError) -> bool:
     return exc.status is None or exc.status >= 500 or exc.status == 429
 
 
+def on_error(
+    exc: TrackerClientError, user: str, fail_open: bool, log: logging.Logger
+) -> Reply | None:
+    """The answer when the tracker did not give a status: a configuration error (the
+    tracker answered and refused) keeps everyone out (500) whatever ``fail_open`` says; an
+    outage lets the user in (logged) with ``fail_open``, else answers 503. None: let in."""
+    if not is_outage(exc):
+        log.error(
+            "policy-tracker refused the acceptance check of user %r, who is kept out: %s. "
+            "To fix: %s",
+            user,
+            exc,
+            what_to_fix(exc),
+        )
+        return misconfigured()
+    if not fail_open:
+        return unavailable()
+    log.warning(
+        "policy-tracker unavailable; user %r let in without an acceptance check "
+        "(fail_open=True): %s",
+        user,
+        exc,
+    )
+    return None
+
+
 def what_to_fix(exc: TrackerClientError) -> str:
     """One sentence for the app's operator, from the tracker's problem code."""
     if exc.code == "return_url_not_allowed":
@@ -234,6 +261,7 @@ __all__ = [
     "Exemptions",
     "UpToDate",
     "is_outage",
+    "on_error",
     "pending_of",
     "what_to_fix",
 ]

@@ -129,28 +129,7 @@ class RequireAcceptance:
         try:
             reply = await self._check(scope, user)
         except TrackerClientError as exc:
-            if not is_outage(exc):
-                # The tracker answered and refused: the app is misconfigured. Nobody gets in
-                # until it is fixed, whatever fail_open says.
-                log.error(
-                    "policy-tracker refused the acceptance check of user %r, who is kept out: "
-                    "%s. To fix: %s",
-                    user,
-                    exc,
-                    what_to_fix(exc),
-                )
-                await _send(send, gate.misconfigured())
-                return
-            if not self.fail_open:
-                await _send(send, gate.unavailable())
-                return
-            log.warning(
-                "policy-tracker unavailable; user %r let in without an acceptance check "
-                "(fail_open=True): %s",
-                user,
-                exc,
-            )
-            reply = None
+            reply = gate.on_error(exc, user, self.fail_open, log)
         if reply is None:
             await self.app(scope, receive, send)
         else:

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from tracker.policy import Significance
 from tracker.redline import classify, compare, parse_blocks, render_html
-from tracker.redline.diff import BlockChange, Op, is_word, tokens
+from tracker.redline.diff import is_word, tokens
+from tracker.redline.model import BlockChange, Op
 
 WORDS = st.sampled_from(
     [

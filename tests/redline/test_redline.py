@@ -10,7 +10,7 @@ import pytest
 
 from tracker.policy import Significance, normalise_text, split_front_matter
 from tracker.redline import classify, compare, parse_blocks, render_html, render_terminal
-from tracker.redline.diff import Op
+from tracker.redline.model import Op
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,7 +17,7 @@ from tests.gitrepo import GitRepo, policy_source
 from tracker.policy import Significance
 from tracker.redline import classify, compare, parse_blocks, render_html, render_terminal
 from tracker.redline.comments import strip_comments
-from tracker.redline.diff import Op
+from tracker.redline.model import Op
 
 POLICY = """# Terms
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from tracker.check import ChangeReport
-from tracker.redline.diff import BlockChange, Op, Segment
+from tracker.redline.model import BlockChange, Op, Segment
 
 LIMIT = 65_536
 #: Room kept for the notes of cut sections and the closing lines.

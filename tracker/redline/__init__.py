@@ -19,7 +19,8 @@ Public API:
 from tracker.policy import Significance
 from tracker.redline.blocks import Block, parse_blocks
 from tracker.redline.classify import Classification, classify
-from tracker.redline.diff import Redline, SectionChange, compare
+from tracker.redline.diff import compare
+from tracker.redline.model import Redline, SectionChange
 from tracker.redline.render import render_html, render_terminal
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tracker.policy import Significance
-from tracker.redline.diff import BlockChange, Op, Redline, Segment
+from tracker.redline.model import BlockChange, Op, Redline, Segment
 from tracker.redline.words import is_word, norm_words, tokens
 
 LARGE_SHARE = 0.20

@@ -50,7 +50,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.redline.blocks import Block, markdown_parser
-from tracker.redline.diff import BlockChange, Op, Redline, Segment, formatting_kinds
+from tracker.redline.model import BlockChange, Op, Redline, Segment, formatting_kinds
 
 
 def _inline(markdown: str) -> str:

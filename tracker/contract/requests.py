@@ -456,6 +456,11 @@ class PublishPolicy(Request):
         Any, Field(description="versions not yet effective on the site's as_of" + DERIVED)
     ] = None
     redlines: Any = Field(None, description="the redline pages" + DERIVED)
+    translations: Any = Field(
+        None,
+        description="the policy's translations; `policy-tracker sync` stores them from the "
+        "repository" + DERIVED,
+    )
 
 
 def _not_bool(value: Any) -> Any:

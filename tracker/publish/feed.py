@@ -14,6 +14,7 @@ from tracker.publish.pages import human_date
 from tracker.publish.site import PolicyView, SitePlan
 
 ATOM = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 Url = Callable[[str], str]
 
 
@@ -23,7 +24,7 @@ def build(plan: SitePlan, url: Url, *, site_name: str, site_url: str | None) -> 
     entries = sorted(
         (
             (v, version)
-            for v in plan.views
+            for v in (*plan.views, *plan.translated)
             for version in v.policy.versions
             if version.significance in site.NOTIFIED
         ),
@@ -53,6 +54,8 @@ def _entry(
     page = url(site.version_uri(v.slug, n))
     changes = url(site.redline_uri(v.slug, n - 1, n)) if n > 1 else page
     entry = _sub(feed, "entry")
+    if v.language is not None:  # a translation's version, in its language
+        entry.set(XML_LANG, v.language)
     _text(entry, "title", f"{version.title}: version {n} ({version.significance.value})")
     ident = (
         page

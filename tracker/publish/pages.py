@@ -21,6 +21,7 @@ from markupsafe import Markup
 from tracker import redline
 from tracker.cache import Cache
 from tracker.history.links import Resolver
+from tracker.languages import english_name
 from tracker.publish import site
 from tracker.publish.site import Kind, PageSpec, SitePlan
 from tracker.redline.cached import redline_html
@@ -101,6 +102,7 @@ class PageBuilder:
             draft_uri=site.draft_uri,
             draft_changes_uri=site.draft_changes_uri,
             banner_days=banner_days,
+            english_name=english_name,
         )
 
     def redline_keys(self) -> set[tuple[str, str]]:
@@ -209,3 +211,22 @@ def redirect_html(target: str) -> str:
         f'<meta http-equiv="refresh" content="0; url={href}"></head>'
         f'<body><p>This policy moved: <a href="{href}">{href}</a>.</p></body></html>\n'
     )
+
+
+_HTML_LANG = re.compile(r'<html lang="[^"]*"')
+
+
+def languages_in_head(html: str, spec: PageSpec, href: Link) -> str:
+    """A page in several languages: ``hreflang`` links join a current page to its other
+    languages, and a translation's pages say their language (``<html lang="de">``)."""
+    v = spec.view
+    assert v is not None
+    if v.language is not None:
+        html = _HTML_LANG.sub(f'<html lang="{v.language}"', html, count=1)
+    if spec.kind is not Kind.CURRENT or not v.alternates:
+        return html
+    links = "".join(
+        f'<link rel="alternate" hreflang="{a.language}" href="{escape_html(href(a.uri))}">'
+        for a in v.alternates
+    )
+    return html.replace("</head>", links + "</head>", 1)

@@ -29,7 +29,7 @@ from tracker.publish.generate import (
     static_files,
 )
 from tracker.publish.pagecache import PageCache
-from tracker.publish.pages import PageBuilder, Redlines, redirect_html
+from tracker.publish.pages import PageBuilder, Redlines, languages_in_head, redirect_html
 from tracker.publish.sections import name_sections, section_titles
 from tracker.publish.zone import resolve_zone
 
@@ -156,6 +156,9 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         if not self.config.enabled:
             return output
         output = label_search_dialog(output)
+        spec = self.builder.plan.pages.get(page.file.src_uri) if self.builder else None
+        if spec is not None and spec.view is not None:
+            output = languages_in_head(output, spec, lambda uri: self._href(config, uri, page))
         if self.pages is not None:
             self.pages.store(page.file.src_uri, output)
         return output
@@ -176,6 +179,13 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         return server
 
     # -- helpers ----------------------------------------------------------------------
+
+    def _href(self, config: MkDocsConfig, src_uri: str, page: Page) -> str:
+        """A generated page's address: absolute with a ``site_url``, else relative."""
+        target = self._file(config, src_uri).url
+        if config.site_url:
+            return config.site_url.rstrip("/") + "/" + target
+        return get_relative_url(target, page.url)
 
     def _repository(self, config: MkDocsConfig) -> str:
         root = Path(config.config_file_path or ".").resolve().parent

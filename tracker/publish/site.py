@@ -18,11 +18,13 @@ Addresses (``src_uri`` of the generated Markdown pages; MkDocs turns ``privacy.m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
+from tracker.history.translations import freshness, source_language
+from tracker.languages import Staleness, english_name, native_name
 from tracker.policy import Catalog, Draft, Policy, Significance, Version
 from tracker.timeline import Timeline, VersionState
 
@@ -77,6 +79,17 @@ class PolicyView:
     current: Version | None
     upcoming: tuple[Version, ...]  # in the order they take effect; never an overtaken one
     draft: Draft | None
+    #: The languages the policy is available in , the
+    #: source's language, and for a translation: the source's view and how current it is.
+    alternates: tuple[Alternate, ...] = ()
+    source_language: str = "en"
+    source: PolicyView | None = None
+    freshness: Staleness | None = None
+
+    @property
+    def language(self) -> str | None:
+        """A translation's language; None for a source."""
+        return self.policy.language
 
     @property
     def slug(self) -> str:
@@ -182,6 +195,8 @@ class SitePlan:
     head: str
     views: tuple[PolicyView, ...]
     pages: dict[str, PageSpec] = field(default_factory=dict)
+    #: A view of each translation (below), pages under /<lang>/<slug>/
+    translated: tuple[PolicyView, ...] = ()
 
     def __iter__(self) -> Iterator[PageSpec]:
         return iter(self.pages.values())
@@ -194,11 +209,16 @@ def plan(catalog: Catalog, as_of: date, *, drafts: bool, index_page: str) -> Sit
         for policy in sorted(catalog, key=lambda p: (p.title.lower(), p.slug))
         if policy.versions or (drafts and policy.draft is not None)
     )
-    site = SitePlan(as_of=as_of, head=catalog.head, views=views)
+    views, translated = with_translations(views, catalog.translations, as_of)
+    site = SitePlan(as_of=as_of, head=catalog.head, views=views, translated=translated)
     site.pages[index_page] = PageSpec(Kind.INDEX, index_page, "Policies", in_nav=True)
     for v in views:
         for spec in _policy_pages(v):
             site.pages[spec.src_uri] = spec
+    for v in translated:
+        for spec in _policy_pages(v):
+            # a translation is not in the navigation (its source is), but search covers it
+            site.pages[spec.src_uri] = replace(spec, in_nav=False)
     return site
 
 
@@ -240,6 +260,72 @@ def _policy_pages(v: PolicyView) -> Iterator[PageSpec]:
             None,
             v.latest,
         )
+
+
+# ---------------------------------------------------------------------------
+# Translations: pages under /<lang>/<slug>/, not in the navigation or the index (their
+# source is), but searchable; the languages a page is available in (the switcher, hreflang).
+
+
+@dataclass(frozen=True)
+class Alternate:
+    """One language a policy is available in."""
+
+    language: str
+    slug: str  # the slug of its pages (``privacy``, ``de/privacy``)
+    source: bool
+
+    @property
+    def name(self) -> str:
+        return native_name(self.language)
+
+    @property
+    def uri(self) -> str:
+        return current_uri(self.slug)
+
+
+def translated_slug(language: str, slug: str) -> str:
+    return f"{language}/{slug}"
+
+
+def with_translations(
+    views: tuple[PolicyView, ...],
+    translations: Mapping[str, Mapping[str, Policy]],
+    as_of: date,
+) -> tuple[tuple[PolicyView, ...], tuple[PolicyView, ...]]:
+    """(the source views with their languages, a view of each translation)."""
+    sources: list[PolicyView] = []
+    translated: list[PolicyView] = []
+    for v in views:
+        found = translations.get(v.slug, {})
+        if not found or not v.policy.versions:
+            sources.append(v)
+            continue
+        language = source_language(v.policy)
+        alternates = (
+            Alternate(language, v.slug, True),
+            *(Alternate(tag, translated_slug(tag, v.slug), False) for tag in sorted(found)),
+        )
+        sources.append(replace(v, alternates=alternates, source_language=language))
+        for tag, translation in sorted(found.items()):
+            if not translation.versions:
+                continue
+            shown = replace(translation, slug=translated_slug(tag, v.slug), aliases=())
+            translated.append(
+                replace(
+                    view(shown, as_of, drafts=False),
+                    alternates=alternates,
+                    source=v,
+                    source_language=language,
+                    freshness=freshness(v.policy, translation, as_of),
+                )
+            )
+    return tuple(sources), tuple(translated)
+
+
+def source_name(v: PolicyView) -> str:
+    """``English``: the language of the text a translation renders, for its banner."""
+    return english_name(v.source_language)
 
 
 def redirects(plan: SitePlan) -> list[tuple[str, str]]:

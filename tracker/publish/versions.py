@@ -39,8 +39,45 @@ def build(plan: SitePlan, url: Url, *, site_url: str | None) -> dict[str, Any]:
         "site_url": site_url,
         "as_of": plan.as_of.isoformat(),
         "commit": plan.head,
-        "policies": [_policy(v, url) for v in plan.views if v.policy.versions],
+        "policies": [
+            {**_policy(v, url), "translations": _translations(plan, v, url)}
+            for v in plan.views
+            if v.policy.versions
+        ],
     }
+
+
+def _translations(plan: SitePlan, source: PolicyView, url: Url) -> list[dict[str, Any]]:
+    """The policy's translations: where they are, what they translate, how current."""
+    out = []
+    for v in plan.translated:
+        if v.source is None or v.source.slug != source.slug or v.freshness is None:
+            continue
+        state = v.freshness
+        out.append(
+            {
+                "language": v.language,
+                "title": v.title,
+                "path": v.policy.path,
+                "url": url(site.current_uri(v.slug)),
+                "history_url": url(site.history_uri(v.slug)),
+                "state": state.state.value,
+                "translates": state.translates,
+                "since": state.since,
+                "versions": [
+                    {
+                        "number": t.number,
+                        "translates": t.translates,
+                        "commit": t.commit,
+                        "published": t.published.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                        "sha256": t.sha256,
+                        "url": url(site.version_uri(v.slug, t.number)),
+                    }
+                    for t in v.policy.versions
+                ],
+            }
+        )
+    return out
 
 
 def dumps(document: dict[str, Any]) -> str:

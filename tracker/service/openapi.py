@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from tracker.contract import requests as rq
 from tracker.contract import responses as rs
-from tracker.contract.fields import INT64_MAX, UserId
+from tracker.contract.fields import INT64_MAX, LANGUAGE_TAG, UserId
 from tracker.contract.openapi import Operation, Param, document
 
 NOT_FOUND = "unknown policy, version or user"
@@ -27,6 +27,16 @@ SLUG = Param("slug", "path", str, "the policy's slug; may contain `/` (legal/ter
 N = Param("n", "path", int, "the version number")
 USER = Param("user_id", "path", UserId)
 POLICY = Param("policy", "query", str, "only this policy", required=False)
+LOCALE = Param(
+    "locale",
+    "query",
+    {"type": "string", "minLength": 1, "maxLength": 64, "pattern": LANGUAGE_TAG},
+    "the reader's language (de, de-DE, pt-BR): each policy then carries `translation`, "
+    "its text in that language (`language`, `url`, `version`, `translates`: the source "
+    "version it renders, `sha256`, `state`: current, behind or stale, `current`), or null "
+    "when it has none; the answer names the `locale`",
+    required=False,
+)
 CURSOR = Param(
     "cursor",
     "query",
@@ -181,7 +191,7 @@ OPERATIONS: list[Operation] = [
         "getUserStatus",
         "Must this user (re-)accept?",
         rs.UserStatus,
-        params=[USER, POLICY],
+        params=[USER, POLICY, LOCALE],
         errors={"404": "unknown policy", "422": BAD_USER},
         description="A user the tracker has never seen is `never_accepted`.",
         tags=["status"],

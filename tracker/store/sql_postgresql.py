@@ -81,6 +81,82 @@ STATUS_READ = {
 
 
 # ---------------------------------------------------------------------------
+# Recording an acceptance, decline or withdrawal (``tracker.store.events.record``): four
+# statements, from six (and five round trips with BEGIN and COMMIT, from seven). The
+# consent row is created if missing, locked and read, with the catalog's revision (the
+# write checks its cached catalog here, not in a statement of its own) and the new event's
+# id from its sequence. Then the event is inserted and the consent pointed at it, and on
+# an acceptance its outbox message and the message's deliveries written, in one statement.
+# Then on an acceptance the notices it answers are closed and the later versions read:
+# a statement of its own, so that its snapshot is taken after the event's foreign-key
+# check waited for a publication in flight (``lock_fan_out``).
+
+LOCK_CONSENT = (
+    "INSERT INTO consents (user_id, policy_id) VALUES (%(uid)s, %(pid)s) "
+    "ON CONFLICT (user_id, policy_id) DO UPDATE SET last_kind = consents.last_kind "
+    "RETURNING last_event_id, last_kind, last_version_id, accepted_version_id, accepted_at, "
+    "(SELECT value FROM store_meta WHERE name = 'catalog_revision'), nextval('events_id_seq')"
+)
+
+#: The columns of an event row, as ``RECORD_EVENT`` takes them (``e_`` + the name).
+EVENT_COLUMNS = (
+    "id",
+    "user_id",
+    "policy_id",
+    "version_id",
+    "kind",
+    "method",
+    "api_key_id",
+    "ip",
+    "user_agent",
+    "locale",
+    "context",
+    "created_at",
+    "commitments",
+    "user_id_salt",
+    "ip_salt",
+    "user_agent_salt",
+    "context_salt",
+    "chain_seq",
+    "chain_prev",
+    "chain_hash",
+)
+_SUBSCRIBED = (
+    "{t}enabled IS true AND {t}removed_at IS NULL "
+    "AND (',' || {t}event_types || ',') LIKE %(like)s ESCAPE '/'"
+)
+# ``outbox.announce`` as two CTEs: the message, when an endpoint subscribes, and a delivery
+# to each endpoint that does.
+_ANNOUNCE = (
+    ", message AS (INSERT INTO outbox_messages "
+    "(webhook_id, event_type, version_id, data, created_at) "
+    "SELECT CAST(%(webhook_id)s AS varchar), CAST(%(event_type)s AS varchar), "
+    "CAST(%(version_id)s AS integer), %(data)s, %(now)s "
+    "WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE " + _SUBSCRIBED.format(t="") + ") "
+    "RETURNING id), "
+    "delivered AS (INSERT INTO webhook_deliveries "
+    "(message_id, endpoint_id, state, attempts, next_attempt_at, created_at) "
+    "SELECT message.id, e.id, 'pending', 0, %(now)s, %(now)s "
+    "FROM message, webhook_endpoints AS e WHERE " + _SUBSCRIBED.format(t="e.") + ")"
+)
+_RECORD = (
+    "WITH new_event AS (INSERT INTO events (" + ", ".join(EVENT_COLUMNS) + ") "
+    "VALUES (" + ", ".join(f"%(e_{c})s" for c in EVENT_COLUMNS) + ")){announce} "
+    "UPDATE consents SET last_event_id = %(e_id)s, last_kind = %(last_kind)s, "
+    "last_version_id = %(last_version_id)s, accepted_version_id = %(accepted_version_id)s, "
+    "accepted_at = %(accepted_at)s WHERE user_id = %(uid)s AND policy_id = %(pid)s"
+)
+RECORD_EVENT = _RECORD.replace("{announce}", "")
+RECORD_ACCEPTANCE = _RECORD.replace("{announce}", _ANNOUNCE)
+CLOSE_ANSWERED_AND_LATER = (
+    "WITH closed AS (UPDATE notices SET closed_at = %(now)s, closed_reason = 'accepted' "
+    "WHERE user_id = %(uid)s AND policy_id = %(pid)s AND closed_at IS NULL "
+    "AND to_version_id = ANY(CAST(%(answered)s AS integer[]))) "
+    "SELECT id, number, significance FROM versions "
+    "WHERE policy_id = %(pid)s AND number > %(number)s ORDER BY number"
+)
+
+# ---------------------------------------------------------------------------
 # Sealing (``tracker.store.sealer``): a pass's events and the head in one statement,
 # whatever its size.
 

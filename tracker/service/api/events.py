@@ -8,10 +8,12 @@ from sqlalchemy.orm import Session
 
 from tracker.answers.status import policy_status
 from tracker.contract import EventRequest, EventRequestOptionalVersion
+from tracker.errors import NotFound, StaleCatalog
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.idempotency import Idempotency, Outcome, reply
 from tracker.service.problems import FieldError, Forbidden
+from tracker.store.catalog import Snapshot
 from tracker.store.events import NewEvent, record
 
 
@@ -61,11 +63,21 @@ def _record(call: Call, kind: str) -> Reply:
         at=at,
     )
 
+    # On SQLite the catalog's revision is read in the write transaction (under the write
+    # lock, a quick read). On PostgreSQL the cached catalog is used, and the statement
+    # that locks the consent reads the revision (``record``): when the catalog moved, or
+    # the cached one lacks the policy or version asked for, the transaction is rolled
+    # back and run again on the catalog read anew.
+    fresh = state.store.dialect == "sqlite"
+
     def work(session: Session) -> Outcome:
         replayed = idem.replay(session)
         if replayed is not None:
             return replayed
-        snapshot = state.snapshots.get(session)
+        age = 0.0 if fresh else float("inf")
+        return write(session, state.snapshots.get(session, max_age=age))
+
+    def write(session: Session, snapshot: Snapshot) -> Outcome:
         policy = snapshot.policy(slug)
         version = policy.version(number) if number is not None else None
         if version is None and kind == "declined":
@@ -86,6 +98,13 @@ def _record(call: Call, kind: str) -> Reply:
         }
         return idem.remember(session, 201 if created else 200, result, now)
 
+    try:
+        return reply(state.store.write(work))
+    except (StaleCatalog, NotFound, FieldError):
+        if fresh:
+            raise
+    state.snapshots.expire()
+    fresh = True
     return reply(state.store.write(work))
 
 

@@ -9,7 +9,12 @@ stored), ``acceptance`` (when a user accepts) and ``queries`` (reading and ackno
 A notice as the API answers it is ``tracker.answers.notices``.
 """
 
-from tracker.store.notices.acceptance import on_acceptance
+from tracker.store.notices.acceptance import (
+    acceptance_values,
+    after_acceptance,
+    close_answered,
+    on_acceptance,
+)
 from tracker.store.notices.fanout import lock_fan_out, on_versions_created
 from tracker.store.notices.outbox import announce, enqueue, subscribers
 from tracker.store.notices.queries import (
@@ -41,8 +46,11 @@ __all__ = [
     "EndpointRow",
     "MessageRow",
     "NoticeRow",
+    "acceptance_values",
     "acknowledge",
+    "after_acceptance",
     "announce",
+    "close_answered",
     "enqueue",
     "lock_fan_out",
     "notice_stats",

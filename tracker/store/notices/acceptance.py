@@ -15,10 +15,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from tracker.store import sql_sqlite
+from tracker.store import sql_postgresql, sql_sqlite
 from tracker.store.models import VersionRow
 from tracker.store.notices.fanout import notice_messages
-from tracker.store.notices.outbox import announce, subscribers
+from tracker.store.notices.outbox import announce, announcement, subscribers
 from tracker.store.notices.tables import SIGNIFICANT, NoticeRow
 
 # Built once: they run on every acceptance.
@@ -97,8 +97,52 @@ def on_acceptance(
             driver = connection.connection.driver_connection
             later = driver.execute(sql_sqlite.LATER_VERSIONS, (policy_id, accepted[1])).fetchall()
         _tell_of_later(session, user_id, policy_id, accepted, acceptance_required, now, later)
-    keep = ("id", "user_id", "policy", "version", "sha256", "method", "api_key_id", "recorded_at")
-    announce(session, "acceptance.recorded", {k: event.get(k) for k in keep}, now)
+    announce(session, ANNOUNCED, _announced(event), now)
+
+
+#: The outbox message an acceptance writes, and what of the event it carries.
+ANNOUNCED = "acceptance.recorded"
+_KEEP = ("id", "user_id", "policy", "version", "sha256", "method", "api_key_id", "recorded_at")
+
+
+def _announced(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: event.get(k) for k in _KEEP}
+
+
+def acceptance_values(session: Session, event: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """PostgreSQL: the values of the ``acceptance.recorded`` message for the statement that
+    writes the event (``sql_postgresql.RECORD_ACCEPTANCE``)."""
+    return announcement(session.get_bind().dialect, ANNOUNCED, _announced(event), now)
+
+
+def close_answered(
+    user_id: str, policy_id: int, answered: Sequence[int], now: datetime, accepted_number: int
+) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL: the statement that closes the notices an acceptance answers and reads
+    the versions after the accepted one (its rows go to ``after_acceptance``), run after
+    the event's."""
+    values = {
+        "uid": user_id,
+        "pid": policy_id,
+        "answered": list(answered),
+        "now": now,
+        "number": accepted_number,
+    }
+    return sql_postgresql.CLOSE_ANSWERED_AND_LATER, values
+
+
+def after_acceptance(
+    session: Session,
+    user_id: str,
+    policy_id: int,
+    accepted: tuple[int, int],
+    acceptance_required: bool,
+    now: datetime,
+    later: Sequence[Any],
+) -> None:
+    """The rest of ``on_acceptance`` on PostgreSQL, given the later versions
+    ``close_answered`` read: a notice of the latest one that matters, if any."""
+    _tell_of_later(session, user_id, policy_id, accepted, acceptance_required, now, later)
 
 
 def _tell_of_later(

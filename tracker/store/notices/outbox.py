@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from tracker.store import sql_sqlite
@@ -146,8 +147,7 @@ def announce(
     or cached: an endpoint another process added is subscribed from its commit on. One
     statement when nobody subscribes, two otherwise.
     """
-    escaped = event_type.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    params = {"b_like": f"%,{escaped},%", "b_now": now}
+    params = {"b_like": _like(event_type), "b_now": now}
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         # Mostly nobody subscribes: ask the driver first (cheaper than the statement
@@ -168,3 +168,29 @@ def announce(
     if message_id is not None:
         connection.execute(_DELIVER, {**params, "b_message_id": message_id})
     return message_id
+
+
+def _like(event_type: str) -> str:
+    """The LIKE pattern of an endpoint subscribed to ``event_type`` (``,``-separated)."""
+    escaped = event_type.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%,{escaped},%"
+
+
+def announcement(
+    dialect: Dialect, event_type: str, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The values of ``announce`` on PostgreSQL as CTEs of another statement
+    (``sql_postgresql.RECORD_ACCEPTANCE``): the message and its deliveries, written when
+    an endpoint subscribes."""
+    (dump,) = sql_sqlite.binders(dialect, _MESSAGES, ("data",))
+    return {
+        "like": _like(event_type),
+        "now": now,
+        "webhook_id": f"msg_{secrets.token_hex(16)}",
+        "event_type": event_type,
+        "version_id": None,
+        "data": dump(data),
+    }
+
+
+_MESSAGES = MessageRow.__table__

@@ -195,6 +195,8 @@ BATCHES: list[Any] = [
     {"user_ids": ["ann", "ann", "bob"], "policy": "privacy"},
     {"user_ids": ["café"], "policy": "TERMS"},
     {"user_ids": ["ann"], "policy": None},
+    # Read in parts on PostgreSQL (``fast.BATCH_PART`` users a statement), run at once.
+    {"user_ids": ["dee", *(f"u{i}" for i in range(6_000)), "ann", "dee", "bob", "team/eve"]},
 ]
 BAD_BATCHES: list[Any] = [
     {"user_ids": []},

@@ -15,6 +15,7 @@ which answers the same request the ordinary way (errors included).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.applications import Starlette
@@ -157,14 +158,50 @@ async def answer_postgres(state: AppState, scope: Scope, path: str) -> bytes | N
     return found[0]
 
 
+#: Users a batch reads in one statement: a larger batch is read in several, run at once on
+#: connections of their own, so that PostgreSQL reads the later parts while this process
+#: encodes the first (10,000 users: PostgreSQL and the encoding overlap instead of adding up).
+BATCH_PART = 2_500
+
+
 async def _read_postgres(
     state: AppState,
     checked: tuple[Snapshot, KeyInfo, str],
     users: list[str],
     policy: PolicyInfo | None,
 ) -> list[bytes] | None:
-    """Each user's answer, from one statement that also checks the catalog and the key;
-    None when either moved (the router answers, after reading them again)."""
+    """Each user's answer, from statements that also check the catalog and the key; None
+    when either moved (the router answers, after reading them again)."""
+    assert state.postgres is not None
+    # At most half the pool's connections for one batch.
+    size = max(BATCH_PART, -(-len(users) // max(1, state.postgres.size // 2)))
+    parts = [users[i : i + size] for i in range(0, len(users), size)]
+    reads = [_read_part(state, checked, part, policy) for part in parts]
+    if len(reads) == 1:
+        return await reads[0]
+    tasks = [asyncio.ensure_future(read) for read in reads]
+    try:
+        answers: list[bytes] = []
+        for task in tasks:  # in order; each is encoded as soon as its rows are in
+            found = await task
+            if found is None:
+                return None
+            answers += found
+        return answers
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _read_part(
+    state: AppState,
+    checked: tuple[Snapshot, KeyInfo, str],
+    users: list[str],
+    policy: PolicyInfo | None,
+) -> list[bytes] | None:
+    """The answers of some users, from one statement that also checks the catalog and
+    the key; None when either moved."""
     assert state.postgres is not None
     snapshot, key, token = checked
     params: dict[str, Any] = {"users": users if len(users) > 1 else users[0], "key": key.id}

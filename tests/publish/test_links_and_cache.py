@@ -5,11 +5,13 @@ was at each version; and the page cache gives the same site, byte for byte, as a
 from __future__ import annotations
 
 import filecmp
+import gzip
 import json
 import logging
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.gitrepo import GitRepo, policy_source
 from tests.publish.conftest import build_site, write_config
@@ -80,6 +82,28 @@ def test_warm_build_is_the_cold_build_and_damaged_entries_are_rebuilt(
     assert len(warnings) == 1 and "rebuilt" in warnings[0].getMessage()
     _same(tmp_path / "cold", tmp_path / "rebuilt")
     assert repo.git("status", "--porcelain") == ""
+
+
+def test_a_warm_build_lists_the_cached_pages_in_the_sitemap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages that come from the cache are files to copy for MkDocs, not pages: the sitemap
+    of a warm build must still list them, as the cold build's does."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # both builds on the same day
+    repo = _repository(tmp_path / "repo")
+    config = write_config(tmp_path / "config", repo.path, as_of="2030-01-01")
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["site_url"] = "https://policies.example.com/"
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    build_site(config, tmp_path / "cold")
+    build_site(config, tmp_path / "warm")
+    cold = (tmp_path / "cold" / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<loc>https://policies.example.com/terms/v1/</loc>" in cold  # an archived version
+    assert "<loc>https://policies.example.com/terms/history/</loc>" in cold
+    assert (tmp_path / "warm" / "sitemap.xml").read_text(encoding="utf-8") == cold
+    with gzip.open(tmp_path / "warm" / "sitemap.xml.gz", "rt", encoding="utf-8") as packed:
+        assert packed.read() == cold
+    _same(tmp_path / "cold", tmp_path / "warm")
 
 
 def _same(a: Path, b: Path) -> None:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
@@ -17,6 +18,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
+from mkdocs.utils.templates import TemplateContext
 
 from tracker.errors import TrackerError
 from tracker.publish import site
@@ -66,6 +68,8 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
         self.pages: PageCache | None = None
         self.zone = resolve_zone("UTC")
         self.sections: dict[str, str] = {}
+        self.cached: dict[str, str] = {}  # the generated file of a cached page -> its page's
+        self.files: Files | None = None
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
@@ -98,6 +102,7 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
             self.sections = section_titles(Path(repository, options.source), options.sections)
         signature = f"{package_version()} sections={sorted(self.sections.items())!r}"
         self.pages = PageCache(cache, config, files, plan, signature)
+        self.cached = {}
         for spec in plan:
             if spec.src_uri in files.src_uris:
                 if spec.kind is site.Kind.INDEX:
@@ -121,6 +126,7 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
                 if stored is not None:
                     dest = self._file(config, spec.src_uri).dest_uri
                     files.append(File.generated(config, dest, content=stored))
+                    self.cached[dest] = spec.src_uri
                     continue
             inclusion = InclusionLevel.INCLUDED if spec.in_nav else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, spec.src_uri, content=content, inclusion=inclusion))
@@ -150,6 +156,28 @@ class PolicyTrackerPlugin(BasePlugin[PolicyTrackerConfig]):  # type: ignore[no-u
 
         with translated():
             return self.builder.decorate(spec, html, url, url)
+
+    def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> None:
+        self.files = files  # the files MkDocs builds, in their order, for the sitemap
+
+    def on_template_context(
+        self, context: TemplateContext, /, *, template_name: str, config: MkDocsConfig
+    ) -> TemplateContext | None:
+        """The sitemap lists the pages that came from the cache where a cold build would."""
+        if template_name != "sitemap.xml" or not self.cached or self.files is None:
+            return context
+        listed = {id(file) for file in context["pages"]}
+        pages: list[File] = []
+        for file in self.files:
+            src_uri = self.cached.get(file.src_uri) if file.generated_by else None
+            if src_uri is not None:
+                page = self._file(config, src_uri)  # what a cold build renders: a page
+                Page(None, page, config)
+                pages.append(page)
+            elif id(file) in listed:
+                pages.append(file)
+        context["pages"] = pages
+        return context
 
     @event_priority(-100)  # last: the page as written, after every other plugin's changes
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:

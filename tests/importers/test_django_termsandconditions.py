@@ -7,6 +7,7 @@ nothing; an interrupted import carries on."""
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ def test_the_tracker_agrees_with_the_app_for_every_user(
         assert code == 0, output
         assert "6 version(s) of 3 policies" in output
         assert "every one declared major" in output
+        assert "the next policy-tracker purge" not in output  # none older than 400 days
         assert f"{peer['acceptances']} imported, 0 already there" in output
         users = sorted(peer["not_agreed"], key=int)
         assert _needs(store, settings, keys["read"], users) == peer["not_agreed"]
@@ -119,8 +121,11 @@ def test_an_interrupted_import_carries_on(
                 import_termsandconditions(settings, source, into, now, progress=stop)
             first = _events(store)
             assert len(first) == 25
-            result = import_termsandconditions(settings, source, into, now)
+            shorter = replace(settings, retention_ip_days=300)
+            result = import_termsandconditions(shorter, source, into, now)
         assert (result.imported, result.already) == (peer["acceptances"] - 25, 25)
+        # The 12 acceptances of site-terms 1.00 with an address, 390 days old.
+        assert result.ip_past_retention == 12
         assert len(_events(store)) == peer["acceptances"]
         assert _events(store)[:25] == first
         users = sorted(peer["not_agreed"], key=int)

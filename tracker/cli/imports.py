@@ -72,6 +72,12 @@ def django_termsandconditions(source: str, into: Path, database_url: str | None)
         f"{result.acceptances} by {result.users} user(s); method import, original date and "
         "IP address" + ("" if settings.store_ip else " (not stored: POLICY_TRACKER_STORE_IP=false)")
     )
+    if result.ip_past_retention:
+        click.echo(
+            f"{result.ip_past_retention} imported IP address(es) are older than "
+            f"POLICY_TRACKER_RETENTION_IP_DAYS ({settings.retention_ip_days} days): the next "
+            "policy-tracker purge blanks them"
+        )
     click.echo(
         f"next: policy-tracker --repo {result.repository} serve  (user ids are the Django "
         "user's primary key, as tracker.client.django sends them)"

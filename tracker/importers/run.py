@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -46,6 +46,8 @@ class ImportResult:
     already: int = 0
     users: int = 0
     repository: Path = Path()
+    #: Imported IP addresses older than ``retention_ip_days``: the next purge blanks them.
+    ip_past_retention: int = 0
 
 
 def import_termsandconditions(
@@ -72,6 +74,11 @@ def import_termsandconditions(
         users=len({a.user_id for a in peer.acceptances}),
         repository=into,
     )
+    if settings.retention_ip_days > 0 and settings.store_ip:
+        cutoff = now - timedelta(days=settings.retention_ip_days)
+        result.ip_past_retention = sum(
+            1 for a in peer.acceptances if a.ip and a.accepted_at < cutoff
+        )
     store = Store.open(settings)
     try:
         migrations.upgrade(store.engine)

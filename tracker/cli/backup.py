@@ -9,6 +9,7 @@ import click
 
 from tracker.cli import common
 from tracker.cli.common import database_option
+from tracker.store import backup as backups
 
 
 @click.command()
@@ -23,10 +24,8 @@ def backup(file: Path, database_url: str | None) -> None:
 
     Example: policy-tracker backup backups/tracker-2026-11-25.sqlite3
     """
-    from tracker.store.backup import backup as run
-
     settings = common.settings(database_url)
-    click.echo(run(settings.database_url, file).summary("backed up to"))
+    click.echo(backups.backup(settings.database_url, file).summary("backed up to"))
 
 
 @click.command()
@@ -40,10 +39,8 @@ def restore(file: Path, database_url: str | None) -> None:
 
     Example: policy-tracker restore backups/tracker-2026-11-25.sqlite3 --database-url sqlite:///restored.sqlite3
     """
-    from tracker.store.backup import restore as run
-
     settings = common.settings(database_url)
-    click.echo(run(file, settings.database_url).summary("restored from"))
+    click.echo(backups.restore(file, settings.database_url).summary("restored from"))
 
 
 COMMANDS = [backup, restore]

@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 from rich.console import Console
 
+from tracker import migrations
 from tracker.cache import Cache
 from tracker.errors import TrackerError
 from tracker.policy import Catalog
@@ -46,6 +47,8 @@ class Context:
     debug: bool
 
     def catalog(self, *, drafts: bool = True) -> Catalog:
+        # Loaded here, not at the top: GitPython and the diff engine add ~0.3 s to every
+        # command's start, and only the commands that read the repository need them.
         from tracker.history import read_catalog
         from tracker.redline.cached import cached_classifier
 
@@ -150,8 +153,6 @@ def open_store(
 ) -> Iterator[Store]:
     """The store of ``settings``, disposed of afterwards; with ``upgrade`` the database is
     created or migrated first, with ``require_schema`` an empty one is a one-line error."""
-    from tracker import migrations
-
     store = Store.open(settings)
     try:
         if upgrade:

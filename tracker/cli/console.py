@@ -37,7 +37,7 @@ def console_link(
 
     Example: policy-tracker console-link --role admin --name "Dana (legal)"
     """
-    from tracker.console import new_link
+    from tracker.console import new_link  # lazy: the console's pages, ~0.4 s to load
 
     chosen = settings(database_url)
     with open_store(chosen, require_schema=True) as store:

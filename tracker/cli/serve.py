@@ -7,6 +7,7 @@ import json
 import click
 
 from tracker.cli.common import console, database_option, now, settings
+from tracker.demo import build_site, create_demo_key
 from tracker.errors import InvalidInput
 
 
@@ -33,6 +34,8 @@ def serve(
 
     Example: policy-tracker serve --port 8000 --log-format json
     """
+    # lazy: the web service (Starlette, uvicorn) and git reading add ~0.5 s to every
+    # command's start; only serve and demo need them
     from tracker.service.serve import run
     from tracker.sync import prepare
 
@@ -72,6 +75,7 @@ def sync(database_url: str | None, url: str | None, key: str | None) -> None:
 
     Example: policy-tracker sync --to https://tracker.example.com --key "$ADMIN_KEY"
     """
+    # lazy: git reading and httpx (~0.3 s to load); only sync needs them
     from tracker.sync import prepare, remote_summary, sync_to
 
     if url is not None:
@@ -99,8 +103,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
 
     Example: policy-tracker demo --port 8000
     """
-    from tracker.demo import build_site, create_demo_key
-    from tracker.service.serve import served
+    from tracker.service.serve import served  # lazy: as in serve above
 
     chosen = served(settings(), host, port)
     console().print("building the site with mkdocs …")

@@ -34,6 +34,8 @@ def site_command(out: Path, config_file: Path | None) -> None:
 
     Example: policy-tracker site --out build && zensical build -f build/mkdocs.yml
     """
+    # lazy: MkDocs, the site's pages and the diff engine take ~0.6 s to load; only
+    # this command needs them
     from tracker.publish.sitefiles import write_site
 
     config = config_file or settings().repository / "mkdocs.yml"

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from tracker.publish.starter import start_repository
+
 #: What each starter file is for, as ``init`` reports it.
 PURPOSE = {
     "policy/privacy.md": "an example policy, its front matter explained: make it yours",
@@ -29,8 +31,6 @@ def init(folder: Path) -> None:
 
     Example: policy-tracker init policies
     """
-    from tracker.publish.starter import start_repository
-
     started = start_repository(folder)
     where = "this folder" if str(folder) == "." else f"{folder}/"
     click.echo(f"created in {where}:")

@@ -97,6 +97,7 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
 
 def _translation_row(source: Policy, translation: Policy, today: date) -> dict[str, Any]:
     """A translation in ``log --json``: its staleness today and its versions, newest first."""
+    # lazy: git reading (~0.2 s to load); only log --json with translations needs it
     from tracker.history.translations import freshness
 
     state = freshness(source, translation, today)
@@ -183,6 +184,7 @@ def diff(
 
     Example: policy-tracker diff privacy 1 2 --stat
     """
+    # lazy: the diff engine adds ~0.3 s to every command's start; only diff needs it
     from tracker.redline import compare, render_html, render_terminal
 
     target = ctx.catalog().get(policy)
@@ -206,7 +208,7 @@ def diff(
         new_label, new = target.text_of(b)
     redline = compare(old, new)
     if html_file is not None:
-        from tracker.redline.page import standalone_page
+        from tracker.redline.page import standalone_page  # lazy: as the diff engine above
 
         title = f"{target.title}: {old_label} → {new_label}"
         html_file.write_text(standalone_page(title, render_html(redline)), encoding="utf-8")
@@ -281,6 +283,7 @@ def check(ctx: Context, base: str | None, as_json: bool, form: str, no_drafts: b
 
     Example: policy-tracker check --base origin/main --format markdown
     """
+    # lazy: the check reads git and diffs (~0.3 s to load); only this command needs it
     from tracker.check import check_repository, failed
     from tracker.check.markdown import render
 

@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    TypeAdapter,
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -182,42 +183,62 @@ class BatchStatusRequest(Request):
     policy: PolicySlug | None = None
 
 
-class ReacceptanceRequest(Request):
-    """Either ``user_ids`` or ``all: true`` (the service checks the rule; the schema
-    states it for generators)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "oneOf": [
-                {
-                    "required": ["user_ids"],
-                    "properties": {"user_ids": {"type": "array"}, "all": {"enum": [False, None]}},
-                },
-                {
-                    "required": ["all"],
-                    "properties": {"all": {"const": True}, "user_ids": {"type": "null"}},
-                },
-            ]
+ReacceptanceUsers = Annotated[
+    list[UserId],
+    Field(min_length=1, max_length=MAX_BATCH_USERS),
+    Say(
+        {
+            "list_type": "must be a list of 1 to {limit} user ids",
+            "too_short": "must be a list of 1 to {limit} user ids",
+            "too_long": "must be a list of 1 to {limit} user ids",
         }
-    )
+    ),
+]
 
+
+class _Reacceptance(Request):
     policy: PolicySlug
     reason: Annotated[str, Field(min_length=1, max_length=2000, pattern=NOT_BLANK)]
+
+
+class ReacceptanceOfUsers(_Reacceptance):
+    """The named users need to accept the policy again."""
+
+    user_ids: ReacceptanceUsers
+    all: Literal[False] = False
+
+
+class ReacceptanceOfAll(_Reacceptance):
+    """Every user whose latest event accepted the policy needs to accept it again."""
+
+    all: Literal[True]
+    user_ids: None = None
+
+
+_CASES = TypeAdapter(ReacceptanceOfUsers | ReacceptanceOfAll)
+
+
+class ReacceptanceRequest(_Reacceptance):
+    """Either ``user_ids`` or ``all: true``.
+
+    The service validates this one model (the same fields, so the same refusals) and
+    checks the rule (``tracker.service.api.audit``); its schema is one of the two above,
+    which says the rule to generators: a client gets one type for each case.
+    """
+
     all: bool = False
-    user_ids: (
-        Annotated[
-            list[UserId],
-            Field(min_length=1, max_length=MAX_BATCH_USERS),
-            Say(
-                {
-                    "list_type": "must be a list of 1 to {limit} user ids",
-                    "too_short": "must be a list of 1 to {limit} user ids",
-                    "too_long": "must be a list of 1 to {limit} user ids",
-                }
-            ),
-        ]
-        | None
-    ) = None
+    user_ids: ReacceptanceUsers | None = None
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        cases = handler(_CASES.core_schema)
+        return {
+            "oneOf": cases["anyOf"],
+            "title": cls.__name__,
+            "description": "Either `user_ids` or `all: true`.",
+        }
 
 
 _URLS = "must be a list of URLs"

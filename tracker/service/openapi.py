@@ -520,6 +520,8 @@ REQUESTS: list[type[BaseModel]] = [
     rq.NewApiKeyRequest,
     rq.KeyAppRequest,
     rq.ReacceptanceRequest,
+    rq.ReacceptanceOfUsers,
+    rq.ReacceptanceOfAll,
     rq.AcceptanceLinkRequest,
     rq.WebhookRequest,
 ]

@@ -7,15 +7,21 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import click
 import httpx
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
-from tests.servers import free_port
+from tests.servers import free_port, wait_for_health
 from tracker.cli import cli
 from tracker.settings import Settings
 
@@ -75,8 +81,11 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 @pytest.mark.slow
-def test_the_quick_start_demo_command_runs(tmp_path: Path) -> None:
-    """Run the README's first command on a fresh clone; the site and the API answer."""
+def test_the_quick_start_demo_command_runs(tmp_path: Path, pg_url: str) -> None:
+    """Run the README's first command on a fresh clone; the site and the API answer. Then
+    every later README block that shows commands, in the order written: the tracker
+    service's, the production one against PostgreSQL (a fresh schema), the webhooks one
+    with a loopback receiver, the notice walkthrough and the evidence section."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     # The working tree under test, not only what is committed.
@@ -119,7 +128,25 @@ def test_the_quick_start_demo_command_runs(tmp_path: Path) -> None:
         )
         assert status.status_code == 200
         assert status.json()["policies"][0]["state"] == "never_accepted"
-        _walk_through_a_major_change(clone, port, key.group(0))
+        env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}
+        env["PATH"] = f"{clone / '.venv' / 'bin'}:{env['PATH']}"  # installed, as in production
+        _run_block("tracker-service", clone, dict(env), port)
+        _run_production_postgresql(clone, dict(env), pg_url)
+        with _receiver() as (hook, received):
+            hooks_env = {**env, "POLICY_TRACKER_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
+            started = _run_block(
+                "webhooks-intro", clone, hooks_env, port, {"https://shop.example.com": hook}
+            )
+            dispatcher = started["policy-tracker dispatch"]
+            try:
+                _walk_through_a_major_change(clone, port, key.group(0))
+                _wait_for_deliveries(received, dispatcher)
+            finally:
+                dispatcher.send_signal(signal.SIGTERM)
+                _, err = dispatcher.communicate(timeout=60)
+            # the long-running dispatcher stops cleanly on SIGTERM, as the README says
+            assert dispatcher.returncode == 0 and "dispatched" in err, err
+            _verify_deliveries(received, hooks_env["WEBHOOK_SECRET_SHOWN"])
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -204,6 +231,8 @@ def _walk_through_a_major_change(clone: Path, port: str, key: str) -> None:
         types = [event["type"] for event in seen]
         assert types.count("policy.version_published") == 1, seen
         assert "acceptance.recorded" in types and "notice.created" in types
+        told = next(e for e in seen if e["type"] == "notice.created")
+        assert sorted(told["data"]["user_ids"]) == ["alice", "dave"]  # dave: the service block
         published = next(e for e in seen if e["type"] == "policy.version_published")
         assert published["data"]["version"] == 2 and published["data"]["policy"] == "privacy"
         assert app is not None
@@ -219,7 +248,10 @@ def _walk_through_a_major_change(clone: Path, port: str, key: str) -> None:
             app.wait(timeout=10)
             app_log.close()
     log = (clone / "example-app.log").read_text()
-    assert log.count("webhook verified:") == len(seen), log
+    # every delivery the app answered (the README's long-running dispatcher also delivers
+    # the evidence section's acceptances) it verified first
+    answered = log.count('"POST /hooks/policy-tracker HTTP/1.1" 204')
+    assert log.count("webhook verified:") == answered >= len(seen), log
 
 
 def _urls(value: object) -> list[str]:
@@ -266,6 +298,7 @@ _VARYING = [  # what may differ between the README and a run: times, ids, keys, 
     (re.compile(r"(?:ptk|whsec)_\S+"), "<key>"),
     (re.compile(r"\b[0-9a-f]{8,}\b"), "<hex>"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+    (re.compile(r"revision \d+"), "revision <id>"),
 ]
 
 
@@ -288,15 +321,49 @@ def _shown_commands(marker: str) -> list[tuple[str, list[str]]]:
     return found
 
 
-def _run_block(marker: str, clone: Path, env: dict[str, str], port: str) -> None:
+LONG_RUNNING = ("policy-tracker serve", "policy-tracker dispatch")
+"""Commands that run until stopped: started in the background, handed to the caller."""
+
+
+def _run_block(
+    marker: str,
+    clone: Path,
+    env: dict[str, str],
+    port: str,
+    replace: dict[str, str] | None = None,
+) -> dict[str, subprocess.Popen[str]]:
     """Run a README block's commands in order and compare what each prints with what the
     README shows (``…`` stands for anything; times, ids, keys, hashes and ports may differ).
-    ``export`` lines change the environment of the commands after them."""
+    ``export`` lines change the environment of the commands after them; a key or secret
+    shown as ``ptk_…``/``whsec_…`` in a command is the one printed before; ``replace``
+    swaps text of the commands (an address the test serves). Long-running commands
+    (``LONG_RUNNING``, serve on ``port``) are started and returned, by their first words."""
+    started: dict[str, subprocess.Popen[str]] = {}
+    printed_keys: dict[str, str] = {}
     for command, shown in _shown_commands(marker):
         command = command.replace("8000", port)
+        for old, new in (replace or {}).items():
+            command = command.replace(old, new)
+        for prefix, value in printed_keys.items():
+            command = re.sub(rf"{prefix}_[0-9a-z_]*…", value, command)
+        long_running = next((p for p in LONG_RUNNING if p in command), None)
+        if long_running and "--once" not in command:
+            assert not shown, f"README.md {marker}: `{command}` runs until stopped"
+            if long_running.endswith("serve") and "--port" not in command:
+                command = command.split("  #")[0] + f" --port {port}"
+            started[long_running] = subprocess.Popen(
+                ["bash", "-c", "exec " + command.split("  #")[0]],
+                cwd=clone,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            continue
         if command.startswith("export "):
             done = subprocess.run(
-                ["bash", "-c", f"{command} && env -0"],
+                ["bash", "-c", f"{command.split('  #')[0]} && env -0"],
                 cwd=clone,
                 env=env,
                 capture_output=True,
@@ -323,6 +390,90 @@ def _run_block(marker: str, clone: Path, env: dict[str, str], port: str) -> None
             f"README.md {marker}: `{command}` printed\n{done.stdout}\nbut the README shows\n"
             + "\n".join(shown)
         )
+        for prefix in ("ptk", "whsec"):
+            found = re.search(rf"\b{prefix}_\S+", done.stdout)
+            if found:
+                printed_keys[prefix] = found.group(0)
+    if "whsec" in printed_keys:
+        env["WEBHOOK_SECRET_SHOWN"] = printed_keys["whsec"]
+    return started
+
+
+def _run_production_postgresql(clone: Path, env: dict[str, str], pg_url: str) -> None:
+    """README "In production": the commands against a real PostgreSQL (a fresh schema in
+    the test database): the schema is migrated, and ``serve`` with four workers syncs the
+    repository's versions into it, answers, logs JSON lines, and stops on SIGTERM."""
+    port = str(free_port())
+    url = re.search(r"DATABASE_URL=(\S+)", _block("production-postgresql"))
+    assert url, "the production block sets DATABASE_URL"
+    started = _run_block("production-postgresql", clone, env, port, {url.group(1): f"'{pg_url}'"})
+    serve = started["policy-tracker serve"]
+    try:
+        wait_for_health(
+            f"http://127.0.0.1:{port}",
+            lambda: None if serve.poll() is None else "\n".join(serve.communicate()),
+            timeout=180,
+        )
+        engine = create_engine(pg_url, poolclass=NullPool)
+        with engine.connect() as conn:
+            versions = conn.exec_driver_sql("SELECT count(*) FROM versions").scalar_one()
+        engine.dispose()
+        assert versions >= 1  # serve synced the repository into PostgreSQL
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        _, err = serve.communicate(timeout=60)
+        print(err)  # shown when the test fails
+    assert serve.returncode == 0, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines and all(json.loads(line)["message"] for line in lines), err  # --log-format json
+
+
+@contextmanager
+def _receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    """A webhook receiver on 127.0.0.1: its URL and the (headers, body) it was sent."""
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+WALKTHROUGH_TYPES = {"acceptance.recorded", "policy.version_published", "notice.created"}
+
+
+def _wait_for_deliveries(
+    received: list[tuple[dict[str, str], bytes]], dispatcher: subprocess.Popen[str]
+) -> None:
+    """Until the README's long-running dispatcher has delivered every kind of event."""
+    deadline = time.monotonic() + 120
+    while not WALKTHROUGH_TYPES.issubset(json.loads(body)["type"] for _, body in received):
+        assert dispatcher.poll() is None, dispatcher.communicate()
+        assert time.monotonic() < deadline, [json.loads(b)["type"] for _, b in received]
+        time.sleep(0.2)
+
+
+def _verify_deliveries(received: list[tuple[dict[str, str], bytes]], secret: str) -> None:
+    """Each delivery to the loopback receiver is signed with the secret ``webhooks add``
+    printed (Standard Webhooks)."""
+    from standardwebhooks import Webhook
+
+    for headers, body in received:
+        Webhook(secret).verify(body, headers)
 
 
 def _wait_for(url: str, process: subprocess.Popen[str]) -> None:

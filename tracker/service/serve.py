@@ -61,6 +61,11 @@ def announce(settings: Settings) -> None:
             store.dispose()
 
 
+#: Longest a worker process may take to start or to answer its supervisor before it is
+#: replaced (``--workers N``).
+WORKER_START_SECONDS = 30
+
+
 def run(settings: Settings, *, host: str, port: int, workers: int, log_format: str) -> None:
     settings = served(settings, host, port)
     announce(settings)
@@ -75,6 +80,10 @@ def run(settings: Settings, *, host: str, port: int, workers: int, log_format: s
             host=host,
             port=port,
             workers=workers,
+            # A worker answers the supervisor's pings only once it has imported the app: on
+            # a busy host that takes longer than uvicorn's 5 s, and workers killed for it
+            # were restarted forever (serve --workers 4 never answered under load).
+            timeout_worker_healthcheck=WORKER_START_SECONDS,
             **options,
         )
     else:

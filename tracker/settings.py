@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.errors import TrackerError
 
@@ -107,6 +108,14 @@ class Settings:
     audit_checkpoint_seconds: float = 0.0
     #: Seconds between retention purges the service runs itself (0: off).
     audit_purge_seconds: float = 0.0
+    #: The publisher's time zone (IANA name): the calendar day of a version's publication,
+    #: its worked-out effective date and "today" (which version is in force) are days in
+    #: it; instants stay UTC. The site's plugin reads the same variable.
+    timezone: str = "UTC"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return resolve_zone(self.timezone, where=ENV_PREFIX + "TIMEZONE")
 
     @property
     def site_path(self) -> Path:
@@ -123,7 +132,25 @@ class Settings:
             if key in env:
                 values[f.name] = env[key]
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **_coerce(values))
+        settings = replace(cls(), **_coerce(values))
+        try:
+            settings.zone  # noqa: B018 - an unknown zone is refused before anything runs
+        except ValueError as exc:
+            raise TrackerError(str(exc)) from None
+        return settings
+
+
+def resolve_zone(name: str, *, where: str = "plugin option 'timezone'") -> ZoneInfo:
+    """The zone of an IANA name, or a one-line error (ValueError)."""
+    try:
+        if not name.strip() or name.startswith(("/", ".")) or ".." in name:
+            raise ValueError(name)
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{where}: unknown time zone {name!r}; use an IANA name such as "
+            "Europe/Paris or America/Los_Angeles (default UTC)"
+        ) from None
 
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -35,6 +35,7 @@ def read_versions(settings: Settings) -> Catalog:
         ref=settings.ref,
         drafts=False,
         classify=classify,
+        zone=settings.zone,
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tracker.cache import Cache
 from tracker.history import commits_in_range, read_catalog
@@ -240,14 +241,25 @@ def _translation_reports(
     return reports
 
 
+_UTC = ZoneInfo("UTC")
+
+
 def check_repository(
-    repository: Path, *, source: str, ref: str, base: str | None, drafts: bool = True
+    repository: Path,
+    *,
+    source: str,
+    ref: str,
+    base: str | None,
+    drafts: bool = True,
+    zone: ZoneInfo | None = None,
 ) -> list[ChangeReport]:
     """``check_changes`` over the versions made after ``base`` up to ``ref`` (without a
     base: by ``ref``'s last commit) and, with ``drafts``, the working tree's drafts."""
     commits = commits_in_range(repository, base, ref)
     classify = cached_classifier(Cache.for_repository(repository))
-    catalog = read_catalog(repository, source=source, ref=ref, drafts=drafts, classify=classify)
+    catalog = read_catalog(
+        repository, source=source, ref=ref, drafts=drafts, classify=classify, zone=zone or _UTC
+    )
     return check_changes(catalog, commits, drafts=drafts)
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -58,7 +58,12 @@ class Context:
             ref=self.settings.ref,
             drafts=drafts,
             classify=cached_classifier(Cache.for_repository(self.settings.repository)),
+            zone=self.settings.zone,
         )
+
+    def today(self) -> date:
+        """Today in the publisher's time zone (setting ``timezone``)."""
+        return now().astimezone(self.settings.zone).date()
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -83,7 +83,8 @@ def sync(database_url: str | None, url: str | None, key: str | None) -> None:
             raise InvalidInput(
                 "sync --to needs an admin API key: --key or POLICY_TRACKER_ADMIN_KEY"
             )
-        answer = sync_to(settings(), url, key, as_of=now().date())
+        chosen = settings()
+        answer = sync_to(chosen, url, key, as_of=now().astimezone(chosen.zone).date())
         click.echo(f"synced to {url}: {remote_summary(answer)}")
         return
     store, result = prepare(settings(database_url))

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tracker.cli.common import Context, console, now, pass_context
+from tracker.cli.common import Context, console, pass_context
 from tracker.policy import Catalog, Policy, Version
 
 
@@ -47,7 +47,7 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
     """
     catalog = ctx.catalog()
     policies = _policies(catalog, policy)
-    today = now().date()
+    today = ctx.today()
     if as_json:
         out = [
             {
@@ -142,7 +142,7 @@ def show(ctx: Context, spec: str) -> None:
     Example: policy-tracker show privacy@2
     """
     slug, which = _split_ref(spec)
-    _, text = ctx.catalog().get(slug).text_on(which, now().date())
+    _, text = ctx.catalog().get(slug).text_on(which, ctx.today())
     click.echo(text, nl=False)
 
 
@@ -294,6 +294,7 @@ def check(ctx: Context, base: str | None, as_json: bool, form: str, no_drafts: b
         ref=settings.ref,
         base=base,
         drafts=not no_drafts,
+        zone=settings.zone,
     )
     scope = f"{base}..{settings.ref}" if base else f"the last commit of {settings.ref}"
     if as_json or form == "json":

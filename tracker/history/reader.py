@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tracker.history.drafts import attach_drafts
 from tracker.history.gitio import (
@@ -49,6 +50,8 @@ from tracker.policy import (
     sha256_text,
 )
 
+_UTC = ZoneInfo("UTC")
+
 #: Suggests the significance of an undeclared change from the previous text to the new one.
 Classifier = Callable[[str, str], Significance]
 
@@ -60,9 +63,12 @@ def read_catalog(
     source: str = "policy",
     ref: str = "HEAD",
     drafts: bool = True,
+    zone: ZoneInfo = _UTC,
 ) -> Catalog:
     """Every policy under ``source`` with its versions on the first-parent history of ``ref``;
-    ``classify`` gives an undeclared change its significance."""
+    ``classify`` gives an undeclared change its significance. A version's publication day,
+    and an effective date worked out from it, are days in ``zone`` (the publisher's time
+    zone); its ``published`` instant stays UTC."""
     source = source.strip("/")
     with open_repository(repository) as repo:
         head = resolve(repo, ref)
@@ -90,7 +96,7 @@ def read_catalog(
         del blobs
         declarations = _Declarations(merged)
         policies = {
-            track.slug: _policy(track, declarations, classify)
+            track.slug: _policy(track, declarations, classify, zone)
             for track in sorted(walk.tracks.values(), key=_slug)
         }
         translations = read_translations(translated, policies, commits)
@@ -129,12 +135,14 @@ def _slug(track: Track) -> str:
     return track.slug
 
 
-def _policy(track: Track, declarations: _Declarations, classify: Classifier) -> Policy:
+def _policy(
+    track: Track, declarations: _Declarations, classify: Classifier, zone: ZoneInfo
+) -> Policy:
     assert track.settings is not None  # every track has had content
     versions: list[Version] = []
     for pending in track.versions:
         previous = versions[-1].effective if versions else None
-        versions.append(_version(pending, declarations, classify, previous))
+        versions.append(_version(pending, declarations, classify, previous, zone))
     return Policy(
         slug=track.slug,
         path=track.path,
@@ -147,7 +155,11 @@ def _policy(track: Track, declarations: _Declarations, classify: Classifier) -> 
 
 
 def _version(
-    pending: Pending, declarations: _Declarations, classify: Classifier, previous: date | None
+    pending: Pending,
+    declarations: _Declarations,
+    classify: Classifier,
+    previous: date | None,
+    zone: ZoneInfo,
 ) -> Version:
     commit = pending.commit
     declaration = declarations.of(commit)
@@ -160,7 +172,7 @@ def _version(
         significance = classify(pending.previous, pending.text)
         source = SignificanceSource.CLASSIFIED
     effective = effective_date(
-        commit.committed,
+        commit.committed.astimezone(zone),  # the publication day is the publisher's
         significance,
         declaration.effective,
         pending.notice_days if pending.previous is not None else 0,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,7 +55,7 @@ def prepare(
     """The site plan of ``repository`` for ``options`` today (or as of the day they say),
     and the page builder for it."""
     cache = Cache.for_repository(repository) if options.cache else Cache(None)
-    as_of = resolve_as_of(options.as_of, os.environ, datetime.now(UTC).date())
+    as_of = resolve_as_of(options.as_of, os.environ, datetime.now(zone).date())
     drafts = resolve_drafts(options.drafts, os.environ, command)
     catalog = history.read_catalog(
         repository,
@@ -63,6 +63,7 @@ def prepare(
         ref=options.ref,
         drafts=drafts,
         classify=cached_classifier(cache),
+        zone=zone,
     )
     plan = site.plan(localise(catalog, zone), as_of, drafts=drafts, index_page=options.index_page)
     redlines.cache = cache

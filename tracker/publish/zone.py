@@ -2,31 +2,22 @@
 
 A version's instant stays UTC (``versions.json`` and the feed's timestamps say so); the day
 a reader sees ("Last updated", "Published", "Effective", the feed's "Effective …") is the
-day in the zone the publisher names. An effective date that the reader worked out from the
-publication (the day itself, or a notice period after it) moves with it; one an editor
-declared (``Policy-Effective``) is a calendar date already and stays.
+day in the zone the publisher names. The history is read in that zone
+(``read_catalog(zone=…)``, as the tracker reads it with ``POLICY_TRACKER_TIMEZONE``), so an
+effective date worked out from the publication (the day itself, or a notice period after
+it) is already a day there; one an editor declared (``Policy-Effective``) is a calendar date
+and stays. Here the instants are shown in the zone.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from tracker.policy import Catalog, Policy, Version
+from tracker.policy import Catalog, Policy
+from tracker.settings import resolve_zone
 
-
-def resolve_zone(name: str, *, where: str = "plugin option 'timezone'") -> ZoneInfo:
-    """The zone of an IANA name, or a one-line error."""
-    try:
-        if not name.strip() or name.startswith(("/", ".")) or ".." in name:
-            raise ValueError(name)
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{where}: unknown time zone {name!r}; use an IANA name such as "
-            "Europe/Paris or America/Los_Angeles (default UTC)"
-        ) from None
+__all__ = ["localise", "resolve_zone"]
 
 
 def localise(catalog: Catalog, zone: ZoneInfo) -> Catalog:
@@ -38,7 +29,6 @@ def localise(catalog: Catalog, zone: ZoneInfo) -> Catalog:
 
 
 def _policy(policy: Policy, zone: ZoneInfo) -> Policy:
-    worked_out = {0, policy.settings.notice_days}
     gaps = tuple(
         replace(
             gap,
@@ -47,15 +37,5 @@ def _policy(policy: Policy, zone: ZoneInfo) -> Policy:
         )
         for gap in policy.gaps
     )
-    versions = tuple(_version(v, zone, worked_out) for v in policy.versions)
+    versions = tuple(replace(v, published=v.published.astimezone(zone)) for v in policy.versions)
     return replace(policy, versions=versions, gaps=gaps)
-
-
-def _version(version: Version, zone: ZoneInfo, worked_out: set[int]) -> Version:
-    utc_day = version.published.astimezone(UTC).date()
-    local = version.published.astimezone(zone)
-    shift = local.date() - utc_day
-    effective = version.effective
-    if shift and (effective - utc_day).days in worked_out:
-        effective = effective + shift
-    return replace(version, published=local, effective=effective)

@@ -46,6 +46,7 @@ class AppState:
 
     def __post_init__(self) -> None:
         self.inline_reads = self.store.dialect == "sqlite"
+        self._zone = self.settings.zone
 
     @contextmanager
     def inline_read(self) -> Iterator[Session]:
@@ -140,4 +141,5 @@ class AppState:
         return self.clock()
 
     def today(self) -> date:
-        return self.clock().astimezone(UTC).date()
+        """Today in the publisher's time zone: the day that decides which version is in force."""
+        return self.clock().astimezone(self._zone).date()

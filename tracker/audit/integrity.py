@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -127,20 +128,27 @@ def consents_problem(session: Session) -> str | None:
     )
 
 
+def audit_actions(session: Session, last: int, action: str) -> Iterator[dict[str, Any]]:
+    """The data of the chained audit records up to ``last`` that did ``action`` (``purge``,
+    ``erasure``…), oldest first."""
+    for (data,) in session.execute(
+        select(AuditRecordRow.data)
+        .where(AuditRecordRow.type == "audit", AuditRecordRow.seq <= last)
+        .order_by(AuditRecordRow.seq)
+    ):
+        if isinstance(data, str):
+            data = json.loads(data)
+        if isinstance(data, dict) and data.get("action") == action:
+            yield data
+
+
 def blanked_problem(session: Session, last: int) -> str | None:
     """Why more personal fields are blanked (value and salt gone, commitment kept) than the
     chained purges blanked, or None. Erased users' rows are the erasure's business."""
     purged = {name: 0 for name, _, _ in BLANKABLE}
-    for (data,) in session.execute(
-        select(AuditRecordRow.data).where(
-            AuditRecordRow.type == "audit", AuditRecordRow.seq <= last
-        )
-    ):
-        if isinstance(data, str):
-            data = json.loads(data)
-        if isinstance(data, dict) and data.get("action") == "purge":
-            for name in purged:
-                purged[name] += int(data.get(name) or 0)
+    for data in audit_actions(session, last, "purge"):
+        for name in purged:
+            purged[name] += int(data.get(name) or 0)
     counts = [
         func.count().filter(
             value.is_(None), salt.is_(None), EventRow.commitments[name].as_string().is_not(None)

@@ -8,7 +8,6 @@ the checkpoints and the head come from ``tracker.store.chain``.
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from operator import itemgetter
@@ -151,18 +150,11 @@ def _unrecorded_pseudonyms(session: Session, last: int) -> Problem | None:
     if not used:
         return None
     erasures: dict[str, tuple[int, int]] = {}
-    for (data,) in session.execute(
-        select(AuditRecordRow.data).where(
-            AuditRecordRow.type == "audit", AuditRecordRow.seq <= last
+    for data in integrity.audit_actions(session, last, "erasure"):
+        erasures[str(data.get("pseudonym"))] = (
+            int(data.get("events") or 0),
+            int(data.get("records") or 0),
         )
-    ):
-        if isinstance(data, str):
-            data = json.loads(data)
-        if isinstance(data, dict) and data.get("action") == "erasure":
-            erasures[str(data.get("pseudonym"))] = (
-                int(data.get("events") or 0),
-                int(data.get("records") or 0),
-            )
     for pseudonym, (first, events, records) in sorted(used.items(), key=lambda i: i[1][0]):
         recorded = erasures.get(pseudonym)
         if recorded is None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Generic, TypeVar, get_args
+from typing import Any, Generic, TypedDict, TypeVar, get_args
 from urllib.parse import quote
 
 import httpx
@@ -173,20 +173,28 @@ def events_call(
     )
 
 
+class EventDetails(TypedDict, total=False):
+    """What an acceptance, decline or withdrawal may carry besides the user, the policy and
+    the version, as keyword arguments of ``accept``, ``decline`` and ``withdraw``."""
+
+    #: How the user agreed: ``clickwrap``, ``continued_use``, ``api`` (the default) or
+    #: ``import``.
+    method: str
+    ip: str | None
+    user_agent: str | None
+    locale: str | None
+    #: Free-form evidence kept with the event (JSON).
+    context: Mapping[str, Any] | None
+    #: Sent as ``Idempotency-Key``; without it one is made per call (kept across retries).
+    idempotency_key: str | None
+
+
 def record_call(
-    kind: str,
-    user_id: str,
-    policy: str,
-    version: int | None,
-    *,
-    method: str,
-    ip: str | None,
-    user_agent: str | None,
-    locale: str | None,
-    context: Mapping[str, Any] | None,
-    key: str | None,
+    kind: str, user_id: str, policy: str, version: int | None, details: EventDetails
 ) -> Call[RecordResult]:
     """``kind`` is the endpoint: ``acceptances``, ``declines`` or ``withdrawals``."""
+    method = details.get("method", "api")
+    context = details.get("context")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     model = EventRequest if kind == "acceptances" else EventRequestOptionalVersion
@@ -196,9 +204,9 @@ def record_call(
         policy=policy,
         version=version,
         method=method,
-        ip=ip,
-        user_agent=user_agent,
-        locale=locale,
+        ip=details.get("ip"),
+        user_agent=details.get("user_agent"),
+        locale=details.get("locale"),
         context=dict(context) if context is not None else None,
     )
     return Call(
@@ -208,7 +216,7 @@ def record_call(
             _json(r), replayed=r.headers.get("idempotent-replayed") == "true"
         ),
         json=sent,
-        headers=idempotency_key(key),
+        headers=idempotency_key(details.get("idempotency_key")),
         changes_user=user_id,
     )
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
+from typing_extensions import Unpack
 
 from tracker.client import _core as core
+from tracker.client._core import EventDetails as Details
 from tracker.client.models import (
     AcceptanceLink,
     Event,
@@ -106,67 +108,29 @@ class TrackerClient:
     # Writes
 
     def accept(
-        self,
-        user_id: str,
-        policy: str,
-        version: int | None = None,
-        *,
-        method: str = "api",
-        ip: str | None = None,
-        user_agent: str | None = None,
-        locale: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
+        self, user_id: str, policy: str, version: int | None = None, **details: Unpack[Details]
     ) -> RecordResult:
         """Record that the user accepted ``version`` (pass the one you showed them; without
-        it the version in force when the call is made is recorded)."""
+        it the version in force when the call is made is recorded). ``details``: see
+        ``EventDetails``."""
         if version is None:
             version = core.current_version(self.status(user_id, policy), policy)
-        return self._record(
-            "acceptances", user_id, policy, version, method, ip, user_agent, locale, context,
-            idempotency_key,
-        )  # fmt: skip
+        return self._run(core.record_call("acceptances", user_id, policy, version, details))
 
     def decline(
-        self,
-        user_id: str,
-        policy: str,
-        version: int | None = None,
-        *,
-        method: str = "api",
-        ip: str | None = None,
-        user_agent: str | None = None,
-        locale: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
+        self, user_id: str, policy: str, version: int | None = None, **details: Unpack[Details]
     ) -> RecordResult:
         """Record that the user declined ``version`` (default: the one in force)."""
         if version is None:
             version = core.current_version(self.status(user_id, policy), policy)
-        return self._record(
-            "declines", user_id, policy, version, method, ip, user_agent, locale, context,
-            idempotency_key,
-        )  # fmt: skip
+        return self._run(core.record_call("declines", user_id, policy, version, details))
 
     def withdraw(
-        self,
-        user_id: str,
-        policy: str,
-        version: int | None = None,
-        *,
-        method: str = "api",
-        ip: str | None = None,
-        user_agent: str | None = None,
-        locale: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
+        self, user_id: str, policy: str, version: int | None = None, **details: Unpack[Details]
     ) -> RecordResult:
         """Record that the user withdrew their acceptance (default: of the version they
         accepted)."""
-        return self._record(
-            "withdrawals", user_id, policy, version, method, ip, user_agent, locale, context,
-            idempotency_key,
-        )  # fmt: skip
+        return self._run(core.record_call("withdrawals", user_id, policy, version, details))
 
     def ack(self, notice_id: str | int, *, idempotency_key: str | None = None) -> Notice:
         """Acknowledge a notice: the app showed it to the user."""
@@ -188,25 +152,6 @@ class TrackerClient:
         )
 
     # Sending
-
-    def _record(
-        self,
-        kind: str,
-        user_id: str,
-        policy: str,
-        version: int | None,
-        method: str,
-        ip: str | None,
-        user_agent: str | None,
-        locale: str | None,
-        context: Mapping[str, Any] | None,
-        key: str | None,
-    ) -> RecordResult:
-        call = core.record_call(
-            kind, user_id, policy, version, method=method, ip=ip, user_agent=user_agent,
-            locale=locale, context=context, key=key,
-        )  # fmt: skip
-        return self._run(call)
 
     def _run(self, call: core.Call[T]) -> T:
         attempt = 0

@@ -187,11 +187,9 @@ ReacceptanceUsers = Annotated[
     list[UserId],
     Field(min_length=1, max_length=MAX_BATCH_USERS),
     Say(
-        {
-            "list_type": "must be a list of 1 to {limit} user ids",
-            "too_short": "must be a list of 1 to {limit} user ids",
-            "too_long": "must be a list of 1 to {limit} user ids",
-        }
+        dict.fromkeys(
+            ("list_type", "too_short", "too_long"), "must be a list of 1 to {limit} user ids"
+        )
     ),
 ]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from tracker.store import notices, sql_postgresql, sql_sqlite
 from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
 from tracker.store.chain import chain_event, renumber_event
 from tracker.store.models import ConsentRow, EventRow, VersionRow
-from tracker.store.status import Consent
+from tracker.store.status import Consent, utc
 
 
 @dataclass(frozen=True)
@@ -38,20 +38,31 @@ class NewEvent:
 def event_dict(row: EventRow, snapshot: Snapshot) -> dict[str, Any]:
     policy = snapshot.policy_by_id(row.policy_id)
     version = snapshot.version_by_id(row.version_id) if row.version_id is not None else None
+    return _event_answer(row.id, row, policy, version, row.created_at)
+
+
+def _event_answer(
+    event_id: int,
+    event: EventRow | NewEvent,
+    policy: PolicyInfo,
+    version: VersionInfo | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """An event as the API answers it and the ``acceptance.recorded`` message carries it."""
     return {
-        "id": row.id,
-        "type": row.kind,
-        "user_id": row.user_id,
+        "id": event_id,
+        "type": event.kind,
+        "user_id": event.user_id,
         "policy": policy.slug,
         "version": version.number if version else None,
         "sha256": version.sha256 if version else None,
-        "method": row.method,
-        "api_key_id": row.api_key_id,
-        "ip": row.ip,
-        "user_agent": row.user_agent,
-        "locale": row.locale,
-        "context": row.context,
-        "recorded_at": row.created_at.isoformat(),
+        "method": event.method,
+        "api_key_id": event.api_key_id,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "locale": event.locale,
+        "context": event.context,
+        "recorded_at": at.isoformat(),
     }
 
 
@@ -112,7 +123,7 @@ def _lock_consent(connection: Connection, user_id: str, policy_id: int) -> Locke
         if row is None:
             return LockedConsent(None, None, None, None, None, new=True)
         event_id, kind, version_id, accepted_version_id, accepted_at = row
-        return LockedConsent(event_id, kind, version_id, accepted_version_id, _utc(accepted_at))
+        return LockedConsent(event_id, kind, version_id, accepted_version_id, utc(accepted_at))
     key = {"uid": user_id, "pid": policy_id}
     (cursor,) = run_driver(connection, [(sql_postgresql.LOCK_CONSENT, key)])
     event_id, kind, version_id, accepted_version_id, accepted_at, revision, next_id = (
@@ -123,7 +134,7 @@ def _lock_consent(connection: Connection, user_id: str, policy_id: int) -> Locke
         kind,
         version_id,
         accepted_version_id,
-        _utc(accepted_at),
+        utc(accepted_at),
         revision=int(revision or 0),
         next_id=int(next_id),
     )
@@ -234,21 +245,7 @@ def record(
         assert consent.next_id is not None
         event_id = consent.next_id
     consent.last_event_id = event_id
-    event = {
-        "id": event_id,
-        "type": new.kind,
-        "user_id": new.user_id,
-        "policy": policy.slug,
-        "version": stored.number if stored else None,
-        "sha256": stored.sha256 if stored else None,
-        "method": new.method,
-        "api_key_id": new.api_key_id,
-        "ip": new.ip,
-        "user_agent": new.user_agent,
-        "locale": new.locale,
-        "context": new.context,
-        "recorded_at": when.isoformat(),
-    }
+    event = _event_answer(event_id, new, policy, stored, when)
     answered = (
         [v.id for v in policy.versions if v.number <= accepted.number]
         if new.kind == "accepted" and accepted is not None
@@ -309,15 +306,6 @@ def _record_statement(
     return sql_postgresql.RECORD_EVENT, params
 
 
-def _utc(value: datetime | str | None) -> datetime | None:
-    """A datetime as the driver gives it (SQLite: naive UTC text) → aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _consent(row: LockedConsent) -> Consent:
     return Consent(row.last_kind, row.last_version_id, row.accepted_version_id, row.accepted_at)
 
@@ -332,7 +320,7 @@ def imported(session: Session, user_ids: set[str]) -> set[tuple[str, int, dateti
             EventRow.kind == "accepted",
         )
     )
-    return {(u, int(v), _utc(at) or at) for u, v, at in rows if v is not None}
+    return {(u, int(v), utc(at) or at) for u, v, at in rows if v is not None}
 
 
 def user_events(
@@ -370,26 +358,19 @@ def version_stats(session: Session, policy: PolicyInfo, version: VersionInfo) ->
             EventRow.version_id == version.id, EventRow.kind == "accepted"
         )
     )
-    users = session.scalar(
-        select(func.count()).select_from(ConsentRow).where(ConsentRow.policy_id == policy.id)
+    mine = ConsentRow.policy_id == policy.id
+    users = _consents(session, mine)
+    current = _consents(
+        session,
+        mine,
+        ConsentRow.accepted_version_id == version.id,
+        ConsentRow.last_kind == "accepted",
     )
-    current = session.scalar(
-        select(func.count())
-        .select_from(ConsentRow)
-        .where(
-            ConsentRow.policy_id == policy.id,
-            ConsentRow.accepted_version_id == version.id,
-            ConsentRow.last_kind == "accepted",
-        )
-    )
-    declined = session.scalar(
-        select(func.count())
-        .select_from(ConsentRow)
-        .where(
-            ConsentRow.policy_id == policy.id,
-            ConsentRow.last_version_id == version.id,
-            ConsentRow.last_kind == "declined",
-        )
+    declined = _consents(
+        session,
+        mine,
+        ConsentRow.last_version_id == version.id,
+        ConsentRow.last_kind == "declined",
     )
     # Up to date with this version means: an acceptance (still standing) of the latest major
     # version at or before it, or of any later version.
@@ -407,13 +388,17 @@ def version_stats(session: Session, policy: PolicyInfo, version: VersionInfo) ->
             VersionRow.number >= floor,
         )
     )
-    users = int(users or 0)
     return {
         "policy": policy.slug,
         "version": version.number,
         "users": users,
         "accepted": int(ever or 0),
-        "accepted_current": int(current or 0),
-        "declined": int(declined or 0),
+        "accepted_current": current,
+        "declined": declined,
         "needs_acceptance": (users - int(up_to_date or 0)) if policy.acceptance_required else 0,
     }
+
+
+def _consents(session: Session, *where: ColumnElement[bool]) -> int:
+    """How many consent rows match ``where`` (one indexed aggregate)."""
+    return int(session.scalar(select(func.count()).select_from(ConsentRow).where(*where)) or 0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -61,24 +62,19 @@ INVALID = Gone(
 )
 
 
-def _used(link: Link, app: KeyApp | None) -> Gone:
-    return Gone(
-        410,
-        "This link has already been used",
-        "Your answer was recorded when you first used it; nothing more was recorded now.",
-        link.return_url,
-        app,
-    )
+#: Why a link that was valid cannot be used any more (410): the heading and the message.
+USED = (
+    "This link has already been used",
+    "Your answer was recorded when you first used it; nothing more was recorded now.",
+)
+EXPIRED = (
+    "This link has expired",
+    "Nothing was recorded. Go back to the app and it will send you a new link.",
+)
 
 
-def _expired(link: Link, app: KeyApp | None) -> Gone:
-    return Gone(
-        410,
-        "This link has expired",
-        "Nothing was recorded. Go back to the app and it will send you a new link.",
-        link.return_url,
-        app,
-    )
+def _gone(why: tuple[str, str], link: Link, app: KeyApp | None) -> Gone:
+    return Gone(410, *why, link.return_url, app)
 
 
 @dataclass(frozen=True)
@@ -152,9 +148,9 @@ def _link_state(
     if app is None or app.revoked:
         return INVALID
     if link.used_at is not None:
-        return _used(link, app)
+        return _gone(USED, link, app)
     if link.expired(state.now()):
-        return _expired(link, app)
+        return _gone(EXPIRED, link, app)
     return link, app
 
 
@@ -261,7 +257,7 @@ def _decide(
         outcome = "declined" if declined else "accepted"
         # Uses the link up in the transaction that records: no policy is ever recorded twice.
         if not consume(session, link_id, outcome, now):
-            return _used(link, app)
+            return _gone(USED, link, app)
         for item in items:
             kind = kinds[item.policy.slug]
             event = NewEvent(
@@ -288,8 +284,12 @@ async def accept_page(request: Request) -> Response:
     link_id = tokens.verify(secret, token)
     if link_id is None:
         return _gone_page(INVALID)
+
+    async def page(**options: Any) -> Response:
+        return await run_in_threadpool(partial(_page, request, state, secret, link_id, **options))
+
     if request.method != "POST":
-        return await run_in_threadpool(_page, request, state, secret, link_id)
+        return await page()
 
     try:
         raw = await read_body(request, min(FORM_LIMIT, state.settings.max_body_bytes))
@@ -300,12 +300,7 @@ async def accept_page(request: Request) -> Response:
     sent = form.get("form_secret", [None])[0]
     if not tokens.same(request.cookies.get(COOKIE), expected) or not tokens.same(sent, expected):
         # A post from another site, or from a browser that never loaded the page.
-        return await run_in_threadpool(
-            _page,
-            request,
-            state,
-            secret,
-            link_id,
+        return await page(
             status=403,
             notice="We could not confirm that this answer came from this page. Nothing was "
             "recorded; please answer again below.",
@@ -324,12 +319,7 @@ async def accept_page(request: Request) -> Response:
     if isinstance(result, Gone):
         return _gone_page(result)
     if isinstance(result, Again):
-        return await run_in_threadpool(
-            _page,
-            request,
-            state,
-            secret,
-            link_id,
+        return await page(
             status=result.status,
             notice=result.notice,
             missing=result.missing,

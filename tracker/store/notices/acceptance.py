@@ -96,7 +96,7 @@ def on_acceptance(
         if later is None:  # SQLite: the write lock is held, nothing is in flight
             driver = connection.connection.driver_connection
             later = driver.execute(sql_sqlite.LATER_VERSIONS, (policy_id, accepted[1])).fetchall()
-        _tell_of_later(session, user_id, policy_id, accepted, acceptance_required, now, later)
+        after_acceptance(session, user_id, policy_id, accepted, acceptance_required, now, later)
     announce(session, ANNOUNCED, _announced(event), now)
 
 
@@ -140,21 +140,9 @@ def after_acceptance(
     now: datetime,
     later: Sequence[Any],
 ) -> None:
-    """The rest of ``on_acceptance`` on PostgreSQL, given the later versions
-    ``close_answered`` read: a notice of the latest one that matters, if any."""
-    _tell_of_later(session, user_id, policy_id, accepted, acceptance_required, now, later)
-
-
-def _tell_of_later(
-    session: Session,
-    user_id: str,
-    policy_id: int,
-    accepted: tuple[int, int],
-    acceptance_required: bool,
-    now: datetime,
-    later: Sequence[Any],
-) -> None:
-    """``later``: (id, number, significance) of the versions after the accepted one."""
+    """The rest of ``on_acceptance`` once the later versions are read (on PostgreSQL
+    ``close_answered`` read them): a notice of the latest one that matters, if any.
+    ``later``: (id, number, significance) of the versions after the accepted one."""
     accepted_id, _ = accepted
     significant = [v for v in later if v[2] in SIGNIFICANT]
     if not significant:

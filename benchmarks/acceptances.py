@@ -14,6 +14,7 @@ lost (the events table is counted afterwards: at least every 2xx wrk saw).
 
     python benchmarks/acceptances.py                          # full size, SQLite
     python benchmarks/acceptances.py --database postgresql    # full size, PostgreSQL
+    python benchmarks/acceptances.py --database postgresql --workers 2   # serve --workers 2
     python benchmarks/acceptances.py --quick                  # a few seconds (the tests)
 """
 
@@ -51,7 +52,13 @@ end
 
 
 def measure(
-    kind: str, users: int, script_text: str, seconds: int, clients: int, chain: bool
+    kind: str,
+    users: int,
+    script_text: str,
+    seconds: int,
+    clients: int,
+    chain: bool,
+    workers: int = 1,
 ) -> tuple[WrkResult, int, bytes]:
     """One run in a fresh database: wrk's figures, the events stored, a sample answer."""
     with tempfile.TemporaryDirectory() as tmp_name, database(kind, Path(tmp_name)) as url:
@@ -60,7 +67,7 @@ def measure(
         script = tmp / "accept.lua"
         script.write_text(script_text.format(key=data.key))
         app = "tracker.service.serve:app_from_env" if chain else "tracker_bench:unchained_app"
-        with serve(app, tracker_env(url, tmp)) as base:
+        with serve(app, tracker_env(url, tmp), workers=workers) as base:
             sample = httpx.post(
                 f"{base}/v1/acceptances",
                 json={"user_id": "sample", "policy": "policy-0", "version": 10},
@@ -83,12 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=None)
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--database", choices=DATABASES, default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (serve --workers)")
     args = parser.parse_args(argv)
     seconds = args.seconds or (2 if args.quick else 10)
     users = 1_000 if args.quick else 20_000
     console = Console()
     table = Table(
-        title=f"POST /v1/acceptances — {args.database}, {seconds} s a run, one uvicorn worker"
+        title=f"POST /v1/acceptances — {args.database}, {seconds} s a run, "
+        f"{args.workers} uvicorn worker{'s' if args.workers > 1 else ''}"
     )
     for col in ("clients", "", "acceptances/s", "p99 (ms)", "errors", "stored ≥ 2xx"):
         table.add_column(col, justify="right")
@@ -98,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[bool, list[WrkResult]] = {True: [], False: []}
         for chain in (False, True) if args.quick else (False, True, True, False):
             with console.status(f"{clients} clients, chain {'on' if chain else 'off'}…"):
-                result, stored, sample = measure(args.database, users, LUA, seconds, clients, chain)
+                result, stored, sample = measure(
+                    args.database, users, LUA, seconds, clients, chain, args.workers
+                )
             runs[chain].append(result)
             # wrk counts requests, not 2xx: at least rps × seconds minus errors were stored.
             kept = stored >= int(result.rps * seconds) - result.errors - clients
@@ -157,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "database": args.database,
+                "workers": args.workers,
                 "acceptances_per_s": figures[f"acceptances_per_s_{first}"],
                 "bare_rps": figures[f"bare_rps_{first}"],
                 "ratio": figures[f"ratio_{first}"],

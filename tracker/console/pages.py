@@ -20,7 +20,6 @@ from tracker.inputs import has_control
 from tracker.notices.webhooks import list_deliveries, list_endpoints
 from tracker.store import PolicyInfo, VersionInfo
 from tracker.store import dashboard as d
-from tracker.store.events import version_stats
 from tracker.store.keys import list_keys
 from tracker.store.links import app_settings
 from tracker.store.notices.queries import notice_stats
@@ -34,9 +33,12 @@ def _shown(policy: PolicyInfo, today: date) -> list[tuple[str, VersionInfo]]:
     return shown + [("upcoming", policy.version(n)) for n in line.upcoming]
 
 
-def _figures(session: Session, policy: PolicyInfo, version: VersionInfo) -> dict[str, Any]:
+def _figures(
+    session: Session, policy: PolicyInfo, version: VersionInfo, today: date
+) -> dict[str, Any]:
+    """The API's version stats (``version_stats``), read the console's faster way."""
     return {
-        **version_stats(session, policy, version),
+        **d.version_figures(session, policy, version, today),
         "notices": notice_stats(session, version.id),
         "deadline": policy.takes_effect(version),
     }
@@ -47,8 +49,10 @@ def overview(ctx: Ctx) -> Response:
     today, now = h.today(), h.now()
     with h.store.read() as session:
         snapshot = h.snapshot(session)
+    _refresh(h, [v for p in snapshot.policies for _, v in _shown(p, today)], today)
+    with h.store.read() as session:
         policies = [
-            (p, [(label, v, _figures(session, p, v)) for label, v in _shown(p, today)])
+            (p, [(label, v, _figures(session, p, v, today)) for label, v in _shown(p, today)])
             for p in snapshot.policies
         ]
         chain = d.chain_state(session)
@@ -153,7 +157,7 @@ def version_page(ctx: Ctx) -> Response:
     major = previous_major(policy, version)
     _refresh(h, [v for v in (version, major) if v is not None], today)
     with h.store.read() as session:
-        figures = _figures(session, policy, version)
+        figures = _figures(session, policy, version, today)
         total = (
             d.must_accept_count(session, policy, version, term)
             if term

@@ -164,8 +164,15 @@ class ConsentRow(Base):
 
     __tablename__ = "consents"
     __table_args__ = (
-        # Fan-out and stats: every user of a policy by accepted version.
-        Index("ix_consents_policy_id_accepted_version_id", "policy_id", "accepted_version_id"),
+        # Fan-out and stats: every user of a policy by accepted version; the console's
+        # counts read all four columns from the index alone.
+        Index(
+            "ix_consents_policy_accepted_last",
+            "policy_id",
+            "accepted_version_id",
+            "last_version_id",
+            "last_kind",
+        ),
     )
 
     user_id: Mapped[str] = mapped_column(String(USER_ID_MAX), primary_key=True)

@@ -75,9 +75,22 @@ def upgrade() -> None:
         "ix_events_version_id_kind_created_at", "events", ["version_id", "kind", "created_at"]
     )
     op.drop_index("ix_events_version_id_kind", table_name="events")
+    # The console's counts read the consents of a policy from the index alone.
+    op.create_index(
+        "ix_consents_policy_accepted_last",
+        "consents",
+        ["policy_id", "accepted_version_id", "last_version_id", "last_kind"],
+    )
+    op.drop_index("ix_consents_policy_id_accepted_version_id", table_name="consents")
 
 
 def downgrade() -> None:
+    op.create_index(
+        "ix_consents_policy_id_accepted_version_id",
+        "consents",
+        ["policy_id", "accepted_version_id"],
+    )
+    op.drop_index("ix_consents_policy_accepted_last", table_name="consents")
     op.create_index("ix_events_version_id_kind", "events", ["version_id", "kind"])
     op.drop_index("ix_events_version_id_kind_created_at", table_name="events")
     op.drop_table("console_adoption_rollups")

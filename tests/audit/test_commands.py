@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,32 @@ def test_export_writes_what_the_api_streams(
     streamed = api.get(f"/v1/admin/export?format={fmt}").content
     assert path.read_bytes() == streamed
     assert streamed.count(b"\n") == (3 if fmt == "csv" else 2)
+
+
+def test_checkpoint_prints_what_docs_audit_shows(
+    api: Any, store: Store, settings: Settings
+) -> None:
+    """docs/audit.md's checkpoint is what ``policy-tracker checkpoint`` prints (its values
+    are this run's): the same fields, format, and the shapes of hash, time and key id."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
+    shown = next(
+        json.loads(block)
+        for block in re.findall(r"```json\n(.*?)\n```", doc, re.S)
+        if "policy-tracker/checkpoint/1" in block
+    )
+    publish(api, 1)
+    accept(api, "u1", 1)
+    env = {
+        "POLICY_TRACKER_DATABASE_URL": settings.database_url,
+        "POLICY_TRACKER_AUDIT_SIGNING_KEY": SEED,
+    }
+    printed = CliRunner().invoke(_cli(), ["checkpoint"], env=env)
+    assert printed.exit_code == 0, printed.output
+    got = json.loads(printed.stdout)
+    assert list(got) == list(shown)
+    assert got["format"] == shown["format"] and got["sequence"] == 1
+    assert re.fullmatch(r"[0-9a-f]{64}", got["head_hash"])
+    assert re.fullmatch(r"[0-9a-f]{16}", got["key_id"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", got["time"])
+    assert len(base64.b64decode(got["public_key"])) == 32
+    assert len(base64.b64decode(got["signature"])) == 64

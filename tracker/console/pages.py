@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,14 +35,34 @@ def _shown(policy: PolicyInfo, today: date) -> list[tuple[str, VersionInfo]]:
 
 
 def _figures(
-    session: Session, policy: PolicyInfo, version: VersionInfo, today: date
+    h: Host, session: Session, policy: PolicyInfo, version: VersionInfo, today: date
 ) -> dict[str, Any]:
-    """The API's version stats (``version_stats``), read the console's faster way."""
-    return {
+    """The API's version stats (``version_stats``), read the console's faster way, and the
+    notices of the version; kept ``console_figures_seconds`` (counting a million users'
+    consents and notices takes a second)."""
+    key = (version.id, today)
+    kept = figures_cache(h).get(key)
+    now = time.monotonic()
+    if kept is not None and now - kept[0] < h.settings.console_figures_seconds:
+        return kept[1]
+    found = {
         **d.version_figures(session, policy, version, today),
         "notices": notice_stats(session, version.id),
         "deadline": policy.takes_effect(version),
+        "as_of": h.now(),
     }
+    figures_cache(h)[key] = (now, found)
+    return found
+
+
+def figures_cache(h: Host) -> dict[tuple[int, date], tuple[float, dict[str, Any]]]:
+    cache: dict[tuple[int, date], tuple[float, dict[str, Any]]] | None = getattr(
+        h, "console_figures", None
+    )
+    if cache is None:
+        cache = {}
+        h.console_figures = cache  # type: ignore[attr-defined]
+    return cache
 
 
 def overview(ctx: Ctx) -> Response:
@@ -52,7 +73,7 @@ def overview(ctx: Ctx) -> Response:
     _refresh(h, [v for p in snapshot.policies for _, v in _shown(p, today)], today)
     with h.store.read() as session:
         policies = [
-            (p, [(label, v, _figures(session, p, v, today)) for label, v in _shown(p, today)])
+            (p, [(label, v, _figures(h, session, p, v, today)) for label, v in _shown(p, today)])
             for p in snapshot.policies
         ]
         chain = d.chain_state(session)
@@ -157,7 +178,7 @@ def version_page(ctx: Ctx) -> Response:
     major = previous_major(policy, version)
     _refresh(h, [v for v in (version, major) if v is not None], today)
     with h.store.read() as session:
-        figures = _figures(session, policy, version, today)
+        figures = _figures(h, session, policy, version, today)
         total = (
             d.must_accept_count(session, policy, version, term)
             if term

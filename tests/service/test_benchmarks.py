@@ -18,6 +18,7 @@ BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
     ("script", "keys"),
     [
         ("status.py", {"status_rps", "bare_rps", "ratio", "status_p99_ms"}),
+        ("status_locale.py", {"plain_rps", "locale_rps", "ratio"}),
         ("batch_status.py", {"batch_ms", "sql_ms", "ratio", "core_ms"}),
         (
             "acceptances.py",

@@ -20,7 +20,8 @@ from tracker.history import read_catalog
 from tracker.policy import Catalog
 from tracker.redline import suggest
 from tracker.settings import Settings
-from tracker.store import Store, publish
+from tracker.store import Store, load_snapshot, publish
+from tracker.store.models import EventRow
 from tracker.store.translations import publish_translations
 
 EN = "## Data\n\nWe keep your data for 90 days.\n"
@@ -93,6 +94,12 @@ def test_acceptance_of_the_german_text_counts_and_the_bundle_holds_both_texts(
     bad = api.get("/v1/users/alice/status?locale=de DE")
     assert bad.status_code == 422 and "locale" in bad.text
 
+    with store.read() as session:
+        snapshot = load_snapshot(session)
+        (row,) = audit.export_rows(session, snapshot, settings, [EventRow.chain_seq.is_not(None)])
+    assert (row["version"], row["sha256"]) == (2, catalog.get("privacy").version(2).sha256)
+    assert (row["translation_language"], row["translation_version"]) == ("de", 2)
+    assert row["translation_sha256"] == catalog.translations["privacy"]["de"].versions[1].sha256
     data = json.loads(json.dumps(audit.evidence(store, settings, "alice", clock.now)))
     (translated,) = data["translations"]
     assert (translated["language"], translated["number"], translated["translates"]) == ("de", 2, 2)

@@ -20,6 +20,7 @@ from tracker.store.chain import (
     version_hashes,
 )
 from tracker.store.models import EventRow
+from tracker.store.translations import translation_of
 
 EXPORT_FIELDS = [
     "sequence",
@@ -34,6 +35,9 @@ EXPORT_FIELDS = [
     "ip",
     "user_agent",
     "locale",
+    "translation_language",
+    "translation_version",
+    "translation_sha256",
     "context",
     "recorded_at",
     "prev_hash",
@@ -109,6 +113,17 @@ def export_rows(
         version = snapshot.versions.get(rec.data["version_id"] or -1)
         slug = policy.slug if policy else None
         number = version.number if version else None
+        translated = (
+            translation_of(
+                snapshot.translations,
+                version.policy_id,
+                version.number,
+                rec.data["locale"],
+                datetime.fromisoformat(rec.data["recorded_at"]),
+            )
+            if version is not None and rec.data["kind"] == "accepted" and rec.data["locale"]
+            else None
+        )
         yield {
             "sequence": rec.seq,
             "type": rec.data["kind"],
@@ -122,6 +137,10 @@ def export_rows(
             "ip": rec.personal["ip"],
             "user_agent": rec.personal["user_agent"],
             "locale": rec.data["locale"],
+            # the text in the acceptance's language, bound to the source version above
+            "translation_language": translated.language if translated else None,
+            "translation_version": translated.number if translated else None,
+            "translation_sha256": translated.sha256 if translated else None,
             "context": rec.personal["context"],
             "recorded_at": rec.data["recorded_at"],
             "prev_hash": rec.prev_hash,

@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
     print(f"\nconsole pages for {users:,} users, {3 * users:,} events (median of 5, ms)")
+    print("page: as served, the counts kept console_figures_seconds (60 s)")
     print(
         f"{'database':<12}{'page':<10}{'page ms':>10}{'bare aggregates ms':>20}{'ratio':>8}"
         f"{'target ms':>11}"
@@ -284,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"{name:<12}first view of the day (roll-up built): {f['rollup_first_view']:.0f} ms")
         print(f"{name:<12}the API's version stats (five aggregates): {f['api_stats']:.0f} ms")
-    print("targets met" if ok else "TARGETS MISSED")
+    print("targets met (as served, counts kept 60 s)" if ok else "TARGETS MISSED (as served)")
     return 0
 
 

@@ -7,6 +7,8 @@ field in a 422, the CLI prints one line.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from tracker.errors import InvalidInput
 
@@ -50,3 +52,21 @@ def user_id_problem(value: str) -> str | None:
     if value.startswith(RESERVED_USER_PREFIX):
         return f"must not start with {RESERVED_USER_PREFIX!r} (reserved for erased users)"
     return None
+
+
+def retry_after_wait(value: str | None, now: datetime) -> timedelta | None:
+    """How long a ``Retry-After`` header (delta-seconds or an HTTP date) asks to wait from
+    ``now``, never below zero (a billion seconds at most); None when there is none or it
+    cannot be read. The client and the webhook sender read the header alike."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return timedelta(seconds=min(int(value), 10**9))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))

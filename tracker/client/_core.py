@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypedDict, TypeVar, get_args
 from urllib.parse import quote
 
@@ -39,6 +38,7 @@ from tracker.contract import (
     refusals,
 )
 from tracker.contract.requests import Method
+from tracker.inputs import retry_after_wait
 
 T = TypeVar("T")
 
@@ -73,19 +73,8 @@ class Retry:
 
 def retry_after(response: httpx.Response) -> float | None:
     """``Retry-After`` in seconds (delta-seconds or an HTTP date), if the response has one."""
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    wait = retry_after_wait(response.headers.get("retry-after"), datetime.now(UTC))
+    return None if wait is None else wait.total_seconds()
 
 
 @dataclass

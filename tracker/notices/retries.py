@@ -4,12 +4,12 @@ failed attempt is called."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 
 import httpx
 
 from tracker.errors import TrackerError
+from tracker.inputs import retry_after_wait
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 #: Longest wait a ``Retry-After`` may ask for.
@@ -34,20 +34,8 @@ def parse_schedule(spec: str) -> tuple[timedelta, ...]:
 def retry_after(value: str | None, now: datetime) -> timedelta | None:
     """How long a ``Retry-After`` header (seconds or an HTTP date) asks to wait, at most
     ``MAX_RETRY_AFTER``; None when there is none or it cannot be read."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        wait = timedelta(seconds=int(value))
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        wait = when - now
-    return min(max(wait, timedelta(0)), MAX_RETRY_AFTER)
+    wait = retry_after_wait(value, now)
+    return None if wait is None else min(wait, MAX_RETRY_AFTER)
 
 
 #: What an operator needs to know of a failed connection, without the receiver's or the

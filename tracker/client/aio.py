@@ -116,17 +116,21 @@ class AsyncTrackerClient:
         """Record that the user accepted ``version`` (pass the one you showed them; without
         it the version in force when the call is made is recorded). ``details``: see
         ``EventDetails``."""
-        if version is None:
-            version = core.current_version(await self.status(user_id, policy), policy)
-        return await self._run(core.record_call("acceptances", user_id, policy, version, details))
+        return await self._record_current("acceptances", user_id, policy, version, details)
 
     async def decline(
         self, user_id: str, policy: str, version: int | None = None, **details: Unpack[Details]
     ) -> RecordResult:
         """Record that the user declined ``version`` (default: the one in force)."""
+        return await self._record_current("declines", user_id, policy, version, details)
+
+    async def _record_current(
+        self, kind: str, user_id: str, policy: str, version: int | None, details: Details
+    ) -> RecordResult:
+        """Record ``kind`` of ``version``, by default the one in force when called."""
         if version is None:
             version = core.current_version(await self.status(user_id, policy), policy)
-        return await self._run(core.record_call("declines", user_id, policy, version, details))
+        return await self._run(core.record_call(kind, user_id, policy, version, details))
 
     async def withdraw(
         self, user_id: str, policy: str, version: int | None = None, **details: Unpack[Details]

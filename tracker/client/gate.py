@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tracker.client.errors import TrackerClientError
 from tracker.client.models import PolicyStatus, UserStatus
@@ -226,7 +227,7 @@ def problem(pending: Sequence[PolicyStatus]) -> Reply:
             for p in pending
         ],
     }
-    return 403, [(b"content-type", b"application/problem+json")], json.dumps(body).encode()
+    return _problem_reply(body)
 
 
 def redirect(target: str) -> Reply:
@@ -234,26 +235,36 @@ def redirect(target: str) -> Reply:
 
 
 def misconfigured() -> Reply:
-    body = {
-        "type": "urn:policy-tracker:problem:tracker_misconfigured",
-        "title": "Internal Server Error",
-        "status": 500,
-        "code": "tracker_misconfigured",
-        "detail": "policy acceptance could not be checked; the site's operators have been told",
-    }
-    return 500, [(b"content-type", b"application/problem+json")], json.dumps(body).encode()
+    return _tracker_problem(
+        500,
+        "Internal Server Error",
+        "tracker_misconfigured",
+        "policy acceptance could not be checked; the site's operators have been told",
+    )
 
 
 def unavailable() -> Reply:
-    body = {
-        "type": "urn:policy-tracker:problem:tracker_unavailable",
-        "title": "Service unavailable",
-        "status": 503,
-        "code": "tracker_unavailable",
-        "detail": "policy acceptance could not be checked; try again shortly",
-    }
-    headers = [(b"content-type", b"application/problem+json"), (b"retry-after", b"5")]
-    return 503, headers, json.dumps(body).encode()
+    return _tracker_problem(
+        503,
+        "Service unavailable",
+        "tracker_unavailable",
+        "policy acceptance could not be checked; try again shortly",
+        (b"retry-after", b"5"),
+    )
+
+
+def _tracker_problem(
+    status: int, title: str, code: str, detail: str, *headers: tuple[bytes, bytes]
+) -> Reply:
+    """The problem+json the app answers when the tracker could not be asked."""
+    type_ = f"urn:policy-tracker:problem:{code}"
+    body = {"type": type_, "title": title, "status": status, "code": code, "detail": detail}
+    return _problem_reply(body, *headers)
+
+
+def _problem_reply(body: dict[str, Any], *headers: tuple[bytes, bytes]) -> Reply:
+    content_type = (b"content-type", b"application/problem+json")
+    return body["status"], [content_type, *headers], json.dumps(body).encode()
 
 
 __all__ = [

@@ -113,17 +113,21 @@ class TrackerClient:
         """Record that the user accepted ``version`` (pass the one you showed them; without
         it the version in force when the call is made is recorded). ``details``: see
         ``EventDetails``."""
-        if version is None:
-            version = core.current_version(self.status(user_id, policy), policy)
-        return self._run(core.record_call("acceptances", user_id, policy, version, details))
+        return self._record_current("acceptances", user_id, policy, version, details)
 
     def decline(
         self, user_id: str, policy: str, version: int | None = None, **details: Unpack[Details]
     ) -> RecordResult:
         """Record that the user declined ``version`` (default: the one in force)."""
+        return self._record_current("declines", user_id, policy, version, details)
+
+    def _record_current(
+        self, kind: str, user_id: str, policy: str, version: int | None, details: Details
+    ) -> RecordResult:
+        """Record ``kind`` of ``version``, by default the one in force when called."""
         if version is None:
             version = core.current_version(self.status(user_id, policy), policy)
-        return self._run(core.record_call("declines", user_id, policy, version, details))
+        return self._run(core.record_call(kind, user_id, policy, version, details))
 
     def withdraw(
         self, user_id: str, policy: str, version: int | None = None, **details: Unpack[Details]

@@ -71,12 +71,11 @@ def load_signing_key(value: str) -> Ed25519PrivateKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise SigningKeyError(f"the audit signing key {path} is not an Ed25519 key")
         return key
-    try:
-        seed = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise SigningKeyError("the audit signing key is neither a PEM file nor base64") from None
-    if len(seed) != 32:
-        raise SigningKeyError(f"the audit signing key seed must be 32 bytes, not {len(seed)}")
+    seed = _raw_key(
+        value,
+        "the audit signing key is neither a PEM file nor base64",
+        "the audit signing key seed must be 32 bytes",
+    )
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
@@ -94,13 +93,23 @@ def load_public_key(value: str) -> Ed25519PublicKey:
                 raise SigningKeyError(f"{path} is not an Ed25519 public key")
             return key
         return load_signing_key(value).public_key()
+    raw = _raw_key(
+        value,
+        "the public key is neither a file nor base64",
+        "an Ed25519 public key is 32 bytes",
+    )
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def _raw_key(value: str, not_base64: str, wrong_size: str) -> bytes:
+    """The 32 bytes of a raw Ed25519 key (seed or public key) written in base64."""
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise SigningKeyError("the public key is neither a file nor base64") from None
+        raise SigningKeyError(not_base64) from None
     if len(raw) != 32:
-        raise SigningKeyError(f"an Ed25519 public key is 32 bytes, not {len(raw)}")
-    return Ed25519PublicKey.from_public_bytes(raw)
+        raise SigningKeyError(f"{wrong_size}, not {len(raw)}")
+    return raw
 
 
 @dataclass(frozen=True)

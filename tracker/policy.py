@@ -24,11 +24,11 @@ import copy
 import functools
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -390,13 +390,7 @@ class Policy:
         return self.versions[-1] if self.versions else None
 
     def version(self, number: int) -> Version:
-        if 1 <= number <= len(self.versions):
-            return self.versions[number - 1]
-        raise NotFound(
-            f"policy {self.slug} has no version {number} (it has 1–{len(self.versions)})"
-            if self.versions
-            else f"policy {self.slug} has no versions yet"
-        )
+        return numbered(self.slug, self.versions, number)
 
     def timeline(self, on: date) -> Timeline:
         """Every version's state on a day (see :mod:`tracker.timeline`)."""
@@ -475,3 +469,19 @@ class Catalog:
 
     def __iter__(self) -> Any:
         return iter(self.policies.values())
+
+
+_V = TypeVar("_V")
+
+
+def numbered(slug: str, versions: Sequence[_V], number: int, code: str | None = None) -> _V:
+    """Version ``number`` of a policy whose versions are numbered 1..n in order (the git
+    history's and the store's catalog alike); NotFound (with ``code``) naming the range."""
+    if 1 <= number <= len(versions):
+        return versions[number - 1]
+    raise NotFound(
+        f"policy {slug} has no version {number} (it has 1–{len(versions)})"
+        if versions
+        else f"policy {slug} has no versions yet",
+        code=code,
+    )

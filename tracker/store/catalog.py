@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.errors import NotFound, StaleCatalog
+from tracker.policy import numbered
 from tracker.store.models import PolicyRow, VersionRow
 from tracker.store.publish import catalog_revision
 from tracker.store.translations import Translations, load_translations
@@ -50,14 +51,7 @@ class PolicyInfo:
     versions: tuple[VersionInfo, ...]  # by number, 1..n
 
     def version(self, number: int) -> VersionInfo:
-        if 1 <= number <= len(self.versions):
-            return self.versions[number - 1]
-        raise NotFound(
-            f"policy {self.slug} has no version {number} (it has 1–{len(self.versions)})"
-            if self.versions
-            else f"policy {self.slug} has no versions yet",
-            code="version_not_found",
-        )
+        return numbered(self.slug, self.versions, number, code="version_not_found")
 
     @cached_property
     def effective_dates(self) -> tuple[date, ...]:

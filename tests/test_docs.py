@@ -240,7 +240,7 @@ def _walk_through_a_major_change(clone: Path, port: str, key: str) -> None:
         for marker in ("evidence-checkpoint", "evidence-export"):
             _run_block(marker, clone, env, port)
         _every_link_answers(clone, env, port, key, [status, *(e["data"] for e in seen)])
-        for marker in ("evidence-erase", "evidence-tamper"):
+        for marker in ("evidence-erase", "evidence-backup", "evidence-tamper"):
             _run_block(marker, clone, env, port)
     finally:
         if app is not None:

@@ -40,7 +40,7 @@ def restore(file: Path, database_url: str | None) -> None:
     Example: policy-tracker restore backups/tracker-2026-11-25.sqlite3 --database-url sqlite:///restored.sqlite3
     """
     settings = common.settings(database_url)
-    click.echo(backups.restore(file, settings.database_url).summary("restored from"))
+    click.echo(backups.restore(file, settings.database_url).summary(f"restored {file} into"))
 
 
 COMMANDS = [backup, restore]

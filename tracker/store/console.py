@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.errors import InvalidInput
 from tracker.inputs import has_control
+from tracker.store.links import use_once
 from tracker.store.models import Base, UTCDateTime
 
 ROLES = ("viewer", "admin")
@@ -123,16 +124,7 @@ def sign_in(
     if state != "usable":
         return state
     link_id = digest(token)
-    used = session.execute(
-        update(ConsoleLinkRow)
-        .where(
-            ConsoleLinkRow.id == link_id,
-            ConsoleLinkRow.used_at.is_(None),
-            ConsoleLinkRow.expires_at > now,
-        )
-        .values(used_at=now)
-    )
-    if getattr(used, "rowcount", 0) != 1:
+    if not use_once(session, ConsoleLinkRow, link_id, now):
         return "used"  # another request used it in between
     link = session.get(ConsoleLinkRow, link_id)
     assert link is not None

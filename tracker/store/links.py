@@ -430,14 +430,17 @@ def get_link(session: Session, link_id: str, *, lock: bool = False) -> Link | No
 
 def consume(session: Session, link_id: str, outcome: str, now: datetime) -> bool:
     """Mark the link used; False when it was already used or has expired."""
+    return use_once(session, AcceptanceLinkRow, link_id, now, outcome=outcome)
+
+
+def use_once(session: Session, table: Any, link_id: str, now: datetime, **values: Any) -> bool:
+    """Mark a single-use link (a row of ``table`` with ``id``, ``used_at`` and
+    ``expires_at``: an acceptance link, a console sign-in link) used, with ``values``, in
+    one statement: True only for the one request that found it unused and unexpired."""
     result = session.execute(
-        update(AcceptanceLinkRow)
-        .where(
-            AcceptanceLinkRow.id == link_id,
-            AcceptanceLinkRow.used_at.is_(None),
-            AcceptanceLinkRow.expires_at > now,
-        )
-        .values(used_at=now, outcome=outcome)
+        update(table)
+        .where(table.id == link_id, table.used_at.is_(None), table.expires_at > now)
+        .values(used_at=now, **values)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 

@@ -2,8 +2,9 @@
 daily adoption of a version, webhook deliveries and attempts, the audit chain's state.
 
 The adoption curve counts, per day, the users whose first acceptance of a version fell on
-that day. Days before today come from ``console_adoption_days``, a roll-up made once a day
-per version (``refresh_adoption``); today's count is read from the events themselves.
+that day. Days before today come from ``console_adoption_days``, a roll-up made in full on
+a version's first view and extended by the days since on the first view of each later day
+(``refresh_adoption``); today's count is read from the events themselves.
 """
 
 from __future__ import annotations
@@ -89,11 +90,37 @@ def rollup_due(session: Session, version_id: int, today: date) -> bool:
 
 
 def refresh_adoption(session: Session, version_id: int, today: date) -> None:
-    """Roll up the version's first acceptances of every day before ``today`` (anew)."""
+    """Roll up the version's first acceptances of every day before ``today``: all of them
+    the first time, then only the days since the last roll-up (a user counted before is not
+    counted again)."""
     dialect = session.get_bind().dialect.name
-    first = _first_acceptances(version_id)
+    through = session.scalar(
+        select(AdoptionRollupRow.through).where(AdoptionRollupRow.version_id == version_id)
+    )
+    if through is None:
+        first = _first_acceptances(version_id)
+        session.execute(delete(AdoptionDayRow).where(AdoptionDayRow.version_id == version_id))
+    else:
+        earlier = aliased(EventRow)
+        first = (
+            select(EventRow.user_id, func.min(EventRow.created_at).label("first"))
+            .where(
+                EventRow.version_id == version_id,
+                EventRow.kind == "accepted",
+                EventRow.created_at >= _start(through),
+                not_(
+                    exists().where(
+                        earlier.user_id == EventRow.user_id,
+                        earlier.version_id == version_id,
+                        earlier.kind == "accepted",
+                        earlier.created_at < _start(through),
+                    )
+                ),
+            )
+            .group_by(EventRow.user_id)
+            .subquery()
+        )
     day = _day_of(first.c.first, dialect)
-    session.execute(delete(AdoptionDayRow).where(AdoptionDayRow.version_id == version_id))
     session.execute(
         insert(AdoptionDayRow).from_select(
             ["version_id", "day", "users"],

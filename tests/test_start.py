@@ -40,8 +40,15 @@ def _env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+#: pre-commit installs the hook's package and its dependencies from the package index into a
+#: fresh environment the first time: 1-2 minutes, far more on a slow or busy network.
+INSTALL_TIMEOUT = 2400
+
+
 def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT
+    )
     assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
 
@@ -158,7 +165,7 @@ def test_init_git_commit_build_and_pre_commit_pass(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=INSTALL_TIMEOUT,
     )
     assert done.returncode == 1
     assert "undeclared change looks major" in done.stdout

@@ -246,15 +246,25 @@ def _same_words(redline: Redline) -> bool:
     # Each version's blocks appear once in a redline: different counts, different words.
     if redline.old_words != redline.new_words:
         return False
-    new_words: list[str] = []
-    old_order: list[str] = []
+    # Each version's words in reading order (stubs stand at the old place), less the prefix
+    # both have so far: an unchanged block adds the same words to both, so while they are
+    # level it changes nothing.
+    old: list[str] = []
+    new: list[str] = []
     for c in redline.blocks:
+        if c.op is Op.MATCHED and not old and not new:
+            continue
         if c.new and not c.stub:
-            new_words += c.new.words
-        # Reading order puts stubs at the old place: compare the words in each version's order.
+            new += c.new.words
         if c.old and (c.stub or c.op is not Op.MOVED):
-            old_order += c.old.words
-    return old_order == new_words
+            old += c.old.words
+        shared = 0
+        for a, b in zip(old, new, strict=False):
+            if a != b:
+                break
+            shared += 1
+        del old[:shared], new[:shared]
+    return not old and not new
 
 
 def classify(redline: Redline) -> Classification:

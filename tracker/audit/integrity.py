@@ -4,8 +4,9 @@ but the chain does not cover by itself.
 * No event or audit record is numbered past the chain head (a row there is outside the
   chain, and would take the number the next write needs).
 * ``consents``, from which status answers, is what the chained events say: for each user
-  and policy the latest event (its id, kind and version) and the latest acceptance (its
-  version and time).
+  and policy the latest event (its id, kind and version) and the acceptance the user stands
+  by (its version and time), by the store's rule (``tracker.store.standing``): an older
+  version accepted after a newer one does not lower the user's state.
 * A personal field blanked with its salt (its commitment still there) is accounted for by
   chained ``purge`` entries, or belongs to an erased user (checked against the erasure).
 * Each policy's versions are numbered 1, 2, 3… in the order they were stored: numbers
@@ -20,12 +21,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from tracker.chain.canonical import PSEUDONYM_PREFIX
 from tracker.store.audit_models import AuditHeadRow, AuditRecordRow
 from tracker.store.models import ConsentRow, EventRow, VersionRow
+from tracker.store.standing import expected_consents
 
 BLANKABLE = (
     ("ip", EventRow.ip, EventRow.ip_salt),
@@ -61,32 +63,7 @@ def past_head(session: Session) -> str | None:
 
 def consents_problem(session: Session) -> str | None:
     """Why ``consents`` differs from what the events say, or None (first difference)."""
-    latest = (
-        select(
-            EventRow.user_id,
-            EventRow.policy_id,
-            func.max(EventRow.id).label("last_id"),
-            func.max(case((EventRow.kind == "accepted", EventRow.id))).label("acc"),
-        )
-        .group_by(EventRow.user_id, EventRow.policy_id)
-        .subquery()
-    )
-    last = aliased(EventRow)
-    acc = aliased(EventRow)
-    expected = (
-        select(
-            latest.c.user_id,
-            latest.c.policy_id,
-            latest.c.last_id,
-            last.kind.label("kind"),
-            last.version_id.label("version_id"),
-            acc.version_id.label("acc_version"),
-            acc.created_at.label("acc_at"),
-        )
-        .join(last, last.id == latest.c.last_id)
-        .outerjoin(acc, acc.id == latest.c.acc)
-        .subquery()
-    )
+    expected = expected_consents()
     c = ConsentRow
     differs = or_(
         c.user_id.is_(None),

@@ -18,6 +18,7 @@ from tracker.store import notices, sql_postgresql, sql_sqlite
 from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
 from tracker.store.chain import chain_event, renumber_event
 from tracker.store.models import ConsentRow, EventRow, VersionRow
+from tracker.store.standing import keeps_standing
 from tracker.store.status import Consent, utc
 
 
@@ -219,7 +220,11 @@ def record(
             if consent.accepted_version_id is not None and previous_kind == "accepted"
             else None
         )
-        if standing is not None and version is not None and standing.number > version.number:
+        if (
+            standing is not None
+            and version is not None
+            and keeps_standing(previous_kind, standing.number, version.number)
+        ):
             # An acceptance of an older version than the one the user stands by (an app
             # showing a stale page) is recorded but does not lower the user's state.
             accepted = standing

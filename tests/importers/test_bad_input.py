@@ -1,5 +1,5 @@
 """What ``import django-termsandconditions`` refuses: one line on stderr, exit 1, and nothing
-written (no repository, no tracker database)."""
+written (no repository, no tracker database: on PostgreSQL, no table in its schema)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.pool import NullPool
 
 from tests.importers.helpers import build_peer, peer_database
 from tests.servers import free_port
@@ -29,6 +31,19 @@ def _refused(tmp_path: Path, source: str, tracker: str | None = None) -> str:
     if tracker is None:
         assert not (tmp_path / "tracker.sqlite3").exists()
     return lines[0]
+
+
+def _tracker(db_url: str) -> str | None:
+    """The tracker's database for ``_refused``: the default SQLite file, or PostgreSQL's."""
+    return None if db_url.startswith("sqlite") else db_url
+
+
+def _no_tables(db_url: str) -> None:
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
 
 
 def test_a_missing_file(tmp_path: Path) -> None:
@@ -63,8 +78,9 @@ def test_not_a_url(tmp_path: Path) -> None:
     assert "is not a database URL" in _refused(tmp_path, "my database")
 
 
-def test_the_trackers_own_database(tmp_path: Path) -> None:
-    with peer_database("sqlite", tmp_path) as source:
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_trackers_own_database(tmp_path: Path, kind: str) -> None:
+    with peer_database(kind, tmp_path) as source:
         build_peer(source)
         line = _refused(tmp_path, source, tracker=source)
     assert "the tracker's database is the django-termsandconditions database" in line
@@ -78,11 +94,13 @@ def test_the_trackers_own_database(tmp_path: Path) -> None:
         ("future", "error: acceptance id "),
     ],
 )
-def test_bad_rows(tmp_path: Path, scenario: str, said: str) -> None:
+def test_bad_rows(tmp_path: Path, db_url: str, scenario: str, said: str) -> None:
     with peer_database("sqlite", tmp_path) as source:
         build_peer(source, scenario)
-        line = _refused(tmp_path, source)
+        line = _refused(tmp_path, source, _tracker(db_url))
     assert line.startswith(said), line
+    if not db_url.startswith("sqlite"):
+        _no_tables(db_url)
     if scenario == "future":
         assert "in the future" in line
     if scenario == "duplicate":

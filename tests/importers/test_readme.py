@@ -32,19 +32,25 @@ def _commands() -> list[str]:
     return [f"{BIN}/{line}" for line in lines]
 
 
-def test_the_readme_commands_run(tmp_path: Path) -> None:
+def test_the_readme_commands_run(tmp_path: Path, db_url: str) -> None:
+    """As written (the tracker's database in the folder), and with the tracker on
+    PostgreSQL through ``POLICY_TRACKER_DATABASE_URL``, which every command reads."""
     peer = build_peer(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("POLICY_TRACKER_") and k != "DATABASE_URL"
     }
+    if not db_url.startswith("sqlite"):
+        env["POLICY_TRACKER_DATABASE_URL"] = db_url
     imported, serve = _commands()
     done = subprocess.run(
         ["bash", "-c", imported], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     assert "every one declared major" in done.stdout
+    # The tracker's database is where the settings say: the folder's file, or PostgreSQL.
+    assert (tmp_path / "policy-tracker.sqlite3").exists() == db_url.startswith("sqlite")
     key = subprocess.run(
         [f"{BIN}/policy-tracker", "keys", "create", "--name", "check", "--scopes", "read"],
         cwd=tmp_path,

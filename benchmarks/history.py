@@ -9,6 +9,8 @@ in the same run, runs interleaved so that a busy machine slows all of them alike
   classified), target ≤ 10 × the baseline;
 * ``read_catalog`` with the cache filled (warm: what ``log``, ``check`` and ``mkdocs serve``
   pay on every run after the first), target ≤ 3 × the baseline;
+* the command a user runs, ``policy-tracker log --json`` in a new process (imports, reading,
+  JSON output), with an empty cache (cold) and a filled one (warm), against the same targets;
 
 then the time to redline two 20,000-word versions with 5% of the words changed. Times are
 CPU seconds (the process's and its git children's), which a busy machine does not inflate;
@@ -21,8 +23,11 @@ the wall seconds are printed beside.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,6 +60,24 @@ _WORDS = [
 def git_log(path: Path) -> None:
     subprocess.run(
         ["git", "log", "-p", "--first-parent"], cwd=path, check=True, stdout=subprocess.DEVNULL
+    )
+
+
+def cli_command() -> list[str]:
+    """``policy-tracker`` as installed beside this interpreter, else ``python -m tracker``."""
+    script = Path(sys.executable).parent / "policy-tracker"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tracker"]
+
+
+def cli_log(path: Path, cache: Path) -> None:
+    """``policy-tracker log --json`` in ``path``, as a user runs it, its cache in ``cache``."""
+    environ = {**os.environ, "POLICY_TRACKER_CACHE": str(cache)}
+    subprocess.run(
+        [*cli_command(), "log", "--json"],
+        cwd=path,
+        env=environ,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
 
 
@@ -111,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         repo = Path(tmp) / "repo"
         summary = generate(repo, quick=options.quick)
         versions: list[int] = []
-        best = {"git": float("inf"), "cold": float("inf"), "warm": float("inf")}
+        best = dict.fromkeys(("git", "cold", "warm", "cli cold", "cli warm"), float("inf"))
         for round_ in range(runs):
             folder = Path(tmp) / f"cache-{round_}"
             cold_cache, warm_cache = Cache(folder), Cache(folder)
@@ -127,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             best["cold"] = min(best["cold"], timed(cold))
             best["warm"] = min(best["warm"], timed(warm))
             assert warm_cache.misses == 0, "the warm read classified again"
+            cli_cache = Path(tmp) / f"cli-cache-{round_}"
+            shutil.rmtree(cli_cache, ignore_errors=True)
+            for name in ("cli cold", "cli warm"):  # the first run fills the cache
+                best[name] = min(best[name], timed(functools.partial(cli_log, repo, cli_cache)))
         old, new = redline_pair(words, 0.05)
         redline = min(timed(lambda: classify(compare(old, new))) for _ in range(runs))
 
@@ -145,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"{cold_s / git:.2f}", f"≤ {COLD_TARGET:g}")  # fmt: skip
     table.add_row("read_catalog warm (cache filled)", f"{warm_s:.2f} s", base,
                   f"{warm_s / git:.2f}", f"≤ {WARM_TARGET:g}")  # fmt: skip
+    cli_cold, cli_warm = best["cli cold"], best["cli warm"]
+    table.add_row("policy-tracker log --json cold (new process, empty cache)", f"{cli_cold:.2f} s",
+                  base, f"{cli_cold / git:.2f}", f"≤ {COLD_TARGET:g}")  # fmt: skip
+    table.add_row("policy-tracker log --json warm (new process, cache filled)", f"{cli_warm:.2f} s",
+                  base, f"{cli_warm / git:.2f}", f"≤ {WARM_TARGET:g}")  # fmt: skip
     table.add_row(f"redline: two {words:,}-word versions, 5% of words changed",
                   f"{redline:.3f} s", "", "", "≤ 0.5 s")  # fmt: skip
     Console(width=160).print(table)
@@ -155,9 +187,17 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"read_catalog warm {warm_s:.3f} CPU s; ratio {warm_s / git:.2f} (target ≤ {WARM_TARGET:g})"
     )
+    print(
+        f"policy-tracker log --json cold {cli_cold:.3f} CPU s; ratio {cli_cold / git:.2f}"
+        f" (target ≤ {COLD_TARGET:g})"
+    )
+    print(
+        f"policy-tracker log --json warm {cli_warm:.3f} CPU s; ratio {cli_warm / git:.2f}"
+        f" (target ≤ {WARM_TARGET:g})"
+    )
     print(f"redline {words} words 5% changed {redline:.3f} CPU s")
     print(
-        "wall seconds (git, cold, warm per round, then redlines):",
+        "wall seconds (git, cold, warm, cli cold, cli warm per round, then redlines):",
         ", ".join(f"{w:.2f}" for w in WALL),
     )
     return 0

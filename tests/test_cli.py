@@ -301,3 +301,20 @@ def test_the_projects_own_repository() -> None:
     data = json.loads(out)
     assert data["title"] == "Privacy Policy"
     assert data["versions"], "the project's privacy policy has at least one version"
+
+
+def test_log_loads_neither_the_store_nor_the_migrations(repo: GitRepo) -> None:
+    """Commands load lazily: ``log`` in a new process imports no SQLAlchemy or Alembic, and
+    ``--help`` still lists every command."""
+    script = (
+        "import sys\n"
+        "from tracker.cli import cli\n"
+        f"cli(['--repo', {str(repo.path)!r}, 'log', '--json'], standalone_mode=False)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+    listed = CliRunner().invoke(cli, ["--help"]).stdout
+    for name in ("log", "db", "keys", "verify-bundle", "console-link", "import", "webhooks"):
+        assert f"  {name} " in listed

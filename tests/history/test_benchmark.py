@@ -20,4 +20,6 @@ def test_quick_benchmark_prints_figures_and_baselines() -> None:
     assert done.returncode == 0, done.stderr
     assert "git log -p --first-parent" in done.stdout
     assert "read_catalog cold" in done.stdout and "read_catalog warm" in done.stdout
+    assert "policy-tracker log --json cold" in done.stdout
+    assert "policy-tracker log --json warm" in done.stdout
     assert "ratio" in done.stdout and "redline 2000 words" in done.stdout

@@ -15,17 +15,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 
-from tracker import migrations
 from tracker.cache import Cache
 from tracker.errors import TrackerError
-from tracker.policy import Catalog
 from tracker.settings import Settings
-from tracker.store import Store
+
+if TYPE_CHECKING:
+    from tracker.policy import Catalog
+    from tracker.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,6 +159,10 @@ def open_store(
 ) -> Iterator[Store]:
     """The store of ``settings``, disposed of afterwards; with ``upgrade`` the database is
     created or migrated first, with ``require_schema`` an empty one is a one-line error."""
+    # Loaded here: SQLAlchemy and Alembic cost ~0.5 s, and reading policies needs neither.
+    from tracker import migrations
+    from tracker.store import Store
+
     store = Store.open(settings)
     try:
         if upgrade:

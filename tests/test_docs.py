@@ -30,8 +30,12 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    # list_commands/get_command, not group.commands: the top group loads commands lazily
     found = []
-    for name, command in sorted(group.commands.items()):
+    with click.Context(group) as ctx:
+        named = [(name, group.get_command(ctx, name)) for name in group.list_commands(ctx)]
+    for name, command in named:
+        assert command is not None, f"{prefix}{name} is listed but does not load"
         full = f"{prefix}{name}"
         found.append((full, command))
         if isinstance(command, click.Group):

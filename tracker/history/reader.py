@@ -47,7 +47,6 @@ from tracker.policy import (
     effective_date,
     is_policy_path,
     parse_trailers,
-    sha256_text,
 )
 
 _UTC = ZoneInfo("UTC")
@@ -179,20 +178,12 @@ def _version(
         where=f"commit {commit.sha[:12]} ({pending.path})",
         previous=previous,
     )
-    return Version(
-        policy=pending.slug,
-        number=pending.number,
-        commit=commit.sha,
-        published=commit.committed,
-        author=commit.author,
-        title=pending.title,
-        text=pending.text,
-        sha256=sha256_text(pending.text),
-        significance=significance,
-        significance_source=source,
-        summary=declaration.summary or _public_summary(commit, pending),
-        effective=effective,
-        path=pending.path,
+    return pending.version(
+        pending.slug,
+        significance,
+        source,
+        declaration.summary or _public_summary(commit, pending),
+        effective,
         effective_declared=declaration.effective is not None,
     )
 

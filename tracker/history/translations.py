@@ -30,7 +30,7 @@ from tracker.languages import (
     split_translation_path,
     staleness,
 )
-from tracker.policy import Policy, Significance, Version, parse_trailers, sha256_text
+from tracker.policy import Policy, Significance, Version, parse_trailers
 
 TRAILER_TRANSLATES = "policy-translates"
 TRAILER_PENDING = "policy-translation-pending"
@@ -211,20 +211,12 @@ def _version(
         (v.significance for v in newer), key=lambda s: s.rank, default=Significance.PATCH
     )
     commit = pending.commit
-    return Version(
-        policy=source.slug,
-        number=pending.number,
-        commit=commit.sha,
-        published=commit.committed,
-        author=commit.author,
-        title=pending.title,
-        text=pending.text,
-        sha256=sha256_text(pending.text),
-        significance=significance,
-        significance_source=rendered.significance_source,
-        summary=_subject(commit) or f"Translation ({tag}) of version {translates}.",
-        effective=max(commit.committed.date(), rendered.effective),
-        path=pending.path,
+    return pending.version(
+        source.slug,
+        significance,
+        rendered.significance_source,
+        _subject(commit) or f"Translation ({tag}) of version {translates}.",
+        max(commit.committed.date(), rendered.effective),
         translates=translates,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from tracker.errors import SourceError
 from tracker.history.formerly import former_slugs
@@ -16,10 +17,14 @@ from tracker.history.gitio import Change, Commit
 from tracker.policy import (
     Gap,
     PolicySettings,
+    Significance,
+    SignificanceSource,
+    Version,
     decode_source,
     is_policy_path,
     normalise_text,
     policy_settings,
+    sha256_text,
     slug_for_path,
     split_front_matter,
 )
@@ -59,6 +64,37 @@ class Pending:
     notice_days: int
     #: What the version is bound to besides its text (a translation: the source version).
     binding: object = None
+
+    def version(
+        self,
+        policy: str,
+        significance: Significance,
+        significance_source: SignificanceSource,
+        summary: str,
+        effective: date,
+        *,
+        effective_declared: bool = False,
+        translates: int | None = None,
+    ) -> Version:
+        """The version this commit published: its text and the commit's facts (sha, date,
+        author), with what the reader decided about it."""
+        return Version(
+            policy=policy,
+            number=self.number,
+            commit=self.commit.sha,
+            published=self.commit.committed,
+            author=self.commit.author,
+            title=self.title,
+            text=self.text,
+            sha256=sha256_text(self.text),
+            significance=significance,
+            significance_source=significance_source,
+            summary=summary,
+            effective=effective,
+            path=self.path,
+            effective_declared=effective_declared,
+            translates=translates,
+        )
 
 
 @dataclass

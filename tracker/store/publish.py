@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -141,15 +142,23 @@ def publish(
 def _version_row(policy_id: int, version: Version, now: datetime) -> VersionRow:
     return VersionRow(
         policy_id=policy_id,
+        significance=version.significance.value,
+        significance_source=version.significance_source.value,
+        summary=version.summary,
+        author=version.author,
+        **version_columns(version, now),
+    )
+
+
+def version_columns(version: Version, now: datetime) -> dict[str, Any]:
+    """The columns a source's version and a translation's version both store (``versions``
+    and ``translation_versions``), from the version read from git or given to the API."""
+    return dict(
         number=version.number,
         commit=version.commit,
         published_at=version.published,
         effective_on=version.effective,
-        significance=version.significance.value,
-        significance_source=version.significance_source.value,
-        summary=version.summary,
         title=version.title,
-        author=version.author,
         path=version.path,
         text=version.text,
         sha256=version.sha256,

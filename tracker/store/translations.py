@@ -21,7 +21,7 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.languages import best_language
 from tracker.policy import Policy
 from tracker.store.models import Base, PolicyRow, UTCDateTime, VersionRow
-from tracker.store.publish import bump_revision
+from tracker.store.publish import bump_revision, version_columns
 
 
 class TranslationVersionRow(Base):
@@ -106,16 +106,8 @@ def publish_translations(
                     TranslationVersionRow(
                         policy_id=policy_id,
                         language=language,
-                        number=version.number,
                         translates_version_id=source[version.translates],
-                        commit=version.commit,
-                        published_at=version.published,
-                        effective_on=version.effective,
-                        title=version.title,
-                        path=version.path,
-                        text=version.text,
-                        sha256=version.sha256,
-                        created_at=now,
+                        **version_columns(version, now),
                     )
                 )
                 created.append((slug, language, version.number))

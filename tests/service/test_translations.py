@@ -9,12 +9,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+import jsonschema
 import pytest
 
 from tests.gitrepo import GitRepo, policy_source
 from tests.service.helpers import T0, Clock
 from tracker import audit
 from tracker.audit import bundle
+from tracker.client import Retry, TrackerClient
+from tracker.contract import responses as answers
 from tracker.errors import Conflict
 from tracker.history import read_catalog
 from tracker.policy import Catalog
@@ -123,3 +127,59 @@ def test_a_changed_translation_version_is_refused(store: Store, tmp_path: Path) 
     )
     with pytest.raises(Conflict, match=r"translation privacy \(de\) version 1 is stored"):
         sync(store, read_catalog(repo.path, classify=suggest))
+
+
+def test_status_in_a_locale_over_http_is_what_the_document_and_client_say(
+    server: str, keys: dict[str, str], store: Store, tmp_path: Path
+) -> None:
+    catalog = catalog_of(tmp_path)
+    sync(store, catalog)
+    admin = {"Authorization": f"Bearer {keys['admin']}"}
+    body = {"user_id": "alice", "policy": "privacy", "version": 2, "locale": "de"}
+    assert httpx.post(f"{server}/v1/acceptances", json=body, headers=admin).status_code == 201
+    document = httpx.get(f"{server}/openapi.json").json()["components"]["schemas"]
+    # Present only with ?locale=: documented, and not listed as always there.
+    assert "translation" not in document["StatusWithNotices"]["required"]
+    assert "locale" not in document["UserStatus"]["required"]
+    assert "notices" in document["StatusWithNotices"]["required"]
+    translation = document["Translation"]
+    assert set(translation["required"]) == {
+        "language",
+        "url",
+        "version",
+        "translates",
+        "sha256",
+        "state",
+        "current",
+    }
+    assert translation["properties"]["state"]["enum"] == ["current", "behind", "stale"]
+    url = f"{server}/v1/users/alice/status"
+    plain = httpx.get(url, headers=admin).json()
+    assert "locale" not in plain and "translation" not in plain["policies"][0]
+    for locale, language, state in (("de-DE", "de", "current"), ("fr", "fr", "stale")):
+        answer = httpx.get(url, params={"locale": locale}, headers=admin).json()
+        jsonschema_validate(answer, document)
+        parsed = answers.UserStatus.model_validate(answer)
+        assert parsed.locale == locale
+        (policy_status,) = parsed.policies
+        assert policy_status.translation is not None
+        assert (policy_status.translation.language, policy_status.translation.state) == (
+            language,
+            state,
+        )
+    with TrackerClient(server, keys["read"], retry=Retry(attempts=1)) as client:
+        status = client.status("alice", locale="de-DE")
+        assert status.locale == "de-DE"
+        german = status.policy("privacy")
+        assert isinstance(german, answers.StatusWithNotices) and german.translation is not None
+        assert (
+            german.translation.sha256 == catalog.translations["privacy"]["de"].versions[-1].sha256
+        )
+        assert client.status("alice").policies[0].translation is None
+        assert client.status("alice", locale="ja").policies[0].translation is None
+
+
+def jsonschema_validate(answer: Any, schemas: dict[str, Any]) -> None:
+    """``answer`` against ``UserStatus`` as the served document states it."""
+    root = {"$ref": "#/components/schemas/UserStatus", "components": {"schemas": schemas}}
+    jsonschema.Draft202012Validator(root).validate(answer)

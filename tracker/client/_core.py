@@ -132,12 +132,13 @@ def body(model: type[BaseModel], **fields: Any) -> dict[str, Any]:
     return checked.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
-def status_call(user_id: str, policy: str | None) -> Call[UserStatus]:
+def status_call(user_id: str, policy: str | None, locale: str | None = None) -> Call[UserStatus]:
+    params = {k: v for k, v in (("policy", policy), ("locale", locale)) if v is not None}
     return Call(
         "GET",
         f"/v1/users/{segment(user_id)}/status",
         lambda r: UserStatus.model_validate(_json(r)),
-        params={"policy": policy} if policy is not None else None,
+        params=params or None,
     )
 
 

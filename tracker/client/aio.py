@@ -72,9 +72,12 @@ class AsyncTrackerClient:
 
     # Reads
 
-    async def status(self, user_id: str, policy: str | None = None) -> UserStatus:
-        """The user's status for every policy, or for one."""
-        return await self._run(core.status_call(user_id, policy))
+    async def status(
+        self, user_id: str, policy: str | None = None, locale: str | None = None
+    ) -> UserStatus:
+        """The user's status for every policy, or for one; with ``locale`` (``de-DE``) each
+        policy's ``translation`` says where its text in that language is and how current."""
+        return await self._run(core.status_call(user_id, policy, locale))
 
     async def batch_status(
         self, user_ids: Sequence[str], policy: str | None = None

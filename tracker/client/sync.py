@@ -72,9 +72,12 @@ class TrackerClient:
 
     # Reads
 
-    def status(self, user_id: str, policy: str | None = None) -> UserStatus:
-        """The user's status for every policy, or for one."""
-        return self._run(core.status_call(user_id, policy))
+    def status(
+        self, user_id: str, policy: str | None = None, locale: str | None = None
+    ) -> UserStatus:
+        """The user's status for every policy, or for one; with ``locale`` (``de-DE``) each
+        policy's ``translation`` says where its text in that language is and how current."""
+        return self._run(core.status_call(user_id, policy, locale))
 
     def batch_status(self, user_ids: Sequence[str], policy: str | None = None) -> list[UserStatus]:
         """The status of many users (up to the tracker's limit, 10,000) in one call."""

@@ -19,6 +19,7 @@ EventType = Literal["accepted", "declined", "withdrawn"]
 State = Literal["accepted", "never_accepted", "major_change", "declined", "withdrawn"]
 NoticeState = Literal["pending", "acknowledged", "superseded", "accepted"]
 DeliveryState = Literal["pending", "delivered", "dead", "cancelled"]
+Freshness = Literal["current", "behind", "stale"]
 #: Free-form JSON objects (evidence, a structured diff, a checkpoint).
 FreeForm = dict[str, Any]
 
@@ -170,17 +171,64 @@ class PolicyStatus(Answer):
     ]
 
 
+def _present_only_with_locale(*names: str) -> Any:
+    """A ``json_schema_extra`` that lists ``names`` as optional: status answers carry them
+    only when asked with ``?locale=`` (the other defaulted fields are always present)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        required = schema.get("required")
+        if required:
+            schema["required"] = [r for r in required if r not in names]
+
+    return extra
+
+
+class Translation(Answer):
+    """A policy's text in the reader's language (status with `?locale=`)."""
+
+    language: Annotated[
+        str, Field(description="the tag of the text that serves the locale asked (de for de-DE)")
+    ]
+    url: Annotated[str, Field(description="the text in that language on the site")]
+    version: Annotated[int, Field(description="the translation's own version number (its latest)")]
+    translates: Annotated[int, Field(description="the source version that text renders")]
+    sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="of that exact text")]
+    state: Annotated[
+        Freshness,
+        Field(
+            description="current: it renders the source version in force (or an upcoming "
+            "one); behind: newer patch versions of the source only; stale: a newer minor or "
+            "major source version exists"
+        ),
+    ]
+    current: Annotated[bool, Field(description="state is current")]
+
+
 class StatusWithNotices(PolicyStatus):
+    model_config = ConfigDict(json_schema_extra=_present_only_with_locale("translation"))
+
     notices: Annotated[
         list[Notice], Field(description="the user's pending notices for the policy")
     ] = []
+    translation: Annotated[
+        Translation | None,
+        Field(
+            description="only with `?locale=`: the policy's text in that language, or null "
+            "when it has none"
+        ),
+    ] = None
 
 
 class UserStatus(Answer):
     """A user's standing with every policy asked about."""
 
+    model_config = ConfigDict(json_schema_extra=_present_only_with_locale("locale"))
+
     user_id: str
     policies: list[StatusWithNotices]
+    locale: Annotated[
+        str | None, Field(description="only with `?locale=`: the locale asked for")
+    ] = None
 
 
 class BatchStatus(Answer):

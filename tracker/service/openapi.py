@@ -31,10 +31,9 @@ LOCALE = Param(
     "locale",
     "query",
     {"type": "string", "minLength": 1, "maxLength": 64, "pattern": LANGUAGE_TAG},
-    "the reader's language (de, de-DE, pt-BR): each policy then carries `translation`, "
-    "its text in that language (`language`, `url`, `version`, `translates`: the source "
-    "version it renders, `sha256`, `state`: current, behind or stale, `current`), or null "
-    "when it has none; the answer names the `locale`",
+    "the reader's language (de, de-DE, pt-BR): the answer then names the `locale` and each "
+    "policy carries `translation` (see `Translation`), or null when it has no text in that "
+    "language",
     required=False,
 )
 CURSOR = Param(

@@ -364,6 +364,11 @@ class Gap:
     after: int
     withdrawn: datetime
     restored: datetime | None = None
+    #: The commit that deleted the file.
+    commit: str = ""
+    #: A translation's file stayed but its source was withdrawn (by ``commit``), or the
+    #: file changed (at ``commit``) while its source was gone: withdrawn with its source.
+    source_gone: bool = False
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,7 @@ def check_changes(
                 )
             previous = version.text
         reports.extend(_translation_reports(catalog, policy, wanted))
+        reports.extend(_withdrawal_reports(catalog, policy, wanted))
         if drafts and policy.draft is not None:
             draft = policy.draft
             redline = compare(previous, draft.text)
@@ -242,6 +243,54 @@ def _translation_reports(
 
 
 _UTC = ZoneInfo("UTC")
+
+
+def _withdrawal_reports(
+    catalog: Catalog, policy: Policy, wanted: Collection[str]
+) -> list[ChangeReport]:
+    """A report for each translation withdrawn in the range. Deleted with its source, or
+    alone, it is fine (a warning: its readers get the source text), unless the language is
+    required; a translation file left behind by (or changed after) its source's withdrawal
+    fails: it would stay beside a policy that no longer applies."""
+    reports: list[ChangeReport] = []
+    required = required_languages(policy)
+    for tag, translation in sorted(catalog.translations.get(policy.slug, {}).items()):
+        for gap in translation.gaps:
+            if gap.commit not in wanted:
+                continue
+            text = translation.versions[gap.after - 1].text if gap.after else ""
+            problems: tuple[str, ...] = ()
+            warnings: tuple[str, ...] = ()
+            with_source = any(g.commit == gap.commit for g in policy.gaps)
+            if gap.source_gone:
+                problems = (
+                    f"{translation.path} stays while {policy.slug} is withdrawn; "
+                    "delete it too (a translation of a withdrawn policy is withdrawn with it)",
+                )
+            elif with_source:
+                pass
+            elif tag in required:
+                problems = (
+                    f"the required {tag} translation is withdrawn; restore {translation.path}, "
+                    f"or take {tag} out of translations_required",
+                )
+            else:
+                warnings = (f"the {tag} translation is withdrawn; its readers get the source text",)
+            redline = compare(text, "")
+            reports.append(
+                ChangeReport(
+                    policy.slug,
+                    f"{tag} withdrawn",
+                    gap.commit,
+                    redline,
+                    classify(redline),
+                    None,
+                    problems,
+                    warnings,
+                    language=tag,
+                )
+            )
+    return reports
 
 
 def check_repository(

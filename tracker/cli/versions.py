@@ -7,6 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -47,7 +48,7 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
     """
     catalog = ctx.catalog()
     policies = _policies(catalog, policy)
-    today = ctx.today()
+    today, zone = ctx.today(), ctx.settings.zone
     if as_json:
         out = [
             {
@@ -61,7 +62,7 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
                     for v in reversed(p.versions)
                 ],
                 "translations": [
-                    _translation_row(p, t, today)
+                    _translation_row(p, t, today, zone)
                     for _, t in sorted(catalog.translations.get(p.slug, {}).items())
                 ],
             }
@@ -86,25 +87,36 @@ def log(ctx: Context, policy: str | None, as_json: bool) -> None:
         if p.draft is not None:
             console().print(f"  [yellow]draft:[/] uncommitted edits to {p.draft.path}")
         for tag, t in sorted(catalog.translations.get(p.slug, {}).items()):
-            row = _translation_row(p, t, today)
+            row = _translation_row(p, t, today, zone)
+            if row["withdrawn"]:
+                state = f"withdrawn on {row['withdrawn_on']} by commit {row['withdrawn_by'][:12]}"
+                if p.withdrawn and p.gaps and p.gaps[-1].commit == row["withdrawn_by"]:
+                    state += f" with {p.slug}"
+            else:
+                state = row["state"] + (f" since v{row['since']}" if row["since"] else "")
             console().print(
                 f"  translation {tag} ({t.path}): v{len(t.versions)} translates "
-                f"v{row['translates']}, {row['state']}"
-                + (f" since v{row['since']}" if row["since"] else "")
+                f"v{row['translates']}, {state}"
             )
         console().print()
 
 
-def _translation_row(source: Policy, translation: Policy, today: date) -> dict[str, Any]:
+def _translation_row(
+    source: Policy, translation: Policy, today: date, zone: ZoneInfo
+) -> dict[str, Any]:
     """A translation in ``log --json``: its staleness today and its versions, newest first."""
     # lazy: git reading (~0.2 s to load); only log --json with translations needs it
-    from tracker.history.translations import freshness
+    from tracker.history.translations import freshness, withdrawal
 
     state = freshness(source, translation, today)
+    gone = withdrawal(translation)
     return {
         "language": translation.language,
         "path": translation.path,
         "withdrawn": translation.withdrawn,
+        # the day in the publisher's zone, and the commit that deleted it (or its source)
+        "withdrawn_on": gone.withdrawn.astimezone(zone).date().isoformat() if gone else None,
+        "withdrawn_by": gone.commit if gone else None,
         "state": str(state.state),
         "translates": state.translates,
         "source_version": state.source,

@@ -98,7 +98,7 @@ def read_catalog(
             track.slug: _policy(track, declarations, classify, zone)
             for track in sorted(walk.tracks.values(), key=_slug)
         }
-        translations = read_translations(translated, policies, commits)
+        translations = read_translations(translated, policies, commits, zone)
         pending = {
             commit.sha: pending_trailer(
                 [commit.message, *(m for _, m in merged.get(commit.sha, ()))]

@@ -8,7 +8,13 @@ a translation translates makes a new version of it too (same text, new binding).
 
 A translation is a :class:`~tracker.policy.Policy` whose ``slug`` is its source's and whose
 ``language`` is its tag; each version's ``translates`` names the source version. It takes
-effect when published, never before the source version it translates.
+effect on the day it is published (a day in the publisher's time zone, as a source version's
+publication day is), never before the source version it translates.
+
+A translation is *withdrawn* when its file is deleted, and also when its source is withdrawn
+while the file stays: it then renders a text that no longer applies. Its last gap says when
+and by which commit; the site, ``log``, ``check`` and the tracker treat it as gone (no
+switcher entry, no ``hreflang``, never the text a status answer points at).
 
 Every bad input is a one-line :class:`~tracker.errors.SourceError` naming file and commit.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tracker.errors import DeclarationError, SourceError
 from tracker.history.gitio import Commit
@@ -30,7 +37,7 @@ from tracker.languages import (
     split_translation_path,
     staleness,
 )
-from tracker.policy import Policy, Significance, Version, parse_trailers
+from tracker.policy import Gap, Policy, Significance, Version, parse_trailers
 
 TRAILER_TRANSLATES = "policy-translates"
 TRAILER_PENDING = "policy-translation-pending"
@@ -120,9 +127,13 @@ def freshness(source: Policy, translation: Policy, on: date) -> Staleness:
 
 
 def read_translations(
-    walk: TranslationWalk, policies: Mapping[str, Policy], commits: Sequence[Commit]
+    walk: TranslationWalk,
+    policies: Mapping[str, Policy],
+    commits: Sequence[Commit],
+    zone: ZoneInfo,
 ) -> dict[str, dict[str, Policy]]:
-    """Each policy's translations by language, checked against the source's versions."""
+    """Each policy's translations by language, checked against the source's versions; a
+    version's publication day is a day in ``zone``."""
     position = {commit.sha: n for n, commit in enumerate(commits)}
     found: dict[str, dict[str, Policy]] = {}
     for track in sorted(walk.tracks.values(), key=lambda t: t.slug):
@@ -153,17 +164,35 @@ def read_translations(
                 f"{where}: {tag} is the language of {source.path} itself; a translation "
                 "is in another language"
             )
-        versions = _versions(track, source, tag, position)
+        versions = _versions(track, source, tag, position, zone)
+        gaps = _gaps(track, source, versions)
         found.setdefault(source.slug, {})[tag] = Policy(
             slug=source.slug,
             path=track.path,
             settings=track.settings or source.settings,
             versions=versions,
-            withdrawn=not track.live,
-            gaps=tuple(track.gaps),
+            withdrawn=not track.live or len(gaps) > len(track.gaps),
+            gaps=gaps,
             language=tag,
         )
     return found
+
+
+def _gaps(track: Track, source: Policy, versions: Sequence[Version]) -> tuple[Gap, ...]:
+    """The translation's gaps, with one more when its source is withdrawn and it is not:
+    from the source's withdrawal (or its own later version), by the commit that made it."""
+    gaps = tuple(track.gaps)
+    if not track.live or not source.withdrawn or not source.gaps:
+        return gaps
+    gone, latest = source.gaps[-1], versions[-1]
+    if latest.published > gone.withdrawn:  # changed while its source was gone
+        return (*gaps, Gap(latest.number, latest.published, commit=latest.commit, source_gone=True))
+    return (*gaps, Gap(len(versions), gone.withdrawn, commit=gone.commit, source_gone=True))
+
+
+def withdrawal(translation: Policy) -> Gap | None:
+    """When and by which commit a withdrawn translation was withdrawn; None when it is not."""
+    return translation.gaps[-1] if translation.withdrawn and translation.gaps else None
 
 
 def _source(policies: Mapping[str, Policy], slug: str) -> Policy | None:
@@ -173,7 +202,7 @@ def _source(policies: Mapping[str, Policy], slug: str) -> Policy | None:
 
 
 def _versions(
-    track: Track, source: Policy, tag: str, position: Mapping[str, int]
+    track: Track, source: Policy, tag: str, position: Mapping[str, int], zone: ZoneInfo
 ) -> tuple[Version, ...]:
     versions: list[Version] = []
     for pending in track.versions:
@@ -198,12 +227,12 @@ def _versions(
                 f"{where}: translates v{translates}, but its previous version translates "
                 f"v{before}; 'translates' never goes backwards"
             )
-        versions.append(_version(pending, source, tag, translates, before))
+        versions.append(_version(pending, source, tag, translates, before, zone))
     return tuple(versions)
 
 
 def _version(
-    pending: Pending, source: Policy, tag: str, translates: int, before: int | None
+    pending: Pending, source: Policy, tag: str, translates: int, before: int | None, zone: ZoneInfo
 ) -> Version:
     rendered = source.version(translates)
     newer = source.versions[(before or 0) : translates]
@@ -216,7 +245,8 @@ def _version(
         significance,
         rendered.significance_source,
         _subject(commit) or f"Translation ({tag}) of version {translates}.",
-        max(commit.committed.date(), rendered.effective),
+        # the publication day is the publisher's, as for a source version
+        max(commit.committed.astimezone(zone).date(), rendered.effective),
         translates=translates,
     )
 

@@ -160,7 +160,7 @@ class Walk:
         track = self.live.pop(path, None)
         if track is not None:
             track.live = False
-            track.gaps.append(Gap(len(track.versions), commit.committed))
+            track.gaps.append(Gap(len(track.versions), commit.committed, commit=commit.sha))
             self.withdrawn_now.append(track)
 
     def _slug_taken(self, slug: str, path: str, commit: Commit) -> None:

@@ -302,9 +302,16 @@ def with_translations(
             sources.append(v)
             continue
         language = source_language(v.policy)
+        # a withdrawn translation keeps its pages (permanent addresses) but is offered
+        # nowhere: not in the switcher, not in hreflang
+        live = sorted(tag for tag, t in found.items() if t.versions and not t.withdrawn)
         alternates = (
-            Alternate(language, v.slug, True),
-            *(Alternate(tag, translated_slug(tag, v.slug), False) for tag in sorted(found)),
+            (
+                Alternate(language, v.slug, True),
+                *(Alternate(tag, translated_slug(tag, v.slug), False) for tag in live),
+            )
+            if live
+            else ()
         )
         sources.append(replace(v, alternates=alternates, source_language=language))
         for tag, translation in sorted(found.items()):
@@ -314,7 +321,7 @@ def with_translations(
             translated.append(
                 replace(
                     view(shown, as_of, drafts=False),
-                    alternates=alternates,
+                    alternates=alternates if tag in live else (),
                     source=v,
                     source_language=language,
                     freshness=freshness(v.policy, translation, as_of),

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
+from tracker.history.translations import withdrawal
 from tracker.policy import Version
 from tracker.publish import site
 from tracker.publish.site import PolicyView, SitePlan
@@ -54,6 +55,7 @@ def _translations(plan: SitePlan, source: PolicyView, url: Url) -> list[dict[str
         if v.source is None or v.source.slug != source.slug or v.freshness is None:
             continue
         state = v.freshness
+        gone = withdrawal(v.policy)
         out.append(
             {
                 "language": v.language,
@@ -61,15 +63,19 @@ def _translations(plan: SitePlan, source: PolicyView, url: Url) -> list[dict[str
                 "path": v.policy.path,
                 "url": url(site.current_uri(v.slug)),
                 "history_url": url(site.history_uri(v.slug)),
+                "withdrawn": v.policy.withdrawn,
+                "withdrawn_at": _instant(gone.withdrawn) if gone is not None else None,
                 "state": state.state.value,
                 "translates": state.translates,
                 "since": state.since,
                 "versions": [
                     {
                         "number": t.number,
+                        "title": t.title,
                         "translates": t.translates,
                         "commit": t.commit,
-                        "published": t.published.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                        "published": _instant(t.published),
+                        "effective": t.effective.isoformat(),
                         "sha256": t.sha256,
                         "url": url(site.version_uri(v.slug, t.number)),
                     }
@@ -78,6 +84,10 @@ def _translations(plan: SitePlan, source: PolicyView, url: Url) -> list[dict[str
             }
         )
     return out
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def dumps(document: dict[str, Any]) -> str:
@@ -123,7 +133,7 @@ def _version(v: PolicyView, version: Version, url: Url) -> dict[str, Any]:
         "status": v.status(version).value,
         "overtaken_by": by.number if by is not None else None,
         "commit": version.commit,
-        "published": version.published.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "published": _instant(version.published),
         "effective": version.effective.isoformat(),
         "significance": version.significance.value,
         "significance_source": version.significance_source.value,

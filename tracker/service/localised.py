@@ -3,7 +3,8 @@
 Each policy of the answer gains ``translation``: the text in the language that serves
 ``locale`` (``de-DE`` is served by ``de``), its address on the site, the source version it
 translates and whether it is current (``current``, ``behind``, ``stale``: one rule,
-:mod:`tracker.languages`); null when the policy has no text in that language. The answer
+:mod:`tracker.languages`); null when the policy has no text in that language, or that text
+was withdrawn (its file deleted, or the policy withdrawn with it). The answer
 names the ``locale`` it was asked for. Everything but the user's consents is the same for
 every user, so each policy's part is computed once per catalog, day and locale.
 """
@@ -38,7 +39,12 @@ def translation_answer(
     snapshot: Snapshot, policy: PolicyInfo, today: date, locale: str, site_url: str
 ) -> dict[str, Any] | None:
     """The text of ``policy`` in ``locale``'s language, or None when it has none."""
-    by_language = snapshot.translations.get(policy.id, {})
+    # a withdrawn translation is never the text a reader is sent to
+    by_language = {
+        language: versions
+        for language, versions in snapshot.translations.get(policy.id, {}).items()
+        if versions[-1].withdrawn_at is None
+    }
     language = best_language(by_language, locale)
     if language is None or not policy.versions:
         return None

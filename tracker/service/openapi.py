@@ -33,7 +33,7 @@ LOCALE = Param(
     {"type": "string", "minLength": 1, "maxLength": 64, "pattern": LANGUAGE_TAG},
     "the reader's language (de, de-DE, pt-BR): the answer then names the `locale` and each "
     "policy carries `translation` (see `Translation`), or null when it has no text in that "
-    "language",
+    "language or that text was withdrawn",
     required=False,
 )
 CURSOR = Param(

@@ -6,6 +6,11 @@ version of the translation that translates the accepted source version and was p
 the time of the acceptance (:func:`translation_of`). Translation versions never change once
 published (a changed one is refused, like a source version), and the chain covers the
 event's locale, version and time, so the binding is as fixed as the event itself.
+
+A withdrawn translation (its file deleted, or its source withdrawn) keeps its versions, with
+the time it was withdrawn (``withdrawn_at``, on every version of that language; cleared if it
+comes back): status never points a reader at it, and an acceptance recorded after it was
+withdrawn is not bound to it (the reader cannot have been shown it).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.errors import Conflict, InvalidInput
@@ -43,6 +48,7 @@ class TranslationVersionRow(Base):
     text: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,13 @@ class TranslationInfo:
     sha256: str
     published_at: datetime
     title: str
+    withdrawn_at: datetime | None = None
+
+    def shown_at(self, at: datetime | None) -> bool:
+        """Whether the text was there to be read at ``at`` (None: now)."""
+        if self.withdrawn_at is None:
+            return at is None or self.published_at <= at
+        return at is not None and self.published_at <= at < self.withdrawn_at
 
 
 #: policy id → language → its versions, oldest first
@@ -90,6 +103,7 @@ def publish_translations(
             )
         }
         for language, translation in sorted(by_language.items()):
+            _mark_withdrawn(session, policy_id, language, translation)
             for version in translation.versions:
                 old = stored.get((language, version.number))
                 if old is not None:
@@ -108,6 +122,7 @@ def publish_translations(
                         language=language,
                         translates_version_id=source[version.translates],
                         **version_columns(version, now),
+                        withdrawn_at=withdrawn_at(translation),
                     )
                 )
                 created.append((slug, language, version.number))
@@ -115,6 +130,29 @@ def publish_translations(
         session.flush()
         bump_revision(session)
     return created
+
+
+def withdrawn_at(translation: Policy) -> datetime | None:
+    """When a withdrawn translation was withdrawn (its last gap); None when it is not."""
+    return translation.gaps[-1].withdrawn if translation.withdrawn and translation.gaps else None
+
+
+def _mark_withdrawn(session: Session, policy_id: int, language: str, translation: Policy) -> None:
+    """Set (or clear, when it came back) when the stored versions of a language were
+    withdrawn; a change bumps the catalog's revision like a new version does."""
+    when = withdrawn_at(translation)
+    changed = session.execute(
+        update(TranslationVersionRow)
+        .where(
+            TranslationVersionRow.policy_id == policy_id,
+            TranslationVersionRow.language == language,
+            TranslationVersionRow.withdrawn_at.is_distinct_from(when),
+        )
+        .values(withdrawn_at=when)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(changed, "rowcount", 0):
+        bump_revision(session)
 
 
 def load_translations(session: Session) -> dict[int, dict[str, tuple[TranslationInfo, ...]]]:
@@ -130,6 +168,7 @@ def load_translations(session: Session) -> dict[int, dict[str, tuple[Translation
             TranslationVersionRow.sha256,
             TranslationVersionRow.published_at,
             TranslationVersionRow.title,
+            TranslationVersionRow.withdrawn_at,
         )
         .join(VersionRow, VersionRow.id == TranslationVersionRow.translates_version_id)
         .order_by(TranslationVersionRow.policy_id, TranslationVersionRow.number)
@@ -147,17 +186,18 @@ def translation_of(
     locale: str | None,
     at: datetime | None = None,
 ) -> TranslationInfo | None:
-    """The text in ``locale``'s language of source ``version`` as published at ``at``: the
-    latest translation version that translates it; None when there is none."""
-    by_language = translations.get(policy_id, {})
+    """The text in ``locale``'s language of source ``version`` as published at ``at`` (None:
+    now): the latest translation version that translates it and was not withdrawn then;
+    None when there is none."""
+    by_language = {
+        language: shown
+        for language, versions in translations.get(policy_id, {}).items()
+        if (shown := [t for t in versions if t.shown_at(at)])
+    }
     language = best_language(by_language, locale) if locale else None
     if language is None:
         return None
-    matching = [
-        t
-        for t in by_language[language]
-        if t.translates == version and (at is None or t.published_at <= at)
-    ]
+    matching = [t for t in by_language[language] if t.translates == version]
     return matching[-1] if matching else None
 
 

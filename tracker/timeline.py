@@ -16,8 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
+
+
+def utcnow() -> datetime:
+    """The current instant, in UTC: the clock the service, the dispatcher and the commands
+    read (the service and the dispatcher are handed it, so tests can give another)."""
+    return datetime.now(UTC)
 
 
 class VersionState(StrEnum):

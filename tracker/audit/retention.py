@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, null, or_, update
@@ -28,12 +28,7 @@ class PurgeResult:
     idempotency: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {
-            "ip": self.ip,
-            "user_agent": self.user_agent,
-            "context": self.context,
-            "idempotency": self.idempotency,
-        }
+        return asdict(self)
 
     def summary(self) -> str:
         return (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tracker.chain.canonical import (
@@ -54,16 +54,7 @@ class ChainRecord:
         return hashlib.sha256(self.body(check=check)).digest()
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "type": self.type,
-            "data": self.data,
-            "commitments": self.commitments,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-            "personal": self.personal,
-            "salts": self.salts,
-        }
+        return asdict(self)
 
 
 def seal(record: ChainRecord, prev_hash: str) -> ChainRecord:

@@ -20,10 +20,11 @@ from rich.progress import Progress
 from tracker.chain.checkpoint import load as load_checkpoint
 from tracker.chain.checkpoint import load_public_key
 from tracker.cli import common
-from tracker.cli.common import database_option, now, output_option
+from tracker.cli.common import database_option, output_option
 from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.catalog import load_snapshot
+from tracker.timeline import utcnow
 
 
 @contextmanager
@@ -54,7 +55,7 @@ def checkpoint(output: Path | None, database_url: str | None) -> None:
     from tracker.audit import checkpoint as make  # lazy: see the module docstring
 
     with _store(database_url) as (store, settings):
-        cp = make(store, settings, now())
+        cp = make(store, settings, utcnow())
     text = cp.dumps()
     if output is None:
         click.echo(text, nl=False)
@@ -177,7 +178,7 @@ def evidence(user_id: str, output: Path | None, database_url: str | None) -> Non
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in user_id)
     path = output or Path(f"evidence-{safe}.json")
     with _store(database_url) as (store, settings):
-        data = build(store, settings, user_id, now())
+        data = build(store, settings, user_id, utcnow())
         report = bundle.verify(data, trusted=_public_key(None, settings))
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     html = path.with_suffix(".html")
@@ -217,7 +218,7 @@ def purge(database_url: str | None) -> None:
     from tracker.audit import purge as run  # lazy: see the module docstring
 
     with _store(database_url) as (store, settings):
-        result = run(store, settings, now())
+        result = run(store, settings, utcnow())
     click.echo(result.summary())
 
 
@@ -239,7 +240,7 @@ def erase(user_id: str, yes: bool, database_url: str | None) -> None:
             f"Erase every personal datum of {user_id!r}? This cannot be undone", abort=True
         )
     with _store(database_url) as (store, _settings):
-        result = run(store, user_id, now())
+        result = run(store, user_id, utcnow())
     click.echo(
         f"erased {user_id!r}: {result['events']} event(s) and {result['records']} other row(s) "
         f"now belong to {result['pseudonym']}"

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -23,6 +23,7 @@ from rich.console import Console
 from tracker.cache import Cache
 from tracker.errors import TrackerError
 from tracker.settings import Settings
+from tracker.timeline import utcnow
 
 if TYPE_CHECKING:
     from tracker.policy import Catalog
@@ -34,10 +35,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 def console() -> Console:
     """A console for stdout; off a terminal, wide enough that tables do not fold."""
     return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -64,7 +61,7 @@ class Context:
 
     def today(self) -> date:
         """Today in the publisher's time zone (setting ``timezone``)."""
-        return now().astimezone(self.settings.zone).date()
+        return utcnow().astimezone(self.settings.zone).date()
 
 
 pass_context = click.make_pass_decorator(Context)

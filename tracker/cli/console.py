@@ -6,7 +6,8 @@ import getpass
 
 import click
 
-from tracker.cli.common import database_option, now, open_store, settings
+from tracker.cli.common import database_option, open_store, settings
+from tracker.timeline import utcnow
 
 
 @click.command("console-link")
@@ -41,7 +42,7 @@ def console_link(
 
     chosen = settings(database_url)
     with open_store(chosen, require_schema=True) as store:
-        url = new_link(store, chosen, role, name or getpass.getuser(), now(), base_url or "")
+        url = new_link(store, chosen, role, name or getpass.getuser(), utcnow(), base_url or "")
     click.echo(url)
     click.echo(
         f"single-use {role} sign-in link; it expires in "

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tracker.cli import common
 from tracker.cli.common import database_option
+from tracker.timeline import utcnow
 
 
 @click.group(name="import")
@@ -58,7 +59,7 @@ def django_termsandconditions(source: str, into: Path, database_url: str | None)
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = import_termsandconditions(settings, source, into, common.now(), progress=progress)
+        result = import_termsandconditions(settings, source, into, utcnow(), progress=progress)
     click.echo(
         f"policy repository {result.repository}: {result.versions} version(s) of "
         f"{len(result.policies)} polic{'y' if len(result.policies) == 1 else 'ies'} "

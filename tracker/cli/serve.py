@@ -6,9 +6,10 @@ import json
 
 import click
 
-from tracker.cli.common import console, database_option, now, settings
+from tracker.cli.common import console, database_option, settings
 from tracker.demo import build_site, create_demo_key
 from tracker.errors import InvalidInput
+from tracker.timeline import utcnow
 
 
 @click.command()
@@ -84,7 +85,7 @@ def sync(database_url: str | None, url: str | None, key: str | None) -> None:
                 "sync --to needs an admin API key: --key or POLICY_TRACKER_ADMIN_KEY"
             )
         chosen = settings()
-        answer = sync_to(chosen, url, key, as_of=now().astimezone(chosen.zone).date())
+        answer = sync_to(chosen, url, key, as_of=utcnow().astimezone(chosen.zone).date())
         click.echo(f"synced to {url}: {remote_summary(answer)}")
         return
     store, result = prepare(settings(database_url))

@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from tracker.cli.common import database_option, now, open_store, settings
+from tracker.cli.common import database_option, open_store, settings
 from tracker.notices.urls import AllowList
 from tracker.notices.webhooks import (
     add_endpoint,
@@ -17,6 +17,7 @@ from tracker.notices.webhooks import (
     rotate_secret,
     rotation_overlap,
 )
+from tracker.timeline import utcnow
 
 
 @click.command()
@@ -98,7 +99,7 @@ def webhooks_add(url: str, events: str | None, description: str, database_url: s
     allowed = AllowList(chosen.webhook_allowed_hosts)
     with open_store(chosen, upgrade=True) as store:
         secret, info = store.write(
-            lambda s: add_endpoint(s, url, wanted, allowed, now(), description)
+            lambda s: add_endpoint(s, url, wanted, allowed, utcnow(), description)
         )
     click.echo(secret)
     click.echo(
@@ -116,7 +117,7 @@ def webhooks_list(database_url: str | None) -> None:
     Example: policy-tracker webhooks list
     """
     with open_store(settings(database_url), upgrade=True) as store, store.read() as session:
-        found = list_endpoints(session, now())
+        found = list_endpoints(session, utcnow())
     if not found:
         click.echo("no webhooks; add one with: policy-tracker webhooks add URL")
     for e in found:
@@ -135,7 +136,7 @@ def webhooks_remove(webhook_id: str, database_url: str | None) -> None:
     Example: policy-tracker webhooks remove 2
     """
     with open_store(settings(database_url), upgrade=True) as store:
-        info = store.write(lambda s: remove_endpoint(s, webhook_id, now()))
+        info = store.write(lambda s: remove_endpoint(s, webhook_id, utcnow()))
     click.echo(f"removed webhook {info.id} ({info.url})")
 
 
@@ -156,7 +157,7 @@ def webhooks_rotate(webhook_id: str, overlap_hours: float | None, database_url: 
     hours = chosen.webhook_rotation_overlap_hours if overlap_hours is None else overlap_hours
     overlap = rotation_overlap(hours)
     with open_store(chosen, upgrade=True) as store:
-        secret, info = store.write(lambda s: rotate_secret(s, webhook_id, overlap, now()))
+        secret, info = store.write(lambda s: rotate_secret(s, webhook_id, overlap, utcnow()))
     click.echo(secret)
     until = info.rotating_until
     click.echo(

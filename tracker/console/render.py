@@ -12,6 +12,8 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from tracker import html
+
 HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -26,13 +28,7 @@ HEADERS = {
 
 @cache
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("tracker.console", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = html.environment("tracker.console")
     env.filters["number"] = lambda n: f"{n:,}" if n is not None else "–"
     env.filters["percent"] = lambda x: f"{x * 100:.1f} %" if x is not None else "–"
     env.filters["when"] = _when

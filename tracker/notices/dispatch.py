@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import httpx
@@ -62,12 +62,9 @@ from tracker.settings import Settings
 from tracker.store import Snapshot, SnapshotCache, Store, siteurl
 from tracker.store.models import UTCDateTime
 from tracker.store.notices import AttemptRow, DeliveryRow, EndpointRow, MessageRow
+from tracker.timeline import utcnow
 
 log = logging.getLogger("tracker.dispatch")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from html import escape
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
+from tracker.html import human_date
 from tracker.policy import Version
 from tracker.publish import site
-from tracker.publish.pages import human_date
 from tracker.publish.site import PolicyView, SitePlan
 
 ATOM = "http://www.w3.org/2005/Atom"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
 from html import escape as escape_html
 from typing import Any
 
@@ -21,6 +20,7 @@ from markupsafe import Markup
 from tracker import redline
 from tracker.cache import Cache
 from tracker.history.links import Resolver
+from tracker.html import human_date
 from tracker.languages import english_name
 from tracker.publish import site
 from tracker.publish.site import Kind, PageSpec, SitePlan
@@ -32,11 +32,6 @@ Link = Callable[[str], str]
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
 _REDLINES = (Kind.REDLINE, Kind.DRAFT_CHANGES)
 _FIRST_H1_END = re.compile(r"</h1>", re.IGNORECASE)
-
-
-def human_date(value: date) -> str:
-    """``2024-03-05`` → ``5 March 2024`` (locale-independent, unambiguous)."""
-    return f"{value.day} {value:%B %Y}"
 
 
 def sentence(text: str) -> str:

@@ -19,10 +19,11 @@ from tracker.service.fast_pg import PostgresReads
 from tracker.service.hosted.clientip import proxy_middleware
 from tracker.service.problems import EXCEPTION_HANDLERS
 from tracker.service.routes import MIDDLEWARE, routes
-from tracker.service.state import AppState, utcnow
+from tracker.service.state import AppState
 from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.engine import StoreUnavailable
+from tracker.timeline import utcnow
 
 log = logging.getLogger("tracker.service")
 

@@ -69,7 +69,8 @@ class Site:
 
 
 def _render(request: Request, match: re.Match[str]) -> Response:
-    from tracker.service.hosted.view import branding, human_date, render
+    from tracker.html import human_date
+    from tracker.service.hosted.view import branding, render
 
     state = request.app.state.tracker
     with state.store.read() as session:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -18,10 +18,7 @@ from tracker.service.fast_pg import PostgresReads
 from tracker.settings import Settings
 from tracker.store import Snapshot, SnapshotCache, Store
 from tracker.store.keys import KeyInfo, authenticate
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from tracker.timeline import utcnow
 
 
 @dataclass

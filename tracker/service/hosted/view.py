@@ -15,7 +15,9 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker import html
 from tracker.answers.status import policy_status
+from tracker.html import human_date
 from tracker.redline import compare, render_html
 from tracker.store.catalog import PolicyInfo, Snapshot, VersionInfo
 from tracker.store.links import KeyApp, Link
@@ -95,10 +97,6 @@ def bodies(session: Session, items: list[Item]) -> list[str]:
     return out
 
 
-def human_date(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
 def _luminance(hex_color: str) -> float:
     def channel(c: int) -> float:
         s = c / 255
@@ -131,13 +129,7 @@ def stylesheet() -> str:
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("tracker.service.hosted", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = html.environment("tracker.service.hosted")
     env.filters["human_date"] = human_date
     return env
 

@@ -1,5 +1,7 @@
 """What the HTML pages the service renders itself (the console, the hosted acceptance page)
-share: how their Jinja templates are loaded and escaped, and how they write a day.
+share: how their Jinja templates are loaded and escaped, the ``<meta>`` tags of their
+``<head>`` (``templates/meta.html``: no referrer, so that a link's or a sign-in's token in
+the address never leaves in a ``Referer``), and how they write a day.
 
 The published site (:mod:`tracker.publish`) writes days the same way; its own templates keep
 their whitespace rules, so its pages do not change."""
@@ -12,10 +14,16 @@ import jinja2
 
 
 def environment(package: str) -> jinja2.Environment:
-    """The templates in ``package``'s ``templates`` folder: autoescaped, a missing variable
-    an error (never an empty string), block tags leaving no blank lines."""
+    """The templates in ``package``'s ``templates`` folder, then the shared ones here (the
+    ``<meta>`` tags every page has: ``{% include "meta.html" +%}``): autoescaped, a missing
+    variable an error (never an empty string), block tags leaving no blank lines."""
     return jinja2.Environment(
-        loader=jinja2.PackageLoader(package, "templates"),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.PackageLoader(package, "templates"),
+                jinja2.PackageLoader(__name__, "templates"),
+            ]
+        ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -2,8 +2,6 @@
 
 Existing events are chained in id order, with fresh salts for their personal fields.
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-11-26
 """
 
@@ -13,7 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,8 +20,6 @@ from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 BIG = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 UTCDT = sa.DateTime(timezone=True)

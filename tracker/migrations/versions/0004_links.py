@@ -1,21 +1,15 @@
 """hosted acceptance page: app settings of API keys, acceptance links, service secrets
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-11-26
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 UTCDT = sa.DateTime(timezone=True)
 

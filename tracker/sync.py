@@ -81,6 +81,12 @@ def publish_document(catalog: Catalog, as_of: date) -> dict[str, Any]:
         for entry in policy["versions"]:
             version = by_number[policy["slug"], entry["number"]]
             entry.update(text=version.text, author=version.author, path=version.path)
+        translated = catalog.translations.get(policy["slug"], {})
+        for translation in policy["translations"]:
+            texts = translated[translation["language"]].versions
+            for entry in translation["versions"]:
+                version = texts[entry["number"] - 1]
+                entry.update(text=version.text, author=version.author, path=version.path)
     return document
 
 
@@ -132,5 +138,11 @@ def _problem_detail(response: httpx.Response) -> str:
 
 def remote_summary(answer: Mapping[str, Any]) -> str:
     """One line, like ``PublishResult.summary``, from the JSON a tracker answered."""
-    made = ", ".join(f"{c['policy']} v{c['version']}" for c in answer.get("created", []))
+    made = ", ".join(
+        [f"{c['policy']} v{c['version']}" for c in answer.get("created", [])]
+        + [
+            f"{c['policy']} ({c['language']}) v{c['version']}"
+            for c in answer.get("translations_created", [])
+        ]
+    )
     return f"{made or 'no new versions'}; {answer.get('unchanged', 0)} version(s) already stored"

@@ -410,14 +410,17 @@ class AcceptanceLinkRequest(Request):
 
 _VERSIONS = "must be a list of versions"
 
+#: The SHA-256 of a version's text, as given (checked against the text).
+TextSha256 = Annotated[
+    str,
+    Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$"),
+    Say({"string_too_short": "must not be empty"}),
+]
+
 
 class PublishVersion(Request):
     text: Annotated[str, Field(max_length=10_000_000)]
-    sha256: Annotated[
-        str,
-        Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$"),
-        Say({"string_too_short": "must not be empty"}),
-    ]
+    sha256: TextSha256
     number: VersionNumber
     commit: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
     published: Moment
@@ -450,6 +453,43 @@ class PublishVersion(Request):
     ] = None
 
 
+class PublishTranslationVersion(Request):
+    number: VersionNumber
+    translates: Annotated[
+        VersionNumber, Field(description="the source version it renders (published with it)")
+    ]
+    text: Annotated[str, Field(max_length=10_000_000)]
+    sha256: TextSha256
+    commit: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
+    published: Moment
+    effective: Day
+    author: Annotated[str, Field(max_length=500, pattern=SHOWN)] = ""
+    title: Annotated[
+        Annotated[str, Field(max_length=500, pattern=SHOWN)],
+        Field(description="default: the translation's title"),
+    ] = ""
+    path: Annotated[str, Field(max_length=500, pattern=NO_NUL)] = ""
+    url: Any = Field(None, description="the version's page" + DERIVED)
+
+
+class PublishTranslation(Request):
+    language: Annotated[Locale, Field(description="its BCP 47 tag (de, pt-BR)")]
+    title: Annotated[str, Field(min_length=1, max_length=500, pattern=SHOWN)]
+    path: Annotated[str, Field(max_length=500, pattern=NO_NUL)] = ""
+    withdrawn: bool = False
+    withdrawn_at: Annotated[
+        Moment | None, Field(description="when it was withdrawn; required when `withdrawn`")
+    ] = None
+    versions: Annotated[
+        list[PublishTranslationVersion], Say({"list_type": _VERSIONS, "missing": _VERSIONS})
+    ]
+    url: Any = Field(None, description="its current page" + DERIVED)
+    history_url: Any = Field(None, description="its history page" + DERIVED)
+    state: Any = Field(None, description="current, behind or stale" + DERIVED)
+    translates: Any = Field(None, description="what its latest version renders" + DERIVED)
+    since: Any = Field(None, description="the source version it fell behind at" + DERIVED)
+
+
 class PublishPolicy(Request):
     slug: PolicySlug
     title: Annotated[str, Field(min_length=1, max_length=500, pattern=SHOWN)]
@@ -475,11 +515,15 @@ class PublishPolicy(Request):
         Any, Field(description="versions not yet effective on the site's as_of" + DERIVED)
     ] = None
     redlines: Any = Field(None, description="the redline pages" + DERIVED)
-    translations: Any = Field(
-        None,
-        description="the policy's translations; `policy-tracker sync` stores them from the "
-        "repository" + DERIVED,
-    )
+    translations: Annotated[
+        list[PublishTranslation],
+        Field(
+            description="the policy's translations, each version with its text, published "
+            "like the policy's own versions (their source versions in the same request or "
+            "already published)"
+        ),
+        Say({"list_type": "must be a list of translations"}),
+    ] = []
 
 
 def _not_bool(value: Any) -> Any:

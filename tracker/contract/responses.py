@@ -295,11 +295,20 @@ class PublishedVersion(Answer):
     version: int
 
 
+class PublishedTranslation(Answer):
+    policy: str
+    language: str
+    version: int
+
+
 class PublishResult(Answer):
     created: list[PublishedVersion]
     unchanged: int
     policies_created: list[str]
     policies_updated: list[str]
+    translations_created: Annotated[
+        list[PublishedTranslation], Field(description="new versions of translations")
+    ]
 
 
 class KeyApp(Answer):

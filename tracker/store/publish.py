@@ -35,6 +35,9 @@ class PublishResult:
             "unchanged": self.unchanged,
             "policies_created": self.policies_created,
             "policies_updated": self.policies_updated,
+            "translations_created": [
+                {"policy": s, "language": lang, "version": n} for s, lang, n in self.translations
+            ],
         }
 
     def summary(self) -> str:

@@ -115,7 +115,12 @@ def publish_translations(
                             code="version_changed",
                         )
                     continue
-                assert version.translates is not None
+                if version.translates not in source:
+                    raise InvalidInput(
+                        f"translation {slug} ({language}) version {version.number} translates "
+                        f"v{version.translates}, which {slug} has not published; publish the "
+                        "source version first"
+                    )
                 session.add(
                     TranslationVersionRow(
                         policy_id=policy_id,

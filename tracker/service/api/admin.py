@@ -12,9 +12,12 @@ from tracker.contract import (
     KeyAppRequest,
     NewApiKeyRequest,
     PublishRequest,
+    PublishTranslation,
     PublishVersion,
 )
+from tracker.languages import LanguageError, canonical_tag
 from tracker.policy import (
+    Gap,
     Policy,
     PolicySettings,
     Significance,
@@ -37,15 +40,26 @@ from tracker.store.links import (
     replace_key_app,
     set_key_app,
 )
+from tracker.store.translations import publish_translations
 
 T = TypeVar("T")
 
 
+#: Each policy's translations by language, as ``Catalog.translations`` holds them.
+Translations = dict[str, dict[str, Policy]]
+
+
 def parse_policies(body: Any) -> list[Policy]:
     """The policies of a publish request (raw JSON or already parsed)."""
+    return parse_publish(body)[0]
+
+
+def parse_publish(body: Any) -> tuple[list[Policy], Translations]:
+    """The policies of a publish request and their translations."""
     raw = body if isinstance(body, bytes) else orjson.dumps(body)
     data = v.parse(PublishRequest, raw)
     policies = []
+    translations: Translations = {}
     seen: set[str] = set()
     for i, p in enumerate(data.policies):
         where = f"policies[{i}]"
@@ -73,14 +87,78 @@ def parse_policies(body: Any) -> list[Policy]:
                 withdrawn=p.withdrawn,
             )
         )
-    return policies
+        for k, t in enumerate(p.translations):
+            translation = _translation(policies[-1], t, f"{where}.translations[{k}]")
+            assert translation.language is not None
+            by_language = translations.setdefault(slug, {})
+            if translation.language in by_language:
+                raise FieldError(
+                    f"{where}.translations[{k}].language",
+                    f"{translation.language} appears twice in policy {slug}",
+                )
+            by_language[translation.language] = translation
+    return policies, translations
+
+
+def _translation(source: Policy, t: PublishTranslation, where: str) -> Policy:
+    """A translation of ``source`` from a publish request, checked as the history checks it:
+    its tag, its hashes, versions numbered 1, 2, 3… whose ``translates`` never goes back."""
+    try:
+        tag = canonical_tag(t.language)
+    except LanguageError as exc:
+        raise FieldError(f"{where}.language", str(exc)) from None
+    if t.withdrawn and t.withdrawn_at is None:
+        raise FieldError(f"{where}.withdrawn_at", "is required when withdrawn is true")
+    versions: list[Version] = []
+    for j, d in enumerate(sorted(t.versions, key=lambda d: d.number)):
+        at = f"{where}.versions[{j}]"
+        if d.number != j + 1:
+            raise FieldError(f"{at}.number", f"is {d.number}; versions are numbered 1, 2, 3…")
+        if versions and d.translates < (versions[-1].translates or 0):
+            raise FieldError(
+                f"{at}.translates",
+                f"is {d.translates}, but version {j} translates {versions[-1].translates}; "
+                "it never goes backwards",
+            )
+        versions.append(
+            Version(
+                policy=source.slug,
+                number=d.number,
+                commit=d.commit,
+                published=d.published,
+                author=d.author,
+                title=d.title or t.title,
+                text=d.text,
+                sha256=_checked_sha256(d.sha256, d.text, f"{at}.sha256"),
+                significance=Significance.PATCH,  # a translation's changes are its source's
+                significance_source=SignificanceSource.DECLARED,
+                summary="",
+                effective=d.effective,
+                path=d.path,
+                translates=d.translates,
+            )
+        )
+    gaps = (Gap(len(versions), t.withdrawn_at),) if t.withdrawn and t.withdrawn_at else ()
+    return Policy(
+        slug=source.slug,
+        path=t.path,
+        settings=source.settings,
+        versions=tuple(versions),
+        withdrawn=t.withdrawn,
+        gaps=gaps,
+        language=tag,
+    )
+
+
+def _checked_sha256(given: str, text: str, field: str) -> str:
+    sha, actual = given.lower(), sha256_text(text)
+    if sha != actual:
+        raise FieldError(field, f"is {sha} but the text given hashes to {actual}")
+    return sha
 
 
 def _version(slug: str, policy_title: str, d: PublishVersion, where: str) -> Version:
-    sha = d.sha256.lower()
-    actual = sha256_text(d.text)
-    if sha != actual:
-        raise FieldError(f"{where}.sha256", f"is {sha} but the text given hashes to {actual}")
+    sha = _checked_sha256(d.sha256, d.text, f"{where}.sha256")
     return Version(
         policy=slug,
         number=d.number,
@@ -101,15 +179,17 @@ def _version(slug: str, policy_title: str, d: PublishVersion, where: str) -> Ver
 def publish_versions(call: Call) -> Reply:
     """Publish versions into the tracker; idempotent, refuses a changed SHA-256 (409)."""
     call.json()
-    policies = parse_policies(call.raw)
+    policies, translations = parse_publish(call.raw)
     now = call.state.now()
 
     def work(session: Session) -> PublishResult:
-        return publish(session, policies, now=now)
+        result = publish(session, policies, now=now)
+        result.translations = publish_translations(session, translations, now)
+        return result
 
     result = call.state.store.write(work)
     call.state.snapshots.clear()
-    return Reply(result.to_dict(), 201 if result.created else 200)
+    return Reply(result.to_dict(), 201 if result.created or result.translations else 200)
 
 
 def _checked(field: str, check: Callable[[str], T], value: str) -> T:

@@ -58,6 +58,27 @@ class InvalidInput(TrackerError):
     code = "invalid_input"
 
 
+# Refusals of a request to the service (tracker.service.http): its key, its scope, its body.
+class Unauthorized(TrackerError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(TrackerError):
+    status = 403
+    code = "forbidden"
+
+
+class Malformed(TrackerError):
+    status = 400
+    code = "malformed_json"
+
+
+class TooLarge(TrackerError):
+    status = 413
+    code = "too_large"
+
+
 class StaleCatalog(TrackerError):
     """Rows read in a request name a version or policy newer than the cached catalog.
 

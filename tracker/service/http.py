@@ -14,8 +14,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tracker.errors import StaleCatalog
-from tracker.service.problems import Forbidden, Malformed, TooLarge, Unauthorized
+from tracker.errors import Forbidden, Malformed, StaleCatalog, TooLarge, Unauthorized
 from tracker.service.state import AppState
 from tracker.store.keys import KeyInfo
 

@@ -40,26 +40,6 @@ class FieldError(InvalidInput):
         self.field = field
 
 
-class Unauthorized(TrackerError):
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(TrackerError):
-    status = 403
-    code = "forbidden"
-
-
-class Malformed(TrackerError):
-    status = 400
-    code = "malformed_json"
-
-
-class TooLarge(TrackerError):
-    status = 413
-    code = "too_large"
-
-
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     body = {
         "type": TYPE_BASE + code,

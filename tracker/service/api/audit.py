@@ -13,9 +13,10 @@ from starlette.responses import Response, StreamingResponse
 
 from tracker import audit as ops
 from tracker.contract import ReacceptanceRequest
+from tracker.errors import Forbidden, Unauthorized
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
-from tracker.service.problems import FieldError, Forbidden, Unauthorized
+from tracker.service.problems import FieldError
 from tracker.service.state import AppState
 from tracker.store.catalog import load_snapshot
 from tracker.store.keys import authenticate

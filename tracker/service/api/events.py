@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from tracker.answers.status import policy_status
 from tracker.contract import EventRequest, EventRequestOptionalVersion
-from tracker.errors import NotFound, StaleCatalog
+from tracker.errors import Forbidden, NotFound, StaleCatalog
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
 from tracker.service.idempotency import Idempotency, Outcome, reply
-from tracker.service.problems import FieldError, Forbidden
+from tracker.service.problems import FieldError
 from tracker.store.catalog import Snapshot
 from tracker.store.events import NewEvent, record
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from tracker.contract import AcceptanceLinkRequest
+from tracker.errors import Forbidden
 from tracker.service import validate as v
 from tracker.service.hosted import tokens
 from tracker.service.hosted.secret import link_secret
 from tracker.service.http import Call, Reply
 from tracker.service.idempotency import Idempotency, Outcome, reply
-from tracker.service.problems import Forbidden
 from tracker.store.links import (
     create_link,
     key_app,

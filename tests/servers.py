@@ -1,14 +1,17 @@
-"""Real servers for tests: the PostgreSQL they use, and uvicorn serving an app on a free
-port of 127.0.0.1."""
+"""Real servers for tests: the PostgreSQL they use, uvicorn serving an app on a free
+port of 127.0.0.1, and a static HTTP server for a built site."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -65,3 +68,22 @@ def wait_for_health(base: str, died: Callable[[], str | None], timeout: float = 
             pass
         assert time.monotonic() < deadline, "serve did not start"
         time.sleep(0.1)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """A built site served over HTTP on a free port of 127.0.0.1; its base URL (with /)."""
+    handler = functools.partial(_Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

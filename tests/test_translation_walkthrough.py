@@ -1,6 +1,7 @@
-"""docs/site.md's translation walkthrough runs as written: a source and its German
-translation from the first commit to an acceptance of the German text, the evidence bundle
-checked, then a major change that check refuses until the translation is declared pending.
+"""The translation walkthroughs run as written: README.md's and docs/site.md's, a source
+and its German translation from the first commit to an acceptance of the German text, the
+evidence bundle checked; docs/site.md's goes on to a major change that check refuses until
+the translation is declared pending.
 Every ``$`` command runs in a fresh folder (the server on a free port); each output line the
 page shows (``…`` standing for the elided part) is in the command's output."""
 
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.servers import free_port
 
@@ -22,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def steps() -> list[tuple[str, list[str]]]:
-    """(command, the output lines shown after it) of the walkthrough, in order."""
-    text = (ROOT / "docs" / "site.md").read_text(encoding="utf-8")
+def steps(page: str) -> list[tuple[str, list[str]]]:
+    """(command, the output lines shown after it) of a page's walkthrough, in order."""
+    text = (ROOT / page).read_text(encoding="utf-8")
     block = re.search(
         r"<!-- translation-walkthrough -->\n```\n(.*?)\n```\n<!-- /translation-walkthrough -->",
         text,
@@ -53,7 +55,8 @@ def _pattern(line: str) -> str:
     return ".*".join(re.escape(part) for part in line.split("…"))
 
 
-def test_the_translation_walkthrough_runs_as_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("page", ["README.md", "docs/site.md"])
+def test_the_translation_walkthrough_runs_as_written(tmp_path: Path, page: str) -> None:
     port = str(free_port())
     env = {
         **os.environ,
@@ -69,7 +72,7 @@ def test_the_translation_walkthrough_runs_as_written(tmp_path: Path) -> None:
     server: subprocess.Popen[bytes] | None = None
     log = (tmp_path / "serve.log").open("wb")
     try:
-        for command, shown in steps():
+        for command, shown in steps(page):
             command = command.replace("8000", port)
             if command.endswith(" && cd policies"):
                 command = command.removesuffix(" && cd policies")

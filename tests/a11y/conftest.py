@@ -4,10 +4,7 @@ has every page kind, and the end-of-run report of what axe found."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from tests.a11y.axe import REPORTS
 from tests.browser import launch
 from tests.gitrepo import GitRepo, policy_source
 from tests.publish.conftest import AS_OF, PRIVACY_DRAFT, build_site, make_repository
+from tests.servers import serve_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,11 +119,6 @@ def write_site_config(folder: Path, repo: Path) -> Path:
     return path
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The built site, served on loopback."""
@@ -142,15 +135,8 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         build_site(write_site_config(folder / "config", repo.path), folder / "site")
     finally:
         os.environ.update(saved)
-    handler = functools.partial(_Quiet, directory=str(folder / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(folder / "site") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,6 @@ This test fails (it does not skip) when chromium is missing: `.ci/run` installs 
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,24 +12,13 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.browser import ARTIFACTS, launch
 from tests.publish.conftest import Site
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from tests.servers import serve_folder
 
 
 @pytest.fixture
 def served(built: Site) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(built.root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(built.root) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ in the HTML and in a real browser (Debian's chromium driven by Playwright)."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 
 import jsonschema
@@ -16,6 +13,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.browser import ARTIFACTS, launch
 from tests.publish.conftest import Site, build_site, write_config
+from tests.servers import serve_folder
 from tests.translated import make_translated_repository
 from tracker.publish import versions
 
@@ -79,22 +77,10 @@ def test_search_covers_each_language(translated: Site) -> None:
     assert any(loc.startswith("fr/privacy/") for loc in locations)
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def served(translated: Site) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(translated.root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(translated.root) as url:
+        yield url
 
 
 def test_switcher_banner_and_hreflang_in_a_browser(served: str) -> None:

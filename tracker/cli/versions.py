@@ -114,13 +114,13 @@ def _translation_row(
         "language": translation.language,
         "path": translation.path,
         "withdrawn": translation.withdrawn,
-        # the day in the publisher's zone, and the commit that deleted it (or its source)
-        "withdrawn_on": gone.withdrawn.astimezone(zone).date().isoformat() if gone else None,
-        "withdrawn_by": gone.commit if gone else None,
         "state": str(state.state),
         "translates": state.translates,
         "source_version": state.source,
         "since": state.since,
+        # the day in the publisher's zone, and the commit that deleted it (or its source)
+        "withdrawn_on": gone.withdrawn.astimezone(zone).date().isoformat() if gone else None,
+        "withdrawn_by": gone.commit if gone else None,
         "versions": [
             {**_version_row(v), "path": v.path, "translates": v.translates}
             for v in reversed(translation.versions)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -99,3 +100,24 @@ def server(app: Starlette) -> Iterator[str]:
     """The app served by uvicorn on 127.0.0.1; its base URL."""
     with serve(app) as url:
         yield url
+
+
+@pytest.fixture
+def cached(settings: Settings) -> Settings:
+    """Caches that outlive the test, so that whether a fast path answers never depends
+    on how fast the machine is."""
+    return replace(settings, catalog_cache_seconds=600.0, auth_cache_seconds=600.0)
+
+
+@pytest.fixture
+def two_apps(
+    cached: Settings, store: Store, clock: Clock, keys: dict[str, str]
+) -> Iterator[tuple[Api, Api]]:
+    """The same store served with the fast paths (``tracker.service.fast``) and without."""
+    fast = create_app(cached, store=store, clock=clock)
+    routed = create_app(replace(cached, status_fast_path=False), store=store, clock=clock)
+    with (
+        TestClient(fast, raise_server_exceptions=False) as a,
+        TestClient(routed, raise_server_exceptions=False) as b,
+    ):
+        yield Api(a, keys), Api(b, keys)

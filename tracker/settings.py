@@ -74,9 +74,9 @@ class Settings:
     #: Seconds a process trusts an API key it has checked; a key revoked through another
     #: process stops working within this time (at once in the process that revoked it).
     auth_cache_seconds: float = 2.0
-    #: Answer ``GET /v1/users/{id}/status`` (and on PostgreSQL ``POST /v1/status/batch``)
-    #: in front of the router when the key and the catalog were checked recently
-    #: (``tracker.service.fast``); same answers.
+    #: Answer ``GET /v1/users/{id}/status`` (and on PostgreSQL ``POST /v1/status/batch``
+    #: and a new ``POST /v1/acceptances``) in front of the router when the key and the
+    #: catalog were checked recently (``tracker.service.fast``); same answers.
     status_fast_path: bool = True
     #: Seconds a webhook POST may take before it counts as failed.
     webhook_timeout: float = 15.0

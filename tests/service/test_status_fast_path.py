@@ -3,7 +3,6 @@ same bytes as the routed endpoint, for good and bad requests alike, on both data
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -15,30 +14,8 @@ from tests.api import Api
 from tests.service.helpers import Clock, payload, policy, version
 from tracker.service import create_app
 from tracker.service.state import AppState
-from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.sql_sqlite import ONE_USER_STATUS
-
-
-@pytest.fixture
-def cached(settings: Settings) -> Settings:
-    """Caches that outlive the test, so that whether the fast path answers never depends
-    on how fast the machine is."""
-    return replace(settings, catalog_cache_seconds=600.0, auth_cache_seconds=600.0)
-
-
-@pytest.fixture
-def two_apps(
-    cached: Settings, store: Store, clock: Clock, keys: dict[str, str]
-) -> Iterator[tuple[Api, Api]]:
-    """The same store served with the fast path and without it."""
-    fast = create_app(cached, store=store, clock=clock)
-    routed = create_app(replace(cached, status_fast_path=False), store=store, clock=clock)
-    with (
-        TestClient(fast, raise_server_exceptions=False) as a,
-        TestClient(routed, raise_server_exceptions=False) as b,
-    ):
-        yield Api(a, keys), Api(b, keys)
 
 
 def _state(api: Api) -> AppState:

@@ -4,40 +4,20 @@ on both databases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.testclient import TestClient
 
 from tests.api import Api
 from tests.service.helpers import T0, Clock, payload, policy, version
-from tracker.service import create_app
 from tracker.service.state import AppState
-from tracker.settings import Settings
 from tracker.store import Store
 
 USERS = ["ann", "bob", "team/eve", "café", "x" * 255, "u-1", "u-2", "a b"]
 SLUGS = ["privacy", "terms", "cookies"]
 KINDS = ["acceptances", "declines", "withdrawals"]
-
-
-@pytest.fixture
-def apps(
-    settings: Settings, store: Store, clock: Clock, keys: dict[str, str]
-) -> Iterator[tuple[Api, Api]]:
-    cached = replace(settings, catalog_cache_seconds=600.0, auth_cache_seconds=600.0)
-    fast = create_app(cached, store=store, clock=clock)
-    routed = create_app(replace(cached, status_fast_path=False), store=store, clock=clock)
-    with (
-        TestClient(fast, raise_server_exceptions=False) as a,
-        TestClient(routed, raise_server_exceptions=False) as b,
-    ):
-        yield Api(a, keys), Api(b, keys)
 
 
 def _publish(api: Api, clock: Clock) -> None:
@@ -100,7 +80,7 @@ events = st.lists(
     ack=st.booleans(),
 )
 def test_fast_paths_answer_what_the_router_answers(
-    apps: tuple[Api, Api],
+    two_apps: tuple[Api, Api],
     clock: Clock,
     store: Store,
     history: list[tuple[str, str, str, int, int]],
@@ -110,7 +90,7 @@ def test_fast_paths_answer_what_the_router_answers(
     publish_major: bool,
     ack: bool,
 ) -> None:
-    fast, routed = apps
+    fast, routed = two_apps
     if not fast.get("/v1/policies").json()["policies"]:
         _publish(fast, clock)
     for user, slug, kind, number, micro in history:

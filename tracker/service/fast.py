@@ -9,8 +9,10 @@ it reads the consents and pending notices in one statement on the connection kep
 inline reads; on PostgreSQL in one prepared statement on an async pool
 (``tracker.service.fast_pg``), which also checks the key's revocation and the catalog's
 revision. Either way it sends exactly the bytes and headers the routed endpoint sends.
-Anything else, and anything that goes wrong before an answer is sent, goes to Starlette,
-which answers the same request the ordinary way (errors included).
+On PostgreSQL a new acceptance is recorded here too, in one call of a PL/pgSQL function
+(``tracker.service.fast_write``). Anything else, and anything that goes wrong before an
+answer is sent, goes to Starlette, which answers the same request the ordinary way (errors
+included).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from starlette.types import Message, Receive, Scope, Send
 from tracker.answers.status import encoder_for, one_user_status_sqlite, postgres_statuses
 from tracker.contract import BatchStatusRequest, refusals
 from tracker.errors import StaleCatalog
+from tracker.service import fast_write
 from tracker.service import validate as v
 from tracker.service.localised import checked_locale, with_locale
 from tracker.service.problems import problem
@@ -52,13 +55,16 @@ class TrackerApp(Starlette):
             state = getattr(self.state, "tracker", None)
             if state is not None and state.settings.status_fast_path:
                 try:
-                    body, receive = await _fast(state, scope, receive)
+                    found, receive = await _fast(state, scope, receive)
                 except StoreUnavailable as exc:
                     await unavailable(exc.message)(scope, receive, send)
                     return
-                if body is not None:
+                if found is not None:
+                    status, body = found
                     headers = [(b"content-length", str(len(body)).encode()), _JSON]
-                    await send({"type": "http.response.start", "status": 200, "headers": headers})
+                    await send(
+                        {"type": "http.response.start", "status": status, "headers": headers}
+                    )
                     await send({"type": "http.response.body", "body": body})
                     return
         await super().__call__(scope, receive, send)
@@ -71,17 +77,30 @@ def unavailable(detail: str) -> JSONResponse:
     return response
 
 
-async def _fast(state: AppState, scope: Scope, receive: Receive) -> tuple[bytes | None, Receive]:
-    """The answer's body (or None: the router answers), and what the router must read."""
+async def _fast(
+    state: AppState, scope: Scope, receive: Receive
+) -> tuple[tuple[int, bytes] | None, Receive]:
+    """The answer's status and body (or None: the router answers), and what the router
+    must read."""
     method, path = scope["method"], scope["path"]
+    body: bytes | None = None
     if method == "GET" and path.startswith(PREFIX) and path.endswith(SUFFIX):
         if state.inline_reads:
-            return answer(state, scope, path), receive
-        if state.postgres is not None and state.postgres.up:
-            return await answer_postgres(state, scope, path), receive
-    elif method == "POST" and path == BATCH and state.postgres is not None and state.postgres.up:
-        return await batch_postgres(state, scope, receive)
-    return None, receive
+            body = answer(state, scope, path)
+        elif state.postgres is not None and state.postgres.up:
+            body = await answer_postgres(state, scope, path)
+    elif method == "POST" and state.postgres is not None and state.postgres.up:
+        if path == BATCH:
+            body, receive = await batch_postgres(state, scope, receive)
+        elif path == fast_write.ACCEPTANCES:
+            token = _bearer(scope["headers"])
+            if state.known_key(token) is None:
+                return None, receive
+            messages, receive = await _read_body(state, receive)
+            if messages is None:
+                return None, receive
+            return await fast_write.accept(state, scope, receive, token, messages), receive
+    return (200, body) if body is not None else None, receive
 
 
 def _checked(state: AppState, scope: Scope) -> tuple[Snapshot, KeyInfo, str] | None:
@@ -238,20 +257,9 @@ async def batch_postgres(
     checked = _checked(state, scope)
     if checked is None:
         return None, receive
-    limit = state.settings.max_body_bytes
-    messages: list[Message] = []
-    size = 0
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            return None, _replay(messages, receive)
-        size += len(message.get("body", b""))
-        if size > limit:
-            return None, _replay(messages, receive)
-        if not message.get("more_body", False):
-            break
-    replay = _replay(messages, receive)
+    messages, replay = await _read_body(state, receive)
+    if messages is None:
+        return None, replay
     try:
         data = refusals.parse(BatchStatusRequest, b"".join(m.get("body", b"") for m in messages))
         users, slug = v.none_reserved(data.user_ids), data.policy
@@ -268,6 +276,24 @@ async def batch_postgres(
         answers = [by_user[u] for u in users]
     state.fast_answers += 1
     return b'{"users":[' + b",".join(answers) + b"]}", replay
+
+
+async def _read_body(state: AppState, receive: Receive) -> tuple[list[Message] | None, Receive]:
+    """The request body's messages (None when it is larger than ``max_body_bytes`` or the
+    client left), and ``receive`` for the router, which reads them again if it answers."""
+    limit = state.settings.max_body_bytes
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, _replay(messages, receive)
+        size += len(message.get("body", b""))
+        if size > limit:
+            return None, _replay(messages, receive)
+        if not message.get("more_body", False):
+            return messages, _replay(messages, receive)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -33,6 +33,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import Engine
 
 from tracker.settings import Settings
+from tracker.store import sql_postgresql
 from tracker.store.engine import StoreUnavailable
 
 log = logging.getLogger("tracker.service")
@@ -47,6 +48,12 @@ def connect_params(engine: Engine, settings: Settings) -> dict[str, Any]:
     params.pop("context", None)  # SQLAlchemy's adapters: not needed for these reads
     params["connect_timeout"] = max(2, settings.connect_timeout)
     return dict(params)
+
+
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    """A new connection of the pool: the acceptance function of this code, in its
+    ``pg_temp`` (``sql_postgresql.ACCEPT_FUNCTION``)."""
+    await conn.execute(sql_postgresql.ACCEPT_FUNCTION)
 
 
 class PostgresReads:
@@ -83,7 +90,9 @@ class PostgresReads:
             await self.pool.close(timeout=1)
             self.pool = None
 
-    async def fetch(self, sql: str, params: dict[str, Any]) -> Sequence[tuple[Any, ...]]:
+    async def fetch(
+        self, sql: str, params: dict[str, Any] | Sequence[Any]
+    ) -> Sequence[tuple[Any, ...]]:
         """The rows of one prepared statement. ``StoreUnavailable`` when no connection
         was free within ``pool_timeout``; a connection error marks the database down."""
         pool = self.pool
@@ -138,6 +147,7 @@ class PostgresReads:
         return AsyncConnectionPool(
             "",
             kwargs={**self.params, "autocommit": True, "prepare_threshold": 0},
+            configure=_configure,
             min_size=1,
             max_size=self.size,
             timeout=self.timeout,

@@ -87,17 +87,9 @@ def chain_event(session: Session, values: dict[str, Any], sha256: str | None) ->
     do not hold the chain head while they commit. With the chain disabled (the benchmark's
     baseline) the chain columns are still set, to ``None``, so that the insert is the same.
     """
-    if not _enabled:
-        values.update(dict.fromkeys(_CHAIN_COLUMNS))
+    if not commit_event(values):
         return
-    commits, salts = commitments("event", {k: values[k] for k in EVENT_PERSONAL})
-    values["commitments"] = commits
-    values["user_id_salt"] = salts.get("user_id")
-    values["ip_salt"] = salts.get("ip")
-    values["user_agent_salt"] = salts.get("user_agent")
-    values["context_salt"] = salts.get("context")
     if session.get_bind().dialect.name != "sqlite":
-        values.update(chain_seq=None, chain_prev=None, chain_hash=None)
         mark_unsealed(session)
         return
     # Straight to the driver, as ``record`` does on SQLite (the head is locked by BEGIN
@@ -112,7 +104,7 @@ def chain_event(session: Session, values: dict[str, Any], sha256: str | None) ->
     for _ in range(2):
         last, prev = known if known else driver.execute(sql_sqlite.CHAIN_HEAD).fetchone()
         seq = int(last) + 1
-        hash_ = link(prev, digest(event_bytes(seq, data, commits)))
+        hash_ = link(prev, digest(event_bytes(seq, data, values["commitments"])))
         if driver.execute(sql_sqlite.MOVE_CHAIN_HEAD, (seq, hash_, last, prev)).rowcount == 1:
             break
         known = None
@@ -120,6 +112,23 @@ def chain_event(session: Session, values: dict[str, Any], sha256: str | None) ->
         raise AssertionError("the audit head moved while the write lock was held")
     values.update(chain_seq=seq, chain_prev=prev, chain_hash=hash_)
     connection.info[_SQLITE_KNOWN_HEAD] = (seq, hash_)
+
+
+def commit_event(values: dict[str, Any]) -> bool:
+    """Give a new event's values their commitments and salts, unsealed (``chain_seq``,
+    ``chain_prev`` and ``chain_hash`` None); whether the chain is on (off: every chain
+    column None, the benchmark's baseline)."""
+    if not _enabled:
+        values.update(dict.fromkeys(_CHAIN_COLUMNS))
+        return False
+    commits, salts = commitments("event", {k: values[k] for k in EVENT_PERSONAL})
+    values["commitments"] = commits
+    values["user_id_salt"] = salts.get("user_id")
+    values["ip_salt"] = salts.get("ip")
+    values["user_agent_salt"] = salts.get("user_agent")
+    values["context_salt"] = salts.get("context")
+    values.update(chain_seq=None, chain_prev=None, chain_hash=None)
+    return True
 
 
 def renumber_event(connection: Connection, values: dict[str, Any], sha256: str | None) -> None:

@@ -35,14 +35,30 @@ class NewEvent:
     #: When the user acted, when not now: an acceptance imported from another system.
     at: datetime | None = None
 
+    def row(self, policy_id: int, version_id: int | None, when: datetime) -> dict[str, Any]:
+        """The event row's columns but its id and the chain's."""
+        return {
+            "user_id": self.user_id,
+            "policy_id": policy_id,
+            "version_id": version_id,
+            "kind": self.kind,
+            "method": self.method,
+            "api_key_id": self.api_key_id,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "locale": self.locale,
+            "context": self.context,
+            "created_at": when,
+        }
+
 
 def event_dict(row: EventRow, snapshot: Snapshot) -> dict[str, Any]:
     policy = snapshot.policy_by_id(row.policy_id)
     version = snapshot.version_by_id(row.version_id) if row.version_id is not None else None
-    return _event_answer(row.id, row, policy, version, row.created_at)
+    return event_answer(row.id, row, policy, version, row.created_at)
 
 
-def _event_answer(
+def event_answer(
     event_id: int,
     event: EventRow | NewEvent,
     policy: PolicyInfo,
@@ -196,19 +212,7 @@ def record(
         return event_dict(existing, snapshot), _consent(consent), False
     stored = snapshot.versions.get(version_id) if version_id is not None else None
     when = new.at or now
-    values: dict[str, Any] = {
-        "user_id": new.user_id,
-        "policy_id": policy.id,
-        "version_id": version_id,
-        "kind": new.kind,
-        "method": new.method,
-        "api_key_id": new.api_key_id,
-        "ip": new.ip,
-        "user_agent": new.user_agent,
-        "locale": new.locale,
-        "context": new.context,
-        "created_at": when,
-    }
+    values = new.row(policy.id, version_id, when)
     chain_event(session, values, stored.sha256 if stored else None)
     previous_kind = consent.last_kind
     consent.last_kind = new.kind
@@ -250,7 +254,7 @@ def record(
         assert consent.next_id is not None
         event_id = consent.next_id
     consent.last_event_id = event_id
-    event = _event_answer(event_id, new, policy, stored, when)
+    event = event_answer(event_id, new, policy, stored, when)
     answered = (
         [v.id for v in policy.versions if v.number <= accepted.number]
         if new.kind == "accepted" and accepted is not None

@@ -319,6 +319,12 @@ def flush(engine: Engine, timeout: float = WAIT_SECONDS) -> None:
         group.flush(timeout)
 
 
+def committed(engine: Engine) -> None:
+    """Events were committed unsealed outside a session (the acceptance fast path on the
+    event loop): seal them as ``_after_commit`` does a session's."""
+    _group(engine).request()
+
+
 def _after_rollback(session: Session) -> None:
     session.info.pop(UNSEALED, None)
 

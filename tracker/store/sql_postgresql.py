@@ -157,6 +157,110 @@ CLOSE_ANSWERED_AND_LATER = (
 )
 
 # ---------------------------------------------------------------------------
+# An acceptance in one round trip (``tracker.service.fast_write``): ``RECORD_ACCEPTANCE``'s
+# work as a PL/pgSQL function, called outside any transaction, so that the statement is
+# its own transaction and its commit goes with it (one round trip, from five). Each of
+# its statements takes a snapshot of its own (a volatile function, READ COMMITTED), as
+# the statements of ``record`` do: the versions after the accepted one are read after the
+# event's foreign-key check waited for a publication in flight (``lock_fan_out``).
+#
+# It records only the common case: anything else raises (SQLSTATE ``PT001`` the catalog
+# moved, ``PT002`` the key is revoked or gone, ``PT003`` the router's case: a repeat of
+# the last event, an older version than the one the user stands by, or a minor or major
+# version after the accepted one, of which the user is to be told), which rolls back all
+# it did, and the router records the request as ever. The function is created in
+# ``pg_temp`` on each connection of the pool (``ACCEPT_FUNCTION``), so it always matches
+# the code that calls it, whatever a fleet's processes run: no migration, nothing to
+# keep in step with the schema's revision.
+
+ACCEPT_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION pg_temp.tracker_accept("
+    "p_uid varchar, p_pid integer, p_version integer, p_number integer, p_revision bigint, "
+    "p_key integer, p_method varchar, p_ip varchar, p_user_agent varchar, p_locale varchar, "
+    "p_context json, p_at timestamptz, p_commitments json, p_user_id_salt varchar, "
+    "p_ip_salt varchar, p_user_agent_salt varchar, p_context_salt varchar, "
+    "p_answered integer[], p_like varchar, p_webhook_id varchar, p_data_rest text) "
+    "RETURNS bigint LANGUAGE plpgsql AS $f$\n"
+    "DECLARE\n"
+    "  v_last bigint; v_kind varchar; v_version integer; v_accepted integer; v_id bigint;\n"
+    "BEGIN\n"
+    "  INSERT INTO consents (user_id, policy_id) VALUES (p_uid, p_pid)\n"
+    "    ON CONFLICT (user_id, policy_id) DO UPDATE SET last_kind = consents.last_kind\n"
+    "    RETURNING last_event_id, last_kind, last_version_id, accepted_version_id\n"
+    "    INTO v_last, v_kind, v_version, v_accepted;\n"
+    "  IF coalesce((SELECT value FROM store_meta WHERE name = 'catalog_revision'), 0)\n"
+    "      <> p_revision THEN\n"
+    "    RAISE EXCEPTION 'the catalog moved' USING ERRCODE = 'PT001';\n"
+    "  END IF;\n"
+    "  IF NOT EXISTS (SELECT 1 FROM api_keys WHERE id = p_key AND revoked_at IS NULL) THEN\n"
+    "    RAISE EXCEPTION 'the key is revoked' USING ERRCODE = 'PT002';\n"
+    "  END IF;\n"
+    "  IF v_last IS NOT NULL AND v_kind = 'accepted' AND v_version = p_version THEN\n"
+    "    RAISE EXCEPTION 'a repeat' USING ERRCODE = 'PT003';\n"
+    "  END IF;\n"
+    "  IF v_kind = 'accepted' AND v_accepted IS NOT NULL AND p_number <\n"
+    "      (SELECT number FROM versions WHERE id = v_accepted) THEN\n"
+    "    RAISE EXCEPTION 'a newer version stands' USING ERRCODE = 'PT003';\n"
+    "  END IF;\n"
+    "  v_id := nextval('events_id_seq');\n"
+    "  INSERT INTO events (id, user_id, policy_id, version_id, kind, method, api_key_id, ip,\n"
+    "      user_agent, locale, context, created_at, commitments, user_id_salt, ip_salt,\n"
+    "      user_agent_salt, context_salt, chain_seq, chain_prev, chain_hash)\n"
+    "    VALUES (v_id, p_uid, p_pid, p_version, 'accepted', p_method, p_key, p_ip,\n"
+    "      p_user_agent, p_locale, p_context, p_at, p_commitments, p_user_id_salt, p_ip_salt,\n"
+    "      p_user_agent_salt, p_context_salt, NULL, NULL, NULL);\n"
+    "  UPDATE consents SET last_event_id = v_id, last_kind = 'accepted',\n"
+    "      last_version_id = p_version, accepted_version_id = p_version, accepted_at = p_at\n"
+    "    WHERE user_id = p_uid AND policy_id = p_pid;\n"
+    "  IF EXISTS (SELECT 1 FROM webhook_endpoints WHERE "
+    + _SUBSCRIBED.format(t="").replace("%(like)s", "p_like")
+    + ") THEN\n"
+    "    WITH message AS (INSERT INTO outbox_messages\n"
+    "        (webhook_id, event_type, version_id, data, created_at)\n"
+    "      VALUES (p_webhook_id, 'acceptance.recorded', NULL,\n"
+    "        CAST('{\"id\": ' || v_id || p_data_rest AS json), p_at) RETURNING id)\n"
+    "    INSERT INTO webhook_deliveries\n"
+    "        (message_id, endpoint_id, state, attempts, next_attempt_at, created_at)\n"
+    "      SELECT message.id, e.id, 'pending', 0, p_at, p_at\n"
+    "      FROM message, webhook_endpoints AS e WHERE "
+    + _SUBSCRIBED.format(t="e.").replace("%(like)s", "p_like")
+    + ";\n"
+    "  END IF;\n"
+    "  UPDATE notices SET closed_at = p_at, closed_reason = 'accepted'\n"
+    "    WHERE user_id = p_uid AND policy_id = p_pid AND closed_at IS NULL\n"
+    "      AND to_version_id = ANY(p_answered);\n"
+    "  IF EXISTS (SELECT 1 FROM versions WHERE policy_id = p_pid AND number > p_number\n"
+    "      AND significance IN ('minor', 'major')) THEN\n"
+    "    RAISE EXCEPTION 'a later version to tell of' USING ERRCODE = 'PT003';\n"
+    "  END IF;\n"
+    "  RETURN v_id;\n"
+    "END\n"
+    "$f$"
+)
+#: What ``ACCEPT`` takes, in order: an event row's columns and the rest of the acceptance.
+ACCEPT_COLUMNS = (
+    "user_id",
+    "policy_id",
+    "version_id",
+    "number",
+    "revision",
+    "api_key_id",
+    "method",
+    *EVENT_COLUMNS[EVENT_COLUMNS.index("ip") : EVENT_COLUMNS.index("chain_seq")],
+    "answered",
+    "like",
+    "webhook_id",
+    "data_rest",
+)
+ACCEPT = (
+    "SELECT pg_temp.tracker_accept("
+    + ", ".join("CAST(%s AS integer[])" if c == "answered" else "%s" for c in ACCEPT_COLUMNS)
+    + ")"
+)
+#: SQLSTATEs ``ACCEPT`` raises: the catalog moved, the key is revoked, the router's case.
+ACCEPT_STALE, ACCEPT_REVOKED, ACCEPT_ROUTED = "PT001", "PT002", "PT003"
+
+# ---------------------------------------------------------------------------
 # Sealing (``tracker.store.sealer``): a pass's events and the head in one statement,
 # whatever its size.
 

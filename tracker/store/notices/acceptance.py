@@ -97,7 +97,7 @@ def on_acceptance(
             driver = connection.connection.driver_connection
             later = driver.execute(sql_sqlite.LATER_VERSIONS, (policy_id, accepted[1])).fetchall()
         after_acceptance(session, user_id, policy_id, accepted, acceptance_required, now, later)
-    announce(session, ANNOUNCED, _announced(event), now)
+    announce(session, ANNOUNCED, announced(event), now)
 
 
 #: The outbox message an acceptance writes, and what of the event it carries.
@@ -105,14 +105,14 @@ ANNOUNCED = "acceptance.recorded"
 _KEEP = ("id", "user_id", "policy", "version", "sha256", "method", "api_key_id", "recorded_at")
 
 
-def _announced(event: dict[str, Any]) -> dict[str, Any]:
+def announced(event: dict[str, Any]) -> dict[str, Any]:
     return {k: event.get(k) for k in _KEEP}
 
 
 def acceptance_values(session: Session, event: dict[str, Any], now: datetime) -> dict[str, Any]:
     """PostgreSQL: the values of the ``acceptance.recorded`` message for the statement that
     writes the event (``sql_postgresql.RECORD_ACCEPTANCE``)."""
-    return announcement(session.get_bind().dialect, ANNOUNCED, _announced(event), now)
+    return announcement(session.get_bind().dialect, ANNOUNCED, announced(event), now)
 
 
 def close_answered(

@@ -164,7 +164,7 @@ def test_status_read(filled: Store, many: bool, with_policy: bool) -> None:
     users = USERS if many else ["alice"]
     with filled.engine.connect() as conn:
         key = core(conn, select(ApiKeyRow.id).order_by(ApiKeyRow.id).limit(1))[0][0]
-        params: dict[str, Any] = {"users": users if many else users[0], "key": key}
+        params: dict[str, Any] = {"users": json.dumps(users) if many else users[0], "key": key}
         where_consent: list[ColumnElement[bool]] = [ConsentRow.user_id.in_(users)]
         where_notice: list[ColumnElement[bool]] = [NoticeRow.user_id.in_(users), *PENDING]
         if with_policy:

@@ -40,7 +40,8 @@ def pending_notices(count: int, with_policy: bool) -> str:
 # The status reads answered on the event loop (``tracker.service.fast``, ``fast_pg``; the
 # rows are sorted out by ``tracker.store.status.read_postgres_rows``): one user's (or a
 # batch's) consents and pending notices, the catalog's revision and the API key's row, in
-# one prepared statement run outside any transaction (one round trip). Columns line up by
+# one prepared statement run outside any transaction (one round trip); a batch's users as
+# the text of a JSON array, one user's id as it is. Columns line up by
 # type: a notice's significance where a consent has ``last_kind``, its versions where a
 # consent has its versions, its time where a consent has ``accepted_at``. The first column
 # tells the rows apart: 0 a consent, a notice's id, -1 the revision (in the fifth column),
@@ -72,7 +73,9 @@ _STATUS_READ = (
 )
 STATUS_READ = {
     (many, with_policy): _STATUS_READ.format(
-        users="= ANY(%(users)s)" if many else "= %(users)s",
+        users="= ANY(ARRAY(SELECT json_array_elements_text(CAST(%(users)s AS json))))"
+        if many
+        else "= %(users)s",
         policy=" AND policy_id = %(policy)s" if with_policy else "",
     )
     for many in (False, True)

@@ -1,12 +1,19 @@
-"""Building publish payloads and a controllable clock for service tests."""
+"""Building publish payloads and a controllable clock for service tests, and a policy with
+translations synced into a store."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from tracker.policy import normalise_text, sha256_text
+from tests.gitrepo import GitRepo, policy_source
+from tracker.history import read_catalog
+from tracker.policy import Catalog, normalise_text, sha256_text
+from tracker.redline import suggest
+from tracker.store import Store, publish
+from tracker.store.translations import publish_translations
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -58,3 +65,39 @@ def policy(slug: str, *versions: dict[str, Any], **settings: Any) -> dict[str, A
 
 def payload(*policies: dict[str, Any]) -> dict[str, Any]:
     return {"policies": list(policies)}
+
+
+EN = "## Data\n\nWe keep your data for 90 days.\n"
+DE = "## Daten\n\nWir speichern Ihre Daten 90 Tage.\n"
+FR = "## Données\n\nNous gardons vos données 90 jours.\n"
+
+
+def catalog_of(tmp_path: Path) -> Catalog:
+    """privacy v1 (de, fr translate it), v2 minor (de updated, fr left stale)."""
+    repo = GitRepo(tmp_path / "repo", start=T0 - timedelta(days=30))
+    repo.commit("Add\n\nPolicy-Change: major", {"policy/privacy.md": policy_source("Privacy", EN)})
+    repo.commit(
+        "Translate",
+        {
+            "policy/privacy.de.md": policy_source("Datenschutz", DE, translates=1),
+            "policy/privacy.fr.md": policy_source("Confidentialité", FR, translates=1),
+        },
+    )
+    repo.commit(
+        "Shorter\n\nPolicy-Change: minor",
+        {
+            "policy/privacy.md": policy_source("Privacy", EN.replace("90", "60")),
+            "policy/privacy.de.md": policy_source(
+                "Datenschutz", DE.replace("90", "60"), translates=2
+            ),
+        },
+    )
+    return read_catalog(repo.path, classify=suggest)
+
+
+def sync(store: Store, catalog: Catalog) -> list[tuple[str, str, int]]:
+    def write(session: Any) -> list[tuple[str, str, int]]:
+        publish(session, list(catalog))
+        return publish_translations(session, catalog.translations, T0)
+
+    return store.write(write)

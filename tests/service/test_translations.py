@@ -12,56 +12,23 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
+from sqlalchemy import text
 
 from tests.gitrepo import GitRepo, policy_source
-from tests.service.helpers import T0, Clock
+from tests.service.helpers import EN, T0, Clock, catalog_of, sync
 from tracker import audit
 from tracker.audit import bundle
 from tracker.client import Retry, TrackerClient
 from tracker.contract import responses as answers
 from tracker.errors import Conflict
 from tracker.history import read_catalog
-from tracker.policy import Catalog
+from tracker.policy import sha256_text
 from tracker.redline import suggest
 from tracker.settings import Settings
-from tracker.store import Store, load_snapshot, publish
+from tracker.store import Store, load_snapshot
+from tracker.store.chain import records
 from tracker.store.models import EventRow
-from tracker.store.translations import publish_translations
-
-EN = "## Data\n\nWe keep your data for 90 days.\n"
-DE = "## Daten\n\nWir speichern Ihre Daten 90 Tage.\n"
-FR = "## Données\n\nNous gardons vos données 90 jours.\n"
-
-
-def catalog_of(tmp_path: Path) -> Catalog:
-    """privacy v1 (de, fr translate it), v2 minor (de updated, fr left stale)."""
-    repo = GitRepo(tmp_path / "repo", start=T0 - timedelta(days=30))
-    repo.commit("Add\n\nPolicy-Change: major", {"policy/privacy.md": policy_source("Privacy", EN)})
-    repo.commit(
-        "Translate",
-        {
-            "policy/privacy.de.md": policy_source("Datenschutz", DE, translates=1),
-            "policy/privacy.fr.md": policy_source("Confidentialité", FR, translates=1),
-        },
-    )
-    repo.commit(
-        "Shorter\n\nPolicy-Change: minor",
-        {
-            "policy/privacy.md": policy_source("Privacy", EN.replace("90", "60")),
-            "policy/privacy.de.md": policy_source(
-                "Datenschutz", DE.replace("90", "60"), translates=2
-            ),
-        },
-    )
-    return read_catalog(repo.path, classify=suggest)
-
-
-def sync(store: Store, catalog: Catalog) -> list[tuple[str, str, int]]:
-    def write(session: Any) -> list[tuple[str, str, int]]:
-        publish(session, list(catalog))
-        return publish_translations(session, catalog.translations, T0)
-
-    return store.write(write)
+from tracker.store.sealer import flush
 
 
 def test_acceptance_of_the_german_text_counts_and_the_bundle_holds_both_texts(
@@ -115,6 +82,21 @@ def test_acceptance_of_the_german_text_counts_and_the_bundle_holds_both_texts(
     data["translations"][0]["text"] = german_text.text.replace("60", "600")
     problems = bundle.verify(data).problems
     assert any("translations[0] (de of v2): the text hashes to" in p for p in problems)
+    # verify-bundle checks both texts and the binding: the source text altered, the German
+    # text left out (its record is bound to it in the chain).
+    data["translations"][0]["text"] = german_text.text
+    assert bundle.verify(data).ok
+    source = next(v for v in data["versions"] if v["version"] == 2)
+    source["text"] = source["text"].replace("60", "600")
+    assert not bundle.verify(data).ok
+    source["text"] = catalog.get("privacy").version(2).text
+    assert bundle.verify(data).ok
+    left_out = {**data, "translations": []}
+    (problem,) = bundle.verify(left_out).problems
+    assert problem == (
+        f"record 1 is bound to the de-DE text with SHA-256 {german_text.sha256}, which is "
+        "not in the bundle"
+    )
 
 
 def test_a_changed_translation_version_is_refused(store: Store, tmp_path: Path) -> None:
@@ -183,3 +165,103 @@ def jsonschema_validate(answer: Any, schemas: dict[str, Any]) -> None:
     """``answer`` against ``UserStatus`` as the served document states it."""
     root = {"$ref": "#/components/schemas/UserStatus", "components": {"schemas": schemas}}
     jsonschema.Draft202012Validator(root).validate(answer)
+
+
+def _verdict(store: Store, settings: Settings) -> str:
+    report = audit.verify(store, settings)
+    if report.ok or report.problem is None:
+        return "ok"
+    return f"record {report.problem.seq}: {report.problem.reason}"
+
+
+def test_the_text_an_acceptance_is_bound_to_is_in_the_chain_and_verify_covers_it(
+    api: Any, store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    catalog = catalog_of(tmp_path)
+    sync(store, catalog)
+    german = catalog.translations["privacy"]["de"].versions[1]
+    body = {"user_id": "alice", "policy": "privacy", "version": 2, "locale": "de-DE"}
+    event = api.post("/v1/acceptances", json=body).json()["event"]
+    assert event["translation"] == {
+        "language": "de",
+        "version": 2,
+        "translates": 2,
+        "sha256": german.sha256,
+    }
+    # French has no text of v2: the acceptance names the locale but no text is bound.
+    french = {"user_id": "bob", "policy": "privacy", "version": 2, "locale": "fr"}
+    assert api.post("/v1/acceptances", json=french).json()["event"]["translation"] is None
+    plain = {"user_id": "carol", "policy": "privacy", "version": 2}
+    assert api.post("/v1/acceptances", json=plain).json()["event"]["translation"] is None
+    events = api.get("/v1/users/alice/events").json()["events"]
+    assert events[0]["translation"] == event["translation"]
+    flush(store.engine)  # PostgreSQL seals events right after their commit
+    with store.read() as session:
+        chained = {r.seq: r.data for r in records(session) if r.type == "event"}
+    alice, bob, carol = (chained[seq] for seq in sorted(chained))
+    assert (alice["translation_sha256"], alice["version_sha256"]) == (
+        german.sha256,
+        catalog.get("privacy").version(2).sha256,
+    )
+    assert alice["locale"] == "de-DE" and alice["translation_version_id"] is not None
+    # Events without a text in their language hash exactly as before translations existed.
+    assert "translation_sha256" not in bob and "translation_version_id" not in carol
+    assert _verdict(store, settings) == "ok"
+
+    def tampered(*statements: str) -> str:
+        with store.engine.begin() as conn:
+            saved = conn.execute(
+                text("SELECT id, text, sha256 FROM translation_versions ORDER BY id")
+            ).all()
+            bound = conn.execute(
+                text("SELECT id, translation_version_id, translation_sha256 FROM events")
+            ).all()
+        try:
+            with store.engine.begin() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+            return _verdict(store, settings)
+        finally:
+            with store.engine.begin() as conn:
+                for tid, old_text, sha in saved:
+                    conn.execute(
+                        text(
+                            "UPDATE translation_versions SET text = :t, sha256 = :s WHERE id = :i"
+                        ),
+                        {"t": old_text, "s": sha, "i": tid},
+                    )
+                for eid, tid, sha in bound:
+                    conn.execute(
+                        text(
+                            "UPDATE events SET translation_version_id = :t, "
+                            "translation_sha256 = :s WHERE id = :i"
+                        ),
+                        {"t": tid, "s": sha, "i": eid},
+                    )
+            assert _verdict(store, settings) == "ok"
+
+    tid = alice["translation_version_id"]
+    # The binding edited by itself: it names no stored text of that version any more.
+    found = tampered(f"UPDATE events SET translation_sha256 = '{'0' * 64}' WHERE id = 1")
+    assert found.startswith(f"record 0: event id 1 is bound to translation version id {tid}")
+    # Edits that keep the rows consistent with each other: the chain's hashes catch them.
+    new_sha = sha256_text("Anders.")
+    swapped = tampered(
+        f"UPDATE translation_versions SET text = 'Anders.', sha256 = '{new_sha}' WHERE id = {tid}",
+        f"UPDATE events SET translation_sha256 = '{new_sha}' WHERE translation_version_id = {tid}",
+    )
+    assert swapped.startswith("record 1: ")
+    unbound = "UPDATE events SET translation_version_id = NULL, translation_sha256 = NULL"
+    assert tampered(unbound).startswith("record 1: ")
+    rebound = tampered(
+        f"UPDATE events SET translation_version_id = {tid}, "
+        f"translation_sha256 = '{german.sha256}' WHERE user_id = 'bob'"
+    )
+    assert rebound.startswith("record 2: ")
+    # The translated text edited, or replaced along with its SHA-256 only.
+    found = tampered(f"UPDATE translation_versions SET text = 'Anders.' WHERE id = {tid}")
+    assert f"translation version id {tid}: its text no longer hashes" in found
+    found = tampered(
+        f"UPDATE translation_versions SET text = 'Anders.', sha256 = '{new_sha}' WHERE id = {tid}"
+    )
+    assert f"is bound to translation version id {tid} with SHA-256 {german.sha256}" in found

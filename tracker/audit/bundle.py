@@ -202,7 +202,8 @@ def _translations(
     translations: Any, records: list[ChainRecord], texts: dict[str, str], problems: list[str]
 ) -> int:
     """Check each translated text: its hash, that the source version it translates is in
-    the bundle, and that each record it answers accepted that source version in a locale.
+    the bundle, and that each record it answers is bound (in the chain) to this text and to
+    that source version; and that every record bound to a text has it in the bundle.
     Returns how many texts were checked."""
     if not isinstance(translations, list):
         raise BundleError("the bundle's translations is of the wrong type")
@@ -220,11 +221,21 @@ def _translations(
             r = by_seq.get(seq)
             if (
                 r is None
-                or r.data.get("kind") != "accepted"
-                or not r.data.get("locale")
+                or r.type != "event"
+                or r.data.get("translation_sha256") != t.get("sha256")
                 or r.data.get("version_sha256") != t.get("source_sha256")
             ):
-                problems.append(f"{where}: record {seq} is no acceptance of its source version")
+                problems.append(
+                    f"{where}: record {seq} is not bound to this text and its source version"
+                )
+    held = {t.get("sha256") for t in translations if isinstance(t, dict)}
+    for r in records:
+        sha = r.data.get("translation_sha256") if r.type == "event" else None
+        if sha is not None and sha not in held:
+            problems.append(
+                f"record {r.seq} is bound to the {r.data.get('locale')} text with SHA-256 "
+                f"{sha}, which is not in the bundle"
+            )
     return len(translations)
 
 

@@ -33,7 +33,7 @@ from tracker.store.chain import (
 from tracker.store.events import event_dict
 from tracker.store.models import EventRow, VersionRow
 from tracker.store.notices import user_notices
-from tracker.store.translations import TranslationInfo, translation_of, translation_texts
+from tracker.store.translations import TranslationInfo, translation_by_id, translation_texts
 
 
 def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> dict[str, Any]:
@@ -118,18 +118,13 @@ def _translations(
     """The exact translated texts the user accepted (an acceptance naming a ``locale``):
     each with its SHA-256, the source version it translates and the records it answers."""
     found: dict[int, tuple[TranslationInfo, list[int]]] = {}
-    for record, event in pairs:
-        version_id = record.data.get("version_id") if record.type == "event" else None
-        if event.get("type") != "accepted" or version_id is None:
+    for record, _ in pairs:
+        if record.type != "event":
             continue
-        version = snapshot.versions.get(version_id)
-        recorded = datetime.fromisoformat(event["recorded_at"])
-        info = (
-            translation_of(
-                snapshot.translations, version.policy_id, version.number, event["locale"], recorded
-            )
-            if version is not None
-            else None
+        info = translation_by_id(
+            snapshot.translations,
+            record.data["policy_id"],
+            record.data.get("translation_version_id"),
         )
         if info is not None:
             found.setdefault(info.id, (info, []))[1].append(record.seq)

@@ -20,7 +20,7 @@ from tracker.store.chain import (
     version_hashes,
 )
 from tracker.store.models import EventRow
-from tracker.store.translations import translation_of
+from tracker.store.translations import translation_by_id
 
 EXPORT_FIELDS = [
     "sequence",
@@ -113,16 +113,12 @@ def export_rows(
         version = snapshot.versions.get(rec.data["version_id"] or -1)
         slug = policy.slug if policy else None
         number = version.number if version else None
-        translated = (
-            translation_of(
-                snapshot.translations,
-                version.policy_id,
-                version.number,
-                rec.data["locale"],
-                datetime.fromisoformat(rec.data["recorded_at"]),
-            )
-            if version is not None and rec.data["kind"] == "accepted" and rec.data["locale"]
-            else None
+        # The text in the event's language it is bound to: which one and its SHA-256 are
+        # in the chain record (None for events without one).
+        translated = translation_by_id(
+            snapshot.translations,
+            rec.data["policy_id"],
+            rec.data.get("translation_version_id"),
         )
         yield {
             "sequence": rec.seq,
@@ -140,7 +136,7 @@ def export_rows(
             # the text in the acceptance's language, bound to the source version above
             "translation_language": translated.language if translated else None,
             "translation_version": translated.number if translated else None,
-            "translation_sha256": translated.sha256 if translated else None,
+            "translation_sha256": rec.data.get("translation_sha256"),
             "context": rec.personal["context"],
             "recorded_at": rec.data["recorded_at"],
             "prev_hash": rec.prev_hash,

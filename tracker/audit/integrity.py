@@ -11,6 +11,9 @@ but the chain does not cover by itself.
   chained ``purge`` entries, or belongs to an erased user (checked against the erasure).
 * Each policy's versions are numbered 1, 2, 3… in the order they were stored: numbers
   swapped between two versions would relabel what users accepted.
+* Each translation version's text hashes to its SHA-256, and an event bound to a text in
+  the user's language (``translation_version_id`` and ``translation_sha256``, both chained)
+  names a stored translation of its own version with that SHA-256.
 
 Each check is one statement, so it reads one snapshot on PostgreSQL too.
 """
@@ -25,9 +28,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.chain.canonical import PSEUDONYM_PREFIX
+from tracker.policy import sha256_text
 from tracker.store.audit_models import AuditHeadRow, AuditRecordRow
 from tracker.store.models import ConsentRow, EventRow, VersionRow
 from tracker.store.standing import expected_consents
+from tracker.store.translations import TranslationVersionRow
 
 BLANKABLE = (
     ("ip", EventRow.ip, EventRow.ip_salt),
@@ -163,4 +168,41 @@ def version_numbers(session: Session) -> Iterator[str]:
         yield (
             f"version id {vid} of policy id {pid} is numbered {number} but was stored as "
             f"version {n}: version numbers were changed by hand"
+        )
+
+
+def translation_problems(session: Session) -> Iterator[str]:
+    """Translated texts hash to their SHA-256; each event's binding names one of them."""
+    texts = select(
+        TranslationVersionRow.id, TranslationVersionRow.text, TranslationVersionRow.sha256
+    )
+    for tid, body, sha in session.execute(texts):
+        if sha256_text(body) != sha:
+            yield f"translation version id {tid}: its text no longer hashes to its SHA-256 {sha}"
+            return
+    bound = TranslationVersionRow
+    bad = session.execute(
+        select(EventRow.id, EventRow.translation_version_id, EventRow.translation_sha256)
+        .outerjoin(bound, bound.id == EventRow.translation_version_id)
+        .where(
+            or_(
+                EventRow.translation_version_id.is_not(None),
+                EventRow.translation_sha256.is_not(None),
+            ),
+            or_(
+                bound.id.is_(None),
+                EventRow.translation_sha256.is_(None),
+                bound.sha256 != EventRow.translation_sha256,
+                EventRow.version_id.is_(None),
+                bound.translates_version_id != EventRow.version_id,
+            ),
+        )
+        .order_by(EventRow.id)
+        .limit(1)
+    ).first()
+    if bad is not None:
+        yield (
+            f"event id {bad[0]} is bound to translation version id {bad[1]} with SHA-256 "
+            f"{bad[2]}, "
+            "but no stored translation of its version has them"
         )

@@ -177,6 +177,8 @@ def check_fast(row: tuple[Any, ...], expected: int, prev: str, shas: dict[int, s
             api_key_id=row[8],
             locale=row[9],
             recorded_at=_when(row[10]),
+            translation_version_id=row[19],
+            translation_sha256=row[20],
         )
     except (TypeError, ValueError):  # orjson.JSONDecodeError is a ValueError
         return False

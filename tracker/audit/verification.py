@@ -87,6 +87,8 @@ def verify_session(
         return Report(0, 0, "", None, Problem(0, reason))
     for reason in _version_problems(session):
         return Report(0, 0, "", None, Problem(0, reason))
+    for reason in integrity.translation_problems(session):
+        return Report(0, 0, "", None, Problem(0, reason))
     for reason in integrity.version_numbers(session):
         return Report(0, 0, "", None, Problem(0, reason))
     beyond = integrity.past_head(session)

@@ -235,6 +235,15 @@ class BatchStatus(Answer):
     users: list[UserStatus]
 
 
+class BoundTranslation(Answer):
+    """The text in the user's language an event is bound to (chained with the event)."""
+
+    language: str
+    version: Annotated[int, Field(description="the translation's own version number")]
+    translates: Annotated[int, Field(description="the source version it renders: `version`")]
+    sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="of that exact text")]
+
+
 class Event(Answer):
     """An acceptance, decline or withdrawal as the tracker stored it (append-only)."""
 
@@ -249,6 +258,13 @@ class Event(Answer):
     ip: str | None
     user_agent: str | None
     locale: str | None
+    translation: Annotated[
+        BoundTranslation | None,
+        Field(
+            description="the text in `locale`'s language the user was shown (the hosted "
+            "page) or that `locale` names for the version; null without one"
+        ),
+    ] = None
     context: FreeForm | None
     recorded_at: datetime
 

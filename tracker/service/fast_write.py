@@ -40,6 +40,7 @@ from tracker.store.models import EventRow
 from tracker.store.notices.acceptance import ANNOUNCED, announced
 from tracker.store.notices.outbox import announcement
 from tracker.store.status import Consent
+from tracker.store.translations import translation_of
 
 ACCEPTANCES = "/v1/acceptances"
 _EVENTS = EventRow.__table__
@@ -89,14 +90,19 @@ async def accept(
         locale=data.locale,
         context=context,
     )
-    values = new.row(policy.id, version.id, now)
+    shown = (
+        translation_of(snapshot.translations, policy.id, version.number, data.locale, now)
+        if data.locale
+        else None
+    )
+    values = new.row(policy.id, version.id, now, shown)
     chained = commit_event(values)
     dialect = state.store.engine.dialect
     bound = sql_sqlite.bind(dialect, _EVENTS, _BOUND, (values[c] for c in _BOUND))
     values.update(zip(_BOUND, bound, strict=True))
     # The event as the answer and the ``acceptance.recorded`` message carry it; its id is
     # the function's to take, so the message's JSON is sent without it (put back there).
-    event = event_answer(0, new, policy, version, now)
+    event = event_answer(0, new, policy, version, now, shown)
     message = announcement(dialect, ANNOUNCED, announced(event), now)
     text = json.dumps(announced(event))
     if not text.startswith(_ID_FIRST):

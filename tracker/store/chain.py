@@ -215,6 +215,8 @@ EVENT_COLUMNS = (
     EventRow.ip_salt,
     EventRow.user_agent_salt,
     EventRow.context_salt,
+    EventRow.translation_version_id,  # 19
+    EventRow.translation_sha256,  # 20
 )
 BATCH = 5000
 

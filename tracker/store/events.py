@@ -20,6 +20,12 @@ from tracker.store.chain import chain_event, renumber_event
 from tracker.store.models import ConsentRow, EventRow, VersionRow
 from tracker.store.standing import keeps_standing
 from tracker.store.status import Consent, utc
+from tracker.store.translations import (
+    TranslationInfo,
+    bound,
+    translation_by_id,
+    translation_of,
+)
 
 
 @dataclass(frozen=True)
@@ -34,9 +40,19 @@ class NewEvent:
     context: dict[str, Any] | None = None
     #: When the user acted, when not now: an acceptance imported from another system.
     at: datetime | None = None
+    #: The text in the user's language they were shown (the hosted page knows it); else the
+    #: one ``locale`` names for the version at that time (``translations.translation_of``).
+    shown: TranslationInfo | None = None
 
-    def row(self, policy_id: int, version_id: int | None, when: datetime) -> dict[str, Any]:
-        """The event row's columns but its id and the chain's."""
+    def row(
+        self,
+        policy_id: int,
+        version_id: int | None,
+        when: datetime,
+        shown: TranslationInfo | None = None,
+    ) -> dict[str, Any]:
+        """The event row's columns but its id and the chain's; ``shown``: the text in the
+        user's language it is bound to (``translations.translation_of``), if any."""
         return {
             "user_id": self.user_id,
             "policy_id": policy_id,
@@ -49,13 +65,16 @@ class NewEvent:
             "locale": self.locale,
             "context": self.context,
             "created_at": when,
+            "translation_version_id": shown.id if shown else None,
+            "translation_sha256": shown.sha256 if shown else None,
         }
 
 
 def event_dict(row: EventRow, snapshot: Snapshot) -> dict[str, Any]:
     policy = snapshot.policy_by_id(row.policy_id)
     version = snapshot.version_by_id(row.version_id) if row.version_id is not None else None
-    return event_answer(row.id, row, policy, version, row.created_at)
+    shown = translation_by_id(snapshot.translations, policy.id, row.translation_version_id)
+    return event_answer(row.id, row, policy, version, row.created_at, shown)
 
 
 def event_answer(
@@ -64,6 +83,7 @@ def event_answer(
     policy: PolicyInfo,
     version: VersionInfo | None,
     at: datetime,
+    shown: TranslationInfo | None = None,
 ) -> dict[str, Any]:
     """An event as the API answers it and the ``acceptance.recorded`` message carries it."""
     return {
@@ -78,6 +98,7 @@ def event_answer(
         "ip": event.ip,
         "user_agent": event.user_agent,
         "locale": event.locale,
+        "translation": bound(shown),
         "context": event.context,
         "recorded_at": at.isoformat(),
     }
@@ -212,7 +233,10 @@ def record(
         return event_dict(existing, snapshot), _consent(consent), False
     stored = snapshot.versions.get(version_id) if version_id is not None else None
     when = new.at or now
-    values = new.row(policy.id, version_id, when)
+    shown = new.shown
+    if shown is None and new.locale and stored is not None:
+        shown = translation_of(snapshot.translations, policy.id, stored.number, new.locale, when)
+    values = new.row(policy.id, version_id, when, shown)
     chain_event(session, values, stored.sha256 if stored else None)
     previous_kind = consent.last_kind
     consent.last_kind = new.kind
@@ -254,7 +278,7 @@ def record(
         assert consent.next_id is not None
         event_id = consent.next_id
     consent.last_event_id = event_id
-    event = event_answer(event_id, new, policy, stored, when)
+    event = event_answer(event_id, new, policy, stored, when, shown)
     answered = (
         [v.id for v in policy.versions if v.number <= accepted.number]
         if new.kind == "accepted" and accepted is not None

@@ -157,6 +157,12 @@ class EventRow(Base):
     ip_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     user_agent_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     context_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The text in the user's language the event is bound to, when it names a locale with a
+    # text for its version (tracker.store.translations): which version of that translation
+    # and its SHA-256, both hashed into the chain. Not a foreign key (migration 0007 adds
+    # the column without rebuilding the table): ``verify`` checks each one.
+    translation_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    translation_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ConsentRow(Base):

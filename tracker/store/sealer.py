@@ -109,7 +109,13 @@ HASHED_COLUMNS = (
     EventRow.locale,
     EventRow.created_at,
 )
-_PENDING_COLUMNS = (EventRow.id, *HASHED_COLUMNS)
+#: With the text in the user's language an event is bound to (hashed when it has one).
+_PENDING_COLUMNS = (
+    EventRow.id,
+    *HASHED_COLUMNS,
+    EventRow.translation_version_id,
+    EventRow.translation_sha256,
+)
 
 
 def seal_pending(

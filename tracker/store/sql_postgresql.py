@@ -123,6 +123,8 @@ EVENT_COLUMNS = (
     "chain_seq",
     "chain_prev",
     "chain_hash",
+    "translation_version_id",
+    "translation_sha256",
 )
 _SUBSCRIBED = (
     "{t}enabled IS true AND {t}removed_at IS NULL "
@@ -182,7 +184,8 @@ ACCEPT_FUNCTION = (
     "p_key integer, p_method varchar, p_ip varchar, p_user_agent varchar, p_locale varchar, "
     "p_context json, p_at timestamptz, p_commitments json, p_user_id_salt varchar, "
     "p_ip_salt varchar, p_user_agent_salt varchar, p_context_salt varchar, "
-    "p_answered integer[], p_like varchar, p_webhook_id varchar, p_data_rest text) "
+    "p_answered integer[], p_like varchar, p_webhook_id varchar, p_data_rest text, "
+    "p_translation_version_id integer, p_translation_sha256 varchar) "
     "RETURNS bigint LANGUAGE plpgsql AS $f$\n"
     "DECLARE\n"
     "  v_last bigint; v_kind varchar; v_version integer; v_accepted integer; v_id bigint;\n"
@@ -208,10 +211,12 @@ ACCEPT_FUNCTION = (
     "  v_id := nextval('events_id_seq');\n"
     "  INSERT INTO events (id, user_id, policy_id, version_id, kind, method, api_key_id, ip,\n"
     "      user_agent, locale, context, created_at, commitments, user_id_salt, ip_salt,\n"
-    "      user_agent_salt, context_salt, chain_seq, chain_prev, chain_hash)\n"
+    "      user_agent_salt, context_salt, chain_seq, chain_prev, chain_hash,\n"
+    "      translation_version_id, translation_sha256)\n"
     "    VALUES (v_id, p_uid, p_pid, p_version, 'accepted', p_method, p_key, p_ip,\n"
     "      p_user_agent, p_locale, p_context, p_at, p_commitments, p_user_id_salt, p_ip_salt,\n"
-    "      p_user_agent_salt, p_context_salt, NULL, NULL, NULL);\n"
+    "      p_user_agent_salt, p_context_salt, NULL, NULL, NULL,\n"
+    "      p_translation_version_id, p_translation_sha256);\n"
     "  UPDATE consents SET last_event_id = v_id, last_kind = 'accepted',\n"
     "      last_version_id = p_version, accepted_version_id = p_version, accepted_at = p_at\n"
     "    WHERE user_id = p_uid AND policy_id = p_pid;\n"
@@ -254,6 +259,8 @@ ACCEPT_COLUMNS = (
     "like",
     "webhook_id",
     "data_rest",
+    "translation_version_id",
+    "translation_sha256",
 )
 ACCEPT = (
     "SELECT pg_temp.tracker_accept("
@@ -289,6 +296,7 @@ CHAIN_EVENTS = (
     "version_id, method, api_key_id, locale, "
     """to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), """
     "user_id, ip, user_agent, context::text, user_id_salt, ip_salt, user_agent_salt, "
-    "context_salt FROM events WHERE chain_seq IS NOT NULL AND chain_seq <= %s "
+    "context_salt, translation_version_id, translation_sha256 FROM events "
+    "WHERE chain_seq IS NOT NULL AND chain_seq <= %s "
     "ORDER BY chain_seq"
 )

@@ -125,8 +125,8 @@ def close_answered(count: int) -> str:
 CHAIN_EVENTS = (
     "SELECT chain_seq, chain_prev, chain_hash, commitments, kind, policy_id, version_id, "
     "method, api_key_id, locale, created_at, user_id, ip, user_agent, context, user_id_salt, "
-    "ip_salt, user_agent_salt, context_salt FROM events "
-    "WHERE chain_seq IS NOT NULL AND chain_seq <= ? ORDER BY chain_seq"
+    "ip_salt, user_agent_salt, context_salt, translation_version_id, translation_sha256 "
+    "FROM events WHERE chain_seq IS NOT NULL AND chain_seq <= ? ORDER BY chain_seq"
 )
 
 # ---------------------------------------------------------------------------

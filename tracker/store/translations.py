@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -214,3 +215,28 @@ def translation_texts(session: Session, ids: set[int]) -> dict[int, str]:
         TranslationVersionRow.id.in_(ids)
     )
     return {tid: text for tid, text in session.execute(query)}
+
+
+def translation_by_id(
+    translations: Translations, policy_id: int, translation_id: int | None
+) -> TranslationInfo | None:
+    """The translation version an event is bound to (its ``translation_version_id``)."""
+    if translation_id is None:
+        return None
+    for versions in translations.get(policy_id, {}).values():
+        for info in versions:
+            if info.id == translation_id:
+                return info
+    return None
+
+
+def bound(info: TranslationInfo | None) -> dict[str, Any] | None:
+    """The text in the user's language an event is bound to, as answers show it."""
+    if info is None:
+        return None
+    return {
+        "language": info.language,
+        "version": info.number,
+        "translates": info.translates,
+        "sha256": info.sha256,
+    }

@@ -172,3 +172,57 @@ def best_language(available: Iterable[str], wanted: str) -> str | None:
     if primary in by_lower:
         return by_lower[primary]
     return next((t for t in sorted(tags) if t.lower().split("-")[0] == primary), None)
+
+
+# ---------------------------------------------------------------------------
+# Accept-Language (RFC 9110 §12.5.4, RFC 4647 language ranges)
+
+_RANGE = re.compile(r"^(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$")
+_QVALUE = re.compile(r"^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$")
+#: What of a header is read: browsers send a handful of ranges; a huge header costs nothing.
+_HEADER_LIMIT = 4096
+_RANGES_LIMIT = 50
+
+
+def accepted_languages(header: str | None) -> list[str]:
+    """The language ranges of an ``Accept-Language`` header, most wanted first.
+
+    Weights (``q=0.8``) order them, and ranges of equal weight keep the header's order; a
+    range with ``q=0`` is "not acceptable" and left out. A malformed entry (a bad range or
+    weight) is skipped rather than spoiling the rest: the header only states preferences.
+    """
+    if not header:
+        return []
+    weighted: list[tuple[float, int, str]] = []
+    for index, entry in enumerate(header[:_HEADER_LIMIT].split(",")[:_RANGES_LIMIT]):
+        name, *params = (part.strip() for part in entry.split(";"))
+        if not name:
+            continue
+        if not _RANGE.match(name):
+            continue
+        weight = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                value = value.strip()
+                weight = float(value) if _QVALUE.match(value) else -1.0
+        if weight > 0:
+            weighted.append((-weight, index, name))
+    return [name for _, _, name in sorted(weighted)]
+
+
+def choose_language(
+    available: Iterable[str], wanted: Iterable[str], source: str = DEFAULT_LANGUAGE
+) -> str | None:
+    """The available translation that serves the first of ``wanted`` it can, or None for
+    the source: when the source's language comes first, when ``*`` does, or when nothing
+    wanted is available."""
+    tags = list(available)
+    primary = source.split("-")[0].lower()
+    for want in wanted:
+        if want == "*" or want.replace("_", "-").split("-")[0].lower() == primary:
+            return None
+        found = best_language(tags, want)
+        if found is not None:
+            return found
+    return None

@@ -74,9 +74,11 @@ def test_accepting_records_clickwrap_and_returns_to_the_app(hosted: Hosted) -> N
         ("policy", "privacy"),
         ("version", "2"),
         ("sha256", catalog()["policies"][0]["versions"][1]["sha256"]),
+        ("text", catalog()["policies"][0]["versions"][1]["sha256"]),
         ("policy", "terms"),
         ("version", "1"),
         ("sha256", catalog()["policies"][1]["versions"][0]["sha256"]),
+        ("text", catalog()["policies"][1]["versions"][0]["sha256"]),
     ]
     # Two policies: a radio group each, one submit button.
     form = read_form(page.text)

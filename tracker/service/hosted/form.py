@@ -1,7 +1,8 @@
 """What the hosted page's form sends: the policies shown and the user's answer to each.
 
-For each policy the form repeats ``policy``, ``version`` and ``sha256`` (the text shown), in
-page order. The answers are ``decision:<slug>`` (``accept`` or ``decline``), one per policy:
+For each policy the form repeats ``policy``, ``version`` and ``sha256`` (the version shown),
+and ``text``: the SHA-256 of the text shown (a translation's, or the version's), in page
+order. The answers are ``decision:<slug>`` (``accept`` or ``decline``), one per policy:
 the radio groups of a page with several policies. A page with one policy has two buttons that
 send ``decision`` alone, which answers every policy on the form; pages rendered before the
 per-policy choices (and scripted clients) send it too, so it stays valid for any number.
@@ -28,6 +29,12 @@ class Answers:
     shown: list[Key]
     #: slug → ``accept`` or ``decline``; a policy without an answer is absent.
     decisions: dict[str, str]
+    #: The SHA-256 of each text shown, in the order of ``shown``; None from a page rendered
+    #: before the page showed translations (it showed the versions themselves).
+    texts: list[str] | None = None
+
+    def shown_texts(self) -> list[str]:
+        return self.texts if self.texts is not None else [sha for _, _, sha in self.shown]
 
     def missing(self) -> list[Key]:
         return [key for key in self.shown if key[0] not in self.decisions]
@@ -70,4 +77,7 @@ def read_answers(form: Mapping[str, list[str]]) -> Answers | None:
         if decisions or len(bulk) != 1 or bulk[0] not in DECISIONS:
             return None
         decisions = dict.fromkeys(slugs, bulk[0])
-    return Answers(shown, decisions)
+    texts = form.get("text")
+    if texts is not None and len(texts) != len(shown):
+        return None
+    return Answers(shown, decisions, texts)

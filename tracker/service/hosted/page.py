@@ -26,13 +26,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tracker.errors import TrackerError
+from tracker.languages import best_language
 from tracker.service.hosted import tokens
 from tracker.service.hosted.clientip import client_ip
 from tracker.service.hosted.form import BULK, DECISIONS, PREFIX, Answers, Key, read_answers
 from tracker.service.hosted.secret import link_secret
-from tracker.service.hosted.view import Item, bodies, branding, pending, render
+from tracker.service.hosted.view import Item, bodies, branding, pending, render, source_url
 from tracker.service.http import read_body
 from tracker.service.state import AppState
+from tracker.store import siteurl
 from tracker.store.events import NewEvent, record
 from tracker.store.links import KeyApp, Link, consume, get_link, key_app
 from tracker.store.models import Method
@@ -171,13 +173,17 @@ def _page(
             return _gone_page(found)
         link, app = found
         snapshot = state.snapshots.get(session)
-        items = pending(session, snapshot, link, state.today())
-        html_bodies = bodies(session, items)
+        language = request.headers.get("accept-language")
+        items = pending(session, snapshot, link, state.today(), language)
+        html_bodies = bodies(session, snapshot, items)
+        site = siteurl.resolve(state.settings, session).site_url
+    source_urls = {i.policy.slug: source_url(site, i.policy.slug, i.version.number) for i in items}
     form_secret = tokens.form_secret(secret, link_id)
     html = render(
         "accept.html",
         items=items,
         bodies=html_bodies,
+        source_urls=source_urls,
         any_changed=any(i.accepted is not None for i in items),
         notice=notice,
         error=status >= 400,
@@ -222,6 +228,22 @@ def _stale_notice(items: Sequence[Item], submitted: Sequence[Key]) -> str:
     )
 
 
+TEXT_CHANGED = (
+    "The text shown in your language changed while you were reading. Nothing was recorded; "
+    "please review the page again."
+)
+
+
+def _locale(link: Link, item: Item) -> str | None:
+    """The locale an event records: the link's, unless the text shown is in a language it
+    does not name (chosen from the browser's Accept-Language): then that text's."""
+    if item.shown is None:
+        return link.locale
+    if link.locale and best_language([item.shown.language], link.locale) is not None:
+        return link.locale
+    return item.shown.language
+
+
 def _with_outcome(url: str, outcome: str, declined: Sequence[str]) -> str:
     parts = urlsplit(url)
     ours = (OUTCOME_PARAM, DECLINED_PARAM)
@@ -237,6 +259,7 @@ def _decide(
     answers: Answers,
     ip: str | None,
     user_agent: str | None,
+    accept_language: str | None = None,
 ) -> Gone | Again | Done:
     now = state.now()
 
@@ -246,9 +269,13 @@ def _decide(
             return found
         link, app = found
         snapshot = state.snapshots.get(session)
-        items = pending(session, snapshot, link, state.today())
+        items = pending(session, snapshot, link, state.today(), accept_language)
         if [i.key for i in items] != answers.shown:
             return Again(409, _stale_notice(items, answers.shown), chosen=answers.chosen())
+        if [i.text_sha256 for i in items] != answers.shown_texts():
+            # A text in the reader's language published (or their language changed) since the
+            # page was shown: the event must name the text they read.
+            return Again(409, TEXT_CHANGED, chosen=answers.chosen())
         missing = answers.missing()
         if missing:
             return Again(422, missing=frozenset(missing), chosen=answers.chosen())
@@ -267,8 +294,9 @@ def _decide(
                 api_key_id=link.api_key_id,
                 ip=ip,
                 user_agent=user_agent,
-                locale=link.locale,
+                locale=_locale(link, item),
                 context={"acceptance_link": link_id[:12]},
+                shown=item.shown,
             )
             record(session, snapshot, item.policy, item.version, event, now)
         return Done(outcome, link.return_url, declined)
@@ -313,8 +341,9 @@ async def accept_page(request: Request) -> Response:
     keep = state.settings.store_ip
     ip = client_ip(request) if keep else None
     agent = request.headers.get("user-agent") if keep else None
+    language = request.headers.get("accept-language")
     result = await run_in_threadpool(
-        _decide, state, link_id, answers, ip, agent[:1024] if agent else None
+        _decide, state, link_id, answers, ip, agent[:1024] if agent else None, language
     )
     if isinstance(result, Gone):
         return _gone_page(result)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.gitrepo import GitRepo, policy_source
-from tests.service.helpers import EN, T0, Clock, catalog_of, sync
+from tests.service.helpers import DE, EN, FR, T0, Clock, catalog_of, sync
 from tracker import audit
 from tracker.audit import bundle
 from tracker.client import Retry, TrackerClient
@@ -265,3 +265,67 @@ def test_the_text_an_acceptance_is_bound_to_is_in_the_chain_and_verify_covers_it
         f"UPDATE translation_versions SET text = 'Anders.', sha256 = '{new_sha}' WHERE id = {tid}"
     )
     assert f"is bound to translation version id {tid} with SHA-256 {german.sha256}" in found
+
+
+def test_notices_carry_the_redline_in_the_users_language_or_say_there_is_none(
+    server: str, keys: dict[str, str], store: Store, tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "repo", start=T0 - timedelta(days=30))
+    repo.commit("Add\n\nPolicy-Change: major", {"policy/privacy.md": policy_source("Privacy", EN)})
+    repo.commit(
+        "Translate",
+        {
+            "policy/privacy.de.md": policy_source("Datenschutz", DE, translates=1),
+            "policy/privacy.fr.md": policy_source("Confidentialité", FR, translates=1),
+        },
+    )
+    sync(store, read_catalog(repo.path, classify=suggest))
+    admin = {"Authorization": f"Bearer {keys['admin']}"}
+    for user, locale in (("anna", "de-DE"), ("bruno", "fr"), ("carl", None)):
+        body = {"user_id": user, "policy": "privacy", "version": 1, "locale": locale}
+        assert httpx.post(f"{server}/v1/acceptances", json=body, headers=admin).status_code == 201
+    repo.commit(
+        "Shorter\n\nPolicy-Change: minor\nPolicy-Summary: We keep your data for 60 days",
+        {
+            "policy/privacy.md": policy_source("Privacy", EN.replace("90", "60")),
+            "policy/privacy.de.md": policy_source(
+                "Datenschutz", DE.replace("90", "60"), translates=2
+            ),
+        },
+    )
+    sync(store, read_catalog(repo.path, classify=suggest))
+
+    def notice(user: str, **params: str) -> Any:
+        url = f"{server}/v1/users/{user}/notices"
+        (found,) = httpx.get(url, params=params, headers=admin).json()["notices"]
+        assert found["redline_url"] == "http://127.0.0.1:8000/privacy/changes/1-2/"
+        return found.get("translation", "absent")
+
+    german = {
+        "language": "de",
+        "redline_url": "http://127.0.0.1:8000/de/privacy/changes/1-2/",
+        "note": None,
+    }
+    assert notice("anna") == german
+    assert notice("bruno") == {
+        "language": "fr",
+        "redline_url": None,
+        "note": "No French redline from version 1 to version 2: the French text has not been "
+        "updated to version 2 yet; the English redline is linked (redline_url).",
+    }
+    assert notice("carl") == "absent"  # accepted in no locale: the notice as without one
+    assert notice("bruno", locale="de-AT") == german  # the locale asked for comes first
+    assert notice("carl", locale="ja") is None  # no text in that language at all
+    bad = httpx.get(f"{server}/v1/users/carl/notices?locale=de%20DE", headers=admin)
+    assert bad.status_code == 422 and bad.json()["field"] == "locale"
+
+    # Status in a locale: each pending notice with its redline in that language.
+    document = httpx.get(f"{server}/openapi.json").json()["components"]["schemas"]
+    assert "translation" not in document["Notice"]["required"]
+    url = f"{server}/v1/users/anna/status"
+    plain = httpx.get(url, headers=admin).json()["policies"][0]["notices"]
+    assert len(plain) == 1 and "translation" not in plain[0]
+    for locale, expected in (("de", german), ("fr", notice("bruno")), ("ja", None)):
+        answer = httpx.get(url, params={"locale": locale}, headers=admin).json()
+        jsonschema_validate(answer, document)
+        assert answer["policies"][0]["notices"][0]["translation"] == expected

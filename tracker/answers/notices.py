@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from tracker.languages import DEFAULT_LANGUAGE, best_language, english_name
 from tracker.store.catalog import Snapshot
 from tracker.store.notices import SIGNIFICANT, NoticeRow
 from tracker.store.status import utc
@@ -15,6 +16,41 @@ from tracker.store.status import utc
 def redline_url(site_url: str, slug: str, old: int, new: int) -> str:
     """The site's redline page from version ``old`` to ``new`` (root-relative without a site)."""
     return f"{site_url.rstrip('/')}/{slug}/changes/{old}-{new}/"
+
+
+def translated_redline(
+    snapshot: Snapshot, policy_id: int, old: int, new: int, locale: str, site_url: str
+) -> dict[str, Any] | None:
+    """A notice's redline in the user's language: the language of ``locale`` the policy has
+    a translation in (None when it has none), the redline between its texts of versions
+    ``old`` and ``new`` on the site, or null and a note saying why there is none and that
+    ``redline_url`` (the source's) is the one to follow."""
+    by_language = snapshot.translations.get(policy_id, {})
+    language = best_language(by_language, locale)
+    if language is None:
+        return None
+    texts = by_language[language]
+    before = [t for t in texts if t.translates == old]
+    after = [t for t in texts if t.translates == new]
+    a, b = (before[-1].number if before else None), (after[-1].number if after else None)
+    # The site builds a translation's redlines between consecutive versions and from each
+    # to its latest (tracker.publish.site.PolicyView.redline_pairs).
+    if a is not None and b is not None and a < b and (b == a + 1 or b == texts[-1].number):
+        slug = snapshot.policy_by_id(policy_id).slug
+        url = f"{site_url.rstrip('/')}/{language}/{slug}/changes/{a}-{b}/"
+        return {"language": language, "redline_url": url, "note": None}
+    name = english_name(language)
+    if b is None:
+        why = f"the {name} text has not been updated to version {new} yet"
+    elif a is None:
+        why = f"there is no {name} text of version {old}"
+    else:
+        why = f"the site has no {name} redline between these texts"
+    note = (
+        f"No {name} redline from version {old} to version {new}: {why}; the "
+        f"{english_name(DEFAULT_LANGUAGE)} redline is linked (redline_url)."
+    )
+    return {"language": language, "redline_url": None, "note": note}
 
 
 def notice_state(row: NoticeRow) -> str:

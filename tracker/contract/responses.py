@@ -114,8 +114,42 @@ class VersionStats(Answer):
     needs_acceptance: Annotated[int, Field(description="users not up to date with this version")]
 
 
+def _present_only_with_locale(*names: str) -> Any:
+    """A ``json_schema_extra`` that lists ``names`` as optional: status answers carry them
+    only when asked with ``?locale=`` (the other defaulted fields are always present)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        required = schema.get("required")
+        if required:
+            schema["required"] = [r for r in required if r not in names]
+
+    return extra
+
+
+class NoticeTranslation(Answer):
+    """A notice's redline in the user's language."""
+
+    language: Annotated[str, Field(description="the language of the user's text (de)")]
+    redline_url: Annotated[
+        str | None,
+        Field(
+            description="from_version → to_version between the texts in that language on "
+            "the site; null when there is none (then `note` says why)"
+        ),
+    ]
+    note: Annotated[
+        str | None,
+        Field(
+            description="when there is no redline in that language: why, and that the "
+            "notice's `redline_url` (the source's) is the one linked; else null"
+        ),
+    ]
+
+
 class Notice(Answer):
     """A per-user record that a minor or major version affects a user."""
+
+    model_config = ConfigDict(json_schema_extra=_present_only_with_locale("translation"))
 
     id: int
     user_id: str
@@ -133,6 +167,14 @@ class Notice(Answer):
     acknowledged_at: datetime | None = None
     acknowledged_by: Annotated[
         int | None, Field(description="the API key that acknowledged it")
+    ] = None
+    translation: Annotated[
+        NoticeTranslation | None,
+        Field(
+            description="the redline in the user's language: in the notices list with "
+            "`?locale=` or when the user accepted `from_version` in a locale, in status only "
+            "with `?locale=`; null when the policy has no text in that language"
+        ),
     ] = None
 
 
@@ -169,18 +211,6 @@ class PolicyStatus(Answer):
             "one that will govern)"
         ),
     ]
-
-
-def _present_only_with_locale(*names: str) -> Any:
-    """A ``json_schema_extra`` that lists ``names`` as optional: status answers carry them
-    only when asked with ``?locale=`` (the other defaulted fields are always present)."""
-
-    def extra(schema: dict[str, Any]) -> None:
-        required = schema.get("required")
-        if required:
-            schema["required"] = [r for r in required if r not in names]
-
-    return extra
 
 
 class Translation(Answer):

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from tracker.answers.notices import translated_redline
 from tracker.contract.fields import LANGUAGE_TAG
 from tracker.languages import best_language, staleness
 from tracker.service.problems import FieldError
@@ -32,7 +33,9 @@ def checked_locale(value: str) -> str:
     return value
 
 
-_cache: dict[tuple[int, date, str, str], dict[int, Any]] = {}
+#: Per catalog, day, locale and site: each policy's translation (by policy id) and each
+#: notice's redline in that language (by policy id, from and to version).
+_cache: dict[tuple[int, date, str, str], dict[Any, Any]] = {}
 
 
 def translation_answer(
@@ -63,7 +66,8 @@ def translation_answer(
 
 
 def with_locale(body: bytes, snapshot: Snapshot, today: date, locale: str, site_url: str) -> bytes:
-    """A status answer (``{"user_id", "policies": […]}``) with each policy's translation."""
+    """A status answer (``{"user_id", "policies": […]}``) with each policy's translation,
+    and each pending notice's redline in that language (``translated_redline``)."""
     key = (snapshot.revision, today, locale, site_url)
     parts = _cache.get(key)
     if parts is None:
@@ -76,5 +80,11 @@ def with_locale(body: bytes, snapshot: Snapshot, today: date, locale: str, site_
     data = orjson.loads(body)
     data["locale"] = locale
     for entry in data["policies"]:
-        entry["translation"] = parts.get(snapshot.policy(entry["policy"]).id)
+        policy_id = snapshot.policy(entry["policy"]).id
+        entry["translation"] = parts.get(policy_id)
+        for notice in entry.get("notices") or ():
+            span = (policy_id, notice["from_version"], notice["to_version"])
+            if span not in parts:
+                parts[span] = translated_redline(snapshot, *span, locale, site_url)
+            notice["translation"] = parts[span]
     return orjson.dumps(data)

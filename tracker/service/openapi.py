@@ -36,6 +36,14 @@ LOCALE = Param(
     "language or that text was withdrawn",
     required=False,
 )
+NOTICE_LOCALE = Param(
+    "locale",
+    "query",
+    LOCALE.schema,
+    "the user's language for each notice's `translation` (its redline in that language); "
+    "by default the locale the user accepted the notice's `from_version` in",
+    required=False,
+)
 CURSOR = Param(
     "cursor",
     "query",
@@ -387,6 +395,7 @@ OPERATIONS: list[Operation] = [
         params=[
             USER,
             POLICY,
+            NOTICE_LOCALE,
             Param(
                 "state",
                 "query",

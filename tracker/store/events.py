@@ -356,6 +356,21 @@ def imported(session: Session, user_ids: set[str]) -> set[tuple[str, int, dateti
     return {(u, int(v), utc(at) or at) for u, v, at in rows if v is not None}
 
 
+def acceptance_locales(session: Session, user_id: str) -> dict[tuple[int, int], str]:
+    """(policy id, version id) → the locale of the user's latest acceptance of that version
+    that named one (the language a notice from that version speaks to them in)."""
+    rows = session.execute(
+        select(EventRow.policy_id, EventRow.version_id, EventRow.locale)
+        .where(
+            EventRow.user_id == user_id,
+            EventRow.kind == "accepted",
+            EventRow.locale.is_not(None),
+        )
+        .order_by(EventRow.id)
+    )
+    return {(p, v): str(locale) for p, v, locale in rows if v is not None}
+
+
 def user_events(
     session: Session,
     snapshot: Snapshot,

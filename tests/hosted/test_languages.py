@@ -8,42 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.gitrepo import GitRepo, policy_source
 from tests.hosted.conftest import RETURN, make_app_key, read_form, text_of
-from tests.service.helpers import DE, EN, FR, T0, sync
-from tracker.history import read_catalog
+from tests.service.helpers import catalog_of, sync
 from tracker.policy import Catalog
-from tracker.redline import suggest
 from tracker.store import Store
-
-
-def _catalog(tmp_path: Path) -> Catalog:
-    repo = GitRepo(tmp_path / "repo", start=T0 - timedelta(days=30))
-    repo.commit("Add\n\nPolicy-Change: major", {"policy/privacy.md": policy_source("Privacy", EN)})
-    repo.commit(
-        "Translate",
-        {
-            "policy/privacy.de.md": policy_source("Datenschutz", DE, translates=1),
-            "policy/privacy.fr.md": policy_source("Confidentialité", FR, translates=1),
-        },
-    )
-    repo.commit(
-        "Shorter\n\nPolicy-Change: major",
-        {
-            "policy/privacy.md": policy_source("Privacy", EN.replace("90", "60")),
-            "policy/privacy.de.md": policy_source(
-                "Datenschutz", DE.replace("90", "60"), translates=2
-            ),
-        },
-    )
-    return read_catalog(repo.path, classify=suggest)
 
 
 class Browser:
@@ -94,7 +68,7 @@ class Browser:
 
 @pytest.fixture
 def browser(server: str, store: Store, tmp_path: Path) -> Iterator[Browser]:
-    catalog = _catalog(tmp_path)
+    catalog = catalog_of(tmp_path, "major")
     sync(store, catalog)
     opened = Browser(server, make_app_key(store), catalog)
     yield opened

@@ -72,8 +72,8 @@ DE = "## Daten\n\nWir speichern Ihre Daten 90 Tage.\n"
 FR = "## Données\n\nNous gardons vos données 90 jours.\n"
 
 
-def catalog_of(tmp_path: Path) -> Catalog:
-    """privacy v1 (de, fr translate it), v2 minor (de updated, fr left stale)."""
+def translated_repo(tmp_path: Path) -> GitRepo:
+    """privacy v1 (major), then its de and fr translations."""
     repo = GitRepo(tmp_path / "repo", start=T0 - timedelta(days=30))
     repo.commit("Add\n\nPolicy-Change: major", {"policy/privacy.md": policy_source("Privacy", EN)})
     repo.commit(
@@ -83,8 +83,13 @@ def catalog_of(tmp_path: Path) -> Catalog:
             "policy/privacy.fr.md": policy_source("Confidentialité", FR, translates=1),
         },
     )
+    return repo
+
+
+def second_version(repo: GitRepo, significance: str) -> Catalog:
+    """privacy v2 (60 days, not 90) with de updated and fr left behind; the catalog."""
     repo.commit(
-        "Shorter\n\nPolicy-Change: minor",
+        f"Shorter\n\nPolicy-Change: {significance}",
         {
             "policy/privacy.md": policy_source("Privacy", EN.replace("90", "60")),
             "policy/privacy.de.md": policy_source(
@@ -93,6 +98,11 @@ def catalog_of(tmp_path: Path) -> Catalog:
         },
     )
     return read_catalog(repo.path, classify=suggest)
+
+
+def catalog_of(tmp_path: Path, significance: str = "minor") -> Catalog:
+    """privacy v1 (de, fr translate it), v2 (de updated, fr left stale)."""
+    return second_version(translated_repo(tmp_path), significance)
 
 
 def sync(store: Store, catalog: Catalog) -> list[tuple[str, str, int]]:

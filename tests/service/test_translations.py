@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.gitrepo import GitRepo, policy_source
-from tests.service.helpers import DE, EN, FR, T0, Clock, catalog_of, sync
+from tests.service.helpers import EN, T0, Clock, catalog_of, second_version, sync, translated_repo
 from tracker import audit
 from tracker.audit import bundle
 from tracker.client import Retry, TrackerClient
@@ -270,30 +270,13 @@ def test_the_text_an_acceptance_is_bound_to_is_in_the_chain_and_verify_covers_it
 def test_notices_carry_the_redline_in_the_users_language_or_say_there_is_none(
     server: str, keys: dict[str, str], store: Store, tmp_path: Path
 ) -> None:
-    repo = GitRepo(tmp_path / "repo", start=T0 - timedelta(days=30))
-    repo.commit("Add\n\nPolicy-Change: major", {"policy/privacy.md": policy_source("Privacy", EN)})
-    repo.commit(
-        "Translate",
-        {
-            "policy/privacy.de.md": policy_source("Datenschutz", DE, translates=1),
-            "policy/privacy.fr.md": policy_source("Confidentialité", FR, translates=1),
-        },
-    )
+    repo = translated_repo(tmp_path)
     sync(store, read_catalog(repo.path, classify=suggest))
     admin = {"Authorization": f"Bearer {keys['admin']}"}
     for user, locale in (("anna", "de-DE"), ("bruno", "fr"), ("carl", None)):
         body = {"user_id": user, "policy": "privacy", "version": 1, "locale": locale}
         assert httpx.post(f"{server}/v1/acceptances", json=body, headers=admin).status_code == 201
-    repo.commit(
-        "Shorter\n\nPolicy-Change: minor\nPolicy-Summary: We keep your data for 60 days",
-        {
-            "policy/privacy.md": policy_source("Privacy", EN.replace("90", "60")),
-            "policy/privacy.de.md": policy_source(
-                "Datenschutz", DE.replace("90", "60"), translates=2
-            ),
-        },
-    )
-    sync(store, read_catalog(repo.path, classify=suggest))
+    sync(store, second_version(repo, "minor"))
 
     def notice(user: str, **params: str) -> Any:
         url = f"{server}/v1/users/{user}/notices"
@@ -329,3 +312,28 @@ def test_notices_carry_the_redline_in_the_users_language_or_say_there_is_none(
         answer = httpx.get(url, params={"locale": locale}, headers=admin).json()
         jsonschema_validate(answer, document)
         assert answer["policies"][0]["notices"][0]["translation"] == expected
+
+
+def test_an_acceptance_in_a_locale_on_the_fast_path_is_bound_alike(
+    api: Any, store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    """PostgreSQL answers a new acceptance in front of the router (service/fast_write.py):
+    the event it records is bound to the German text as the router's is, and chained."""
+    catalog = catalog_of(tmp_path)
+    sync(store, catalog)
+    german = catalog.translations["privacy"]["de"].versions[1]
+    warm = {"user_id": "warm", "policy": "privacy", "version": 2}  # the router checks the key
+    assert api.post("/v1/acceptances", json=warm).status_code == 201
+    state = api.client.app.state.tracker
+    before = state.fast_answers
+    body = {"user_id": "alice", "policy": "privacy", "version": 2, "locale": "de-DE"}
+    r = api.post("/v1/acceptances", json=body)
+    assert r.status_code == 201, r.text
+    assert state.fast_answers - before == (1 if store.engine.dialect.name == "postgresql" else 0)
+    assert r.json()["event"]["translation"]["sha256"] == german.sha256
+    assert api.get("/v1/users/alice/events").json()["events"][0] == r.json()["event"]
+    flush(store.engine)
+    with store.read() as session:
+        (chained,) = [x.data for x in records(session) if x.type == "event"][1:]
+    assert chained["translation_sha256"] == german.sha256
+    assert _verdict(store, settings) == "ok"

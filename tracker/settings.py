@@ -45,8 +45,6 @@ class Settings:
     console_idle_seconds: int = 1800
     #: … and this many seconds after sign-in, whichever comes first.
     console_session_seconds: int = 12 * 3600
-    #: Seconds the console keeps a version's counts before counting again (0: every view).
-    console_figures_seconds: float = 60.0
     #: Secret that signs acceptance links; empty: one is generated and kept in the database.
     link_secret: str = ""
     #: Comma-separated proxy addresses or CIDR ranges whose ``X-Forwarded-For`` is believed.

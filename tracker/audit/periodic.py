@@ -21,15 +21,16 @@ from tracker.store import Store
 log = logging.getLogger(__name__)
 
 
-async def _every(seconds: float, name: str, work: Callable[[], object]) -> None:
+async def every(seconds: float, name: str, work: Callable[[], object]) -> None:
+    """Run ``work`` in a thread every ``seconds`` until cancelled (``name`` for the log)."""
     while True:
         await asyncio.sleep(seconds)
         try:
             await asyncio.to_thread(work)
         except TrackerError as exc:  # e.g. nothing to checkpoint yet: say so, go on
-            log.info("audit %s skipped: %s", name, exc)
+            log.info("%s skipped: %s", name, exc)
         except Exception:
-            log.exception("audit %s failed; trying again in %s s", name, seconds)
+            log.exception("%s failed; trying again in %s s", name, seconds)
 
 
 def start(
@@ -41,7 +42,7 @@ def start(
         work = lambda: checkpoint(store, settings, clock())  # noqa: E731
         tasks.append(
             asyncio.create_task(
-                _every(settings.audit_checkpoint_seconds, "checkpoint", work),
+                every(settings.audit_checkpoint_seconds, "audit checkpoint", work),
                 name="audit-checkpoint",
             )
         )
@@ -49,7 +50,7 @@ def start(
         purge = lambda: purge_expired(store, settings, clock())  # noqa: E731
         tasks.append(
             asyncio.create_task(
-                _every(settings.audit_purge_seconds, "purge", purge), name="audit-purge"
+                every(settings.audit_purge_seconds, "audit purge", purge), name="audit-purge"
             )
         )
     return tasks

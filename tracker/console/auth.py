@@ -240,8 +240,6 @@ def guarded(handler: Handler, *, post: bool = False, admin: bool = False) -> Any
                 csrf=csrf,
             )
         ctx = Ctx(request, h, who, csrf, form)
-        if post:  # an action may change any count: count anew on the next view
-            h.console_figures = {}  # type: ignore[attr-defined]
         try:
             return await run_in_threadpool(handler, ctx)
         except TrackerError as exc:

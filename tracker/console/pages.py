@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,11 +18,10 @@ from tracker.console.host import Host
 from tracker.errors import InvalidInput, NotFound
 from tracker.inputs import has_control
 from tracker.notices.webhooks import list_deliveries, list_endpoints
-from tracker.store import PolicyInfo, VersionInfo
+from tracker.store import PolicyInfo, VersionInfo, counts
 from tracker.store import dashboard as d
 from tracker.store.keys import list_keys
 from tracker.store.links import app_settings
-from tracker.store.notices.queries import notice_stats
 
 MAX_PAGE = 1_000_000
 
@@ -35,34 +33,16 @@ def _shown(policy: PolicyInfo, today: date) -> list[tuple[str, VersionInfo]]:
 
 
 def _figures(
-    h: Host, session: Session, policy: PolicyInfo, version: VersionInfo, today: date
+    session: Session, policy: PolicyInfo, version: VersionInfo, now: datetime
 ) -> dict[str, Any]:
-    """The API's version stats (``version_stats``), read the console's faster way, and the
-    notices of the version; kept ``console_figures_seconds`` (counting a million users'
-    consents and notices takes a second)."""
-    key = (version.id, today)
-    kept = figures_cache(h).get(key)
-    now = time.monotonic()
-    if kept is not None and now - kept[0] < h.settings.console_figures_seconds:
-        return kept[1]
-    found = {
-        **d.version_figures(session, policy, version, today),
-        "notices": notice_stats(session, version.id),
+    """The API's version stats (``version_stats``) and notice stats of the version, read from
+    the counts the database keeps as it writes (a few dozen rows, however many users)."""
+    return {
+        **d.version_figures(session, policy, version),
+        "notices": counts.notice_figures(session, version.id),
         "deadline": policy.takes_effect(version),
-        "as_of": h.now(),
+        "as_of": now,
     }
-    figures_cache(h)[key] = (now, found)
-    return found
-
-
-def figures_cache(h: Host) -> dict[tuple[int, date], tuple[float, dict[str, Any]]]:
-    cache: dict[tuple[int, date], tuple[float, dict[str, Any]]] | None = getattr(
-        h, "console_figures", None
-    )
-    if cache is None:
-        cache = {}
-        h.console_figures = cache  # type: ignore[attr-defined]
-    return cache
 
 
 def overview(ctx: Ctx) -> Response:
@@ -70,10 +50,8 @@ def overview(ctx: Ctx) -> Response:
     today, now = h.today(), h.now()
     with h.store.read() as session:
         snapshot = h.snapshot(session)
-    _refresh(h, [v for p in snapshot.policies for _, v in _shown(p, today)], today)
-    with h.store.read() as session:
         policies = [
-            (p, [(label, v, _figures(h, session, p, v, today)) for label, v in _shown(p, today)])
+            (p, [(label, v, _figures(session, p, v, now)) for label, v in _shown(p, today)])
             for p in snapshot.policies
         ]
         chain = d.chain_state(session)
@@ -144,27 +122,16 @@ class Curve:
 
 def _curve(session: Session, version: VersionInfo, today: date, days: int | None) -> Curve:
     start = version.published_at.date()
-    counts = dict(d.adoption(session, version.id, today))
+    by_day = dict(d.adoption(session, version.id))
     last = (today - start).days if days is None else days
     rows, total = [], 0
     for n in range(0, max(0, last) + 1):
         day = start + timedelta(days=n)
-        total += counts.get(day, 0) if day <= today else 0
-        rows.append((n, day, counts.get(day, 0), total))
+        total += by_day.get(day, 0) if day <= today else 0
+        rows.append((n, day, by_day.get(day, 0), total))
     # Acceptances before publication (imported ones) count from day 0.
-    early = sum(c for day, c in counts.items() if day < start)
+    early = sum(c for day, c in by_day.items() if day < start)
     return Curve(version, [(n, dt, c, t + early) for n, dt, c, t in rows])
-
-
-def _refresh(h: Host, versions: list[VersionInfo], today: date) -> None:
-    with h.store.read() as session:
-        due = [v.id for v in versions if d.rollup_due(session, v.id, today)]
-    for version_id in due:
-
-        def work(session: Session, version_id: int = version_id) -> None:
-            d.refresh_adoption(session, version_id, today)
-
-        h.store.write(work)
 
 
 def version_page(ctx: Ctx) -> Response:
@@ -175,10 +142,8 @@ def version_page(ctx: Ctx) -> Response:
     today = h.today()
     with h.store.read() as session:
         policy, version = _find(h, session, str(ctx.request.path_params["slug"]), number)
-    major = previous_major(policy, version)
-    _refresh(h, [v for v in (version, major) if v is not None], today)
-    with h.store.read() as session:
-        figures = _figures(h, session, policy, version, today)
+        major = previous_major(policy, version)
+        figures = _figures(session, policy, version, h.now())
         total = (
             d.must_accept_count(session, policy, version, term)
             if term

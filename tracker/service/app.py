@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracker.audit import periodic
+from tracker.console import tally
 from tracker.service.fast import TrackerApp, unavailable
 from tracker.service.fast_pg import PostgresReads
 from tracker.service.hosted.clientip import proxy_middleware
@@ -47,7 +48,7 @@ def create_app(
         if opened.dialect == "postgresql":
             state.postgres = PostgresReads(opened.engine, settings)
             await state.postgres.open()
-        audit_tasks = periodic.start(opened, settings, clock)
+        audit_tasks = periodic.start(opened, settings, clock) + tally.start(opened)
         try:
             yield
         finally:

@@ -7,6 +7,7 @@ conflicts; group-committed on SQLite); reads through ``with store.read() as sess
 from tracker.store import (  # their tables, on Base like the rest
     audit_models,
     console,
+    counts,
     dashboard,
     links,
     translations,
@@ -28,6 +29,7 @@ __all__ = [
     "VersionInfo",
     "audit_models",
     "console",
+    "counts",
     "dashboard",
     "links",
     "load_snapshot",

@@ -1,193 +1,40 @@
-"""The console's figures, each a set-based query: who must still accept a version, the
-daily adoption of a version, webhook deliveries and attempts, the audit chain's state.
-
-The adoption curve counts, per day, the users whose first acceptance of a version fell on
-that day. Days before today come from ``console_adoption_days``, a roll-up made in full on
-a version's first view and extended by the days since on the first view of each later day
-(``refresh_adoption``); today's count is read from the events themselves.
+"""The console's figures: a version's counts and daily adoption (read from the counts the
+database keeps, ``tracker.store.counts``), who must still accept it, webhook deliveries and
+attempts, the audit chain's state; each a set-based query.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Date,
-    ForeignKey,
-    Integer,
-    and_,
-    case,
-    cast,
-    delete,
-    exists,
-    func,
-    insert,
-    literal,
-    not_,
-    or_,
-    select,
-)
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy.orm import Session, aliased
 
+from tracker.store import counts
 from tracker.store.audit_models import AuditHeadRow, CheckpointRow
 from tracker.store.catalog import PolicyInfo, VersionInfo
-from tracker.store.models import Base, ConsentRow, EventRow, VersionRow
+from tracker.store.models import ConsentRow, VersionRow
 from tracker.store.notices.tables import AttemptRow, DeliveryRow, NoticeRow
 
 PAGE_SIZE = 50
 SEARCH_MAX = 255
 
 
-class AdoptionDayRow(Base):
-    """Users whose first acceptance of a version fell on a day (days before the roll-up's)."""
-
-    __tablename__ = "console_adoption_days"
-
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
-    )
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    users: Mapped[int] = mapped_column(Integer)
+def adoption(session: Session, version_id: int) -> list[tuple[date, int]]:
+    """(day, users who first accepted the version that day), oldest first."""
+    return counts.adoption_days(session, version_id)
 
 
-class AdoptionRollupRow(Base):
-    """How far a version's roll-up goes: every day before ``through`` is in it."""
-
-    __tablename__ = "console_adoption_rollups"
-
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
-    )
-    through: Mapped[date] = mapped_column(Date)
-
-
-def _start(day: date) -> datetime:
-    return datetime.combine(day, time.min, UTC)
-
-
-def _day_of(column: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)
-
-
-def _first_acceptances(version_id: int) -> Any:
-    return (
-        select(EventRow.user_id, func.min(EventRow.created_at).label("first"))
-        .where(EventRow.version_id == version_id, EventRow.kind == "accepted")
-        .group_by(EventRow.user_id)
-        .subquery()
-    )
-
-
-def rollup_due(session: Session, version_id: int, today: date) -> bool:
-    through = session.scalar(
-        select(AdoptionRollupRow.through).where(AdoptionRollupRow.version_id == version_id)
-    )
-    return through is None or through < today
-
-
-def refresh_adoption(session: Session, version_id: int, today: date) -> None:
-    """Roll up the version's first acceptances of every day before ``today``: all of them
-    the first time, then only the days since the last roll-up (a user counted before is not
-    counted again)."""
-    dialect = session.get_bind().dialect.name
-    through = session.scalar(
-        select(AdoptionRollupRow.through).where(AdoptionRollupRow.version_id == version_id)
-    )
-    if through is None:
-        first = _first_acceptances(version_id)
-        session.execute(delete(AdoptionDayRow).where(AdoptionDayRow.version_id == version_id))
-    else:
-        earlier = aliased(EventRow)
-        first = (
-            select(EventRow.user_id, func.min(EventRow.created_at).label("first"))
-            .where(
-                EventRow.version_id == version_id,
-                EventRow.kind == "accepted",
-                EventRow.created_at >= _start(through),
-                not_(
-                    exists().where(
-                        earlier.user_id == EventRow.user_id,
-                        earlier.version_id == version_id,
-                        earlier.kind == "accepted",
-                        earlier.created_at < _start(through),
-                    )
-                ),
-            )
-            .group_by(EventRow.user_id)
-            .subquery()
-        )
-    day = _day_of(first.c.first, dialect)
-    session.execute(
-        insert(AdoptionDayRow).from_select(
-            ["version_id", "day", "users"],
-            select(literal(version_id, Integer), day, func.count())
-            .where(first.c.first < _start(today))
-            .group_by(day),
-        )
-    )
-    session.execute(delete(AdoptionRollupRow).where(AdoptionRollupRow.version_id == version_id))
-    session.add(AdoptionRollupRow(version_id=version_id, through=today))
-    session.flush()
-
-
-def adoption(session: Session, version_id: int, today: date) -> list[tuple[date, int]]:
-    """(day, users who first accepted the version that day), oldest first, today last
-    (from the roll-up, which must be fresh, and today's events)."""
-    rows = session.execute(
-        select(AdoptionDayRow.day, AdoptionDayRow.users)
-        .where(AdoptionDayRow.version_id == version_id)
-        .order_by(AdoptionDayRow.day)
-    ).all()
-    earlier = aliased(EventRow)
-    start = _start(today)
-    todays = session.scalar(
-        select(func.count(func.distinct(EventRow.user_id))).where(
-            EventRow.version_id == version_id,
-            EventRow.kind == "accepted",
-            EventRow.created_at >= start,
-            not_(
-                exists().where(
-                    earlier.user_id == EventRow.user_id,
-                    earlier.version_id == version_id,
-                    earlier.kind == "accepted",
-                    earlier.created_at < start,
-                )
-            ),
-        )
-    )
-    days = [(_as_date(d), int(n)) for d, n in rows]
-    return [*days, (today, int(todays or 0))]
-
-
-def _as_date(value: date | str) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def version_figures(
-    session: Session, policy: PolicyInfo, version: VersionInfo, today: date
-) -> dict[str, Any]:
-    """What ``version_stats`` answers, read in two passes instead of five: the consents of
-    the policy grouped by (accepted version, last version, last decision) on one covering
-    index, and the users who ever accepted the version from the adoption roll-up (which
-    must be fresh) and today's events."""
-    groups = session.execute(
-        select(
-            ConsentRow.accepted_version_id,
-            ConsentRow.last_version_id,
-            ConsentRow.last_kind,
-            func.count(),
-        )
-        .where(ConsentRow.policy_id == policy.id)
-        .group_by(ConsentRow.accepted_version_id, ConsentRow.last_version_id, ConsentRow.last_kind)
-    ).all()
+def version_figures(session: Session, policy: PolicyInfo, version: VersionInfo) -> dict[str, Any]:
+    """What ``version_stats`` answers, from the counts the database keeps (``counts``): the
+    consents of the policy by (accepted version, last version, last decision), and the users
+    who ever accepted the version by the day they first did."""
     numbers = {v.id: v.number for v in policy.versions}
     floor = _floor(policy, version)
     users = current = declined = up_to_date = 0
-    for accepted, last, kind, n in groups:
+    for accepted, last, kind, n in counts.consent_groups(session, policy.id):
         users += n
         if kind == "accepted" and accepted == version.id:
             current += n
@@ -195,7 +42,7 @@ def version_figures(
             declined += n
         if kind == "accepted" and accepted is not None and numbers.get(accepted, 0) >= floor:
             up_to_date += n
-    ever = sum(n for _, n in adoption(session, version.id, today))
+    ever = sum(n for _, n in adoption(session, version.id))
     return {
         "policy": policy.slug,
         "version": version.number,

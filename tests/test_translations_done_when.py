@@ -6,8 +6,9 @@ Every surface must tell the same story of who translates what and what is stale:
 ``log --json``, ``check``, the built site (``versions.json``; the switcher, the banners and
 ``hreflang`` in a real browser), and a real tracker fed by ``sync --to`` over HTTP (SQLite
 and PostgreSQL): status without and with ``locale``, the notices the changes create for
-readers of the German, French and English texts, and the hosted acceptance page opened in
-German, whose acceptance is bound to the German text of v3.
+readers of the German, French and English texts (the redline in the reader's language, or a
+word that there is none), and the hosted acceptance page opened in German, which shows the
+German text and whose acceptance is bound to the German text of v3.
 
 The one story, by language (the source version each text renders, and its state):
 de translates v3, current; fr translates v1, stale since v2; pt-BR translates v2, stale
@@ -254,17 +255,33 @@ def test_the_tracker_tells_the_same_story(
         assert translation["sha256"] == site[tag]["versions"][-1]["sha256"]
     assert tracker.status("alice", "ja")["policies"][0]["translation"] is None
 
-    # notices: v2 (minor) and v3 (major) reached every reader of v1, whatever the language
-    # (waiting for trtrack's work: the redline in the reader's language, or a word that
-    # there is none, is not asserted here yet)
+    # notices: v2 and v3 (synced together: one notice, v1 → v3, major) reached every reader
+    # of v1, with the source's redline and, for a reader of a translation, the redline in
+    # that language when the site has one (German: /de/privacy/changes/1-3/, a page of the
+    # built site) or a word that it has none (French: not updated since v1)
+    notices = {}
     for user in ("alice", "bob", "carol"):
-        notices = tracker.call("GET", f"/v1/users/{user}/notices", "read", params={"state": "all"})
-        got = {(n["from_version"], n["to_version"], n["significance"]) for n in notices["notices"]}
-        assert (1, 3, "major") in got or (1, 2, "minor") in got, got
-        assert all(n["redline_url"] for n in notices["notices"])
+        found = tracker.call("GET", f"/v1/users/{user}/notices", "read")["notices"]
+        (notices[user],) = found
+        notice = notices[user]
+        assert (notice["from_version"], notice["to_version"], notice["significance"]) == (
+            1,
+            3,
+            "major",
+        )
+        assert notice["redline_url"].endswith("/privacy/changes/1-3/")
+    german = notices["alice"]["translation"]
+    assert (german["language"], german["note"]) == ("de", None)
+    assert german["redline_url"].endswith("/de/privacy/changes/1-3/")
+    assert (walk.site / "de/privacy/changes/1-3/index.html").is_file()
+    french = notices["carol"]["translation"]
+    assert (french["language"], french["redline_url"]) == ("fr", None)
+    assert "the French text has not been updated to version 3 yet" in french["note"]
+    assert notices["bob"].get("translation") is None
 
-    # the hosted page opened with locale de: alice accepts v3 there; the acceptance is
-    # bound to the German text of v3 and counts as v3
+    # the hosted page opened with locale de shows the German text (its redline from v1) and
+    # alice accepts v3 there; the acceptance is bound to the German text of v3, counts as v3
+    german_v3 = walk.catalog.translations["privacy"]["de"].versions[2]
     tracker.keys["shop"] = make_app_key(store)  # an app allowed to send readers back to RETURN
     link = tracker.call(
         "POST",
@@ -278,6 +295,10 @@ def test_the_tracker_tells_the_same_story(
         assert '<html lang="de"' in page.text
         fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
         assert ("version", "3") in fields
+        shown = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+        assert "This is the German text (Deutsch) of version 3." in shown
+        assert "mit unseren Partnern" in shown  # the German redline, 1 → 3
+        assert f"SHA-256 of this German text: {german_v3.sha256}" in shown
         data: dict[str, list[str]] = {}
         for name, value in [*fields, ("decision", "accept")]:
             data.setdefault(name, []).append(value)
@@ -296,7 +317,6 @@ def test_the_tracker_tells_the_same_story(
     )
     assert export.status_code == 200, export.text
     rows = [r for r in _rows(export) if r["user_id"] == "alice" and r["version"] == 3]
-    german_v3 = walk.catalog.translations["privacy"]["de"].versions[2]
     assert [(r["translation_language"], r["translation_version"]) for r in rows] == [("de", 3)]
     assert rows[0]["translation_sha256"] == german_v3.sha256
     assert rows[0]["sha256"] == walk.catalog.get("privacy").version(3).sha256

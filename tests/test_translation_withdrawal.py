@@ -6,7 +6,8 @@
   is withdrawn: ``log`` says when and by which commit, ``check`` warns (or fails, for a
   required language or a file left behind by its source), the site keeps its pages with a
   banner but offers it nowhere (switcher, ``hreflang``, search), ``versions.json`` says so,
-  and status in that language never points at it (on SQLite and PostgreSQL).
+  and status in that language never points at it, nor does a notice's redline in that
+  language (on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import jsonschema
 import pytest
 from click.testing import CliRunner
@@ -24,7 +26,7 @@ from starlette.applications import Starlette
 
 from tests.gitrepo import GitRepo, policy_source
 from tests.publish.conftest import build_site, write_config
-from tests.service.helpers import T0
+from tests.service.helpers import T0, translated_repo
 from tracker import audit
 from tracker.cli import cli
 from tracker.history import read_catalog
@@ -261,3 +263,58 @@ def test_status_never_points_at_a_withdrawn_translation(
     answer = api.get("/v1/users/alice/status", params={"locale": "de-DE"}).json()
     (entry,) = answer["policies"]
     assert entry["translation"] is None and entry["needs_acceptance"] is False
+
+
+def test_a_notice_never_links_a_withdrawn_translations_redline(
+    server: str, keys: dict[str, str], store: Store, tmp_path: Path
+) -> None:
+    """The French text translates v1 and v2 and has redline pages from one to the other;
+    once its file is deleted a notice from v1 to v2 in French links none of them: the
+    note says why and that the English redline is linked, as status offers no French text."""
+    repo = translated_repo(tmp_path)  # privacy v1, its German and French texts
+    sync(store, read_catalog(repo.path, classify=suggest))
+    admin = {"Authorization": f"Bearer {keys['admin']}"}
+    for user, locale in (("anna", "de"), ("bruno", "fr-FR")):
+        body = {"user_id": user, "policy": "privacy", "version": 1, "locale": locale}
+        assert httpx.post(f"{server}/v1/acceptances", json=body, headers=admin).status_code == 201
+    repo.commit(
+        "Shorter\n\nPolicy-Change: minor",
+        {
+            f"policy/privacy{suffix}.md": policy_source(title, text.replace("90", "60"), **meta)
+            for suffix, title, text, meta in (
+                ("", "Privacy", EN, {}),
+                (".de", "Datenschutz", DE, {"translates": 2}),
+                (".fr", "Confidentialité", FR, {"translates": 2}),
+            )
+        },
+    )
+    repo.commit("Drop the French text", {"policy/privacy.fr.md": None})
+    sync(store, read_catalog(repo.path, classify=suggest))
+
+    french = {
+        "language": "fr",
+        "redline_url": None,
+        "note": "No French redline from version 1 to version 2: the French text was "
+        "withdrawn; the English redline is linked (redline_url).",
+    }
+    german = {
+        "language": "de",
+        "redline_url": "http://127.0.0.1:8000/de/privacy/changes/1-2/",
+        "note": None,
+    }
+
+    def notice(user: str, **params: str) -> Any:
+        url = f"{server}/v1/users/{user}/notices"
+        (found,) = httpx.get(url, params=params, headers=admin).json()["notices"]
+        assert found["redline_url"] == "http://127.0.0.1:8000/privacy/changes/1-2/"
+        return found["translation"]
+
+    assert notice("anna") == german
+    assert notice("bruno") == french  # the locale bruno accepted v1 in
+    assert notice("anna", locale="fr") == french
+    assert notice("bruno", locale="de-DE") == german
+    for user, locale, expected in (("bruno", "fr", french), ("anna", "de", german)):
+        url = f"{server}/v1/users/{user}/status"
+        (entry,) = httpx.get(url, params={"locale": locale}, headers=admin).json()["policies"]
+        assert entry["notices"][0]["translation"] == expected
+        assert (entry["translation"] or {}).get("language") == (None if locale == "fr" else "de")

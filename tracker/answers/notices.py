@@ -24,11 +24,17 @@ def translated_redline(
     """A notice's redline in the user's language: the language of ``locale`` the policy has
     a translation in (None when it has none), the redline between its texts of versions
     ``old`` and ``new`` on the site, or null and a note saying why there is none and that
-    ``redline_url`` (the source's) is the one to follow."""
+    ``redline_url`` (the source's) is the one to follow. A withdrawn text is not offered, as
+    in status (``tracker.service.localised``): a language still translated serves ``locale``
+    first; when only a withdrawn one does, it has no redline and the note says so."""
     by_language = snapshot.translations.get(policy_id, {})
-    language = best_language(by_language, locale)
+    live = [tag for tag, texts in by_language.items() if texts[-1].withdrawn_at is None]
+    language = best_language(live, locale)
     if language is None:
-        return None
+        language = best_language(by_language, locale)
+        if language is None:
+            return None
+        return _no_redline(language, old, new, f"the {english_name(language)} text was withdrawn")
     texts = by_language[language]
     before = [t for t in texts if t.translates == old]
     after = [t for t in texts if t.translates == new]
@@ -46,9 +52,14 @@ def translated_redline(
         why = f"there is no {name} text of version {old}"
     else:
         why = f"the site has no {name} redline between these texts"
+    return _no_redline(language, old, new, why)
+
+
+def _no_redline(language: str, old: int, new: int, why: str) -> dict[str, Any]:
+    """A notice's translation without a redline in ``language``: the note says ``why``."""
     note = (
-        f"No {name} redline from version {old} to version {new}: {why}; the "
-        f"{english_name(DEFAULT_LANGUAGE)} redline is linked (redline_url)."
+        f"No {english_name(language)} redline from version {old} to version {new}: {why}; "
+        f"the {english_name(DEFAULT_LANGUAGE)} redline is linked (redline_url)."
     )
     return {"language": language, "redline_url": None, "note": note}
 

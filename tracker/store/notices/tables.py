@@ -104,6 +104,8 @@ class DeliveryRow(Base):
     __table_args__ = (
         Index("ix_webhook_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
         Index("ix_webhook_deliveries_endpoint_id_state", "endpoint_id", "state"),
+        # the console's deliveries of the last 24 hours, by state (a range a state)
+        Index("ix_webhook_deliveries_state_created_at", "state", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -126,7 +128,11 @@ class AttemptRow(Base):
     """The log of every attempt that finished within its lease."""
 
     __tablename__ = "webhook_attempts"
-    __table_args__ = (Index("ix_webhook_attempts_delivery_id", "delivery_id"),)
+    __table_args__ = (
+        Index("ix_webhook_attempts_delivery_id", "delivery_id"),
+        # the console's attempts of the last 24 hours
+        Index("ix_webhook_attempts_started_at", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     delivery_id: Mapped[int] = mapped_column(

@@ -1,0 +1,119 @@
+"""The console's webhook figures of the last 24 hours read an index, not every delivery and
+attempt ever made: a major version's fan-out to a million users with two endpoints makes two
+million deliveries, and the overview counts the day's on every view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from tracker.store import Store
+from tracker.store.dashboard import deliveries_since, endpoint_figures, since_hours
+from tracker.store.notices.tables import AttemptRow, DeliveryRow, EndpointRow, MessageRow
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+DAYS = 40
+PER_DAY = 600
+STATES = ("delivered", "delivered", "delivered", "pending", "dead")
+
+
+def _fill(store: Store) -> list[dict[str, Any]]:
+    """Two endpoints, one message, PER_DAY deliveries a day for DAYS days, one attempt each."""
+    deliveries = []
+    attempts = []
+    for i in range(DAYS * PER_DAY):
+        made = NOW - timedelta(minutes=i * 24 * 60 // PER_DAY, seconds=7)
+        state = STATES[i % len(STATES)]
+        deliveries.append(
+            {
+                "id": i + 1,
+                "message_id": 1,
+                "endpoint_id": 1 + i % 2,
+                "state": state,
+                "attempts": 1,
+                "next_attempt_at": made,
+                "created_at": made,
+            }
+        )
+        attempts.append(
+            {
+                "delivery_id": i + 1,
+                "attempt": 1,
+                "started_at": made,
+                "duration_ms": 10 + i % 90,
+                "status": 200 if state == "delivered" else 500,
+            }
+        )
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(EndpointRow),
+            [
+                {
+                    "id": n,
+                    "url": f"http://127.0.0.1:9/{n}",
+                    "event_types": "notice.created",
+                    "secret": "whsec_x",
+                    "created_at": NOW - timedelta(days=DAYS),
+                }
+                for n in (1, 2)
+            ],
+        )
+        conn.execute(
+            insert(MessageRow),
+            [
+                {
+                    "id": 1,
+                    "webhook_id": "msg_1",
+                    "event_type": "notice.created",
+                    "data": {},
+                    "created_at": NOW - timedelta(days=DAYS),
+                }
+            ],
+        )
+        conn.execute(insert(DeliveryRow), deliveries)
+        conn.execute(insert(AttemptRow), attempts)
+        conn.exec_driver_sql("ANALYZE")
+    return deliveries
+
+
+def _plan(store: Store, sql: str, since: datetime) -> str:
+    prefix = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
+    with store.engine.connect() as conn:
+        rows = conn.execute(text(prefix + sql), {"since": since}).all()
+    return "\n".join(" ".join(str(c) for c in row) for row in rows)
+
+
+def test_the_day_s_webhook_figures_read_their_indexes(store: Store) -> None:
+    deliveries = _fill(store)
+    since = since_hours(NOW, 24)
+    with Session(store.engine) as session:
+        by_state = deliveries_since(session, since)
+        figures = endpoint_figures(session, since)
+    day = [d for d in deliveries if d["created_at"] >= since]
+    assert len(day) in (PER_DAY, PER_DAY + 1)
+    expected: dict[str, int] = {}
+    for d in day:
+        expected[d["state"]] = expected.get(d["state"], 0) + 1
+    assert by_state == expected
+    for endpoint in (1, 2):
+        mine = [d for d in day if d["endpoint_id"] == endpoint]
+        assert figures[endpoint].attempts == len(mine)
+        assert figures[endpoint].succeeded == sum(d["state"] == "delivered" for d in mine)
+        every = [d for d in deliveries if d["endpoint_id"] == endpoint]
+        assert figures[endpoint].dead == sum(d["state"] == "dead" for d in every)
+
+    deliveries_plan = _plan(
+        store,
+        "SELECT state, count(*) FROM webhook_deliveries"
+        " WHERE state IN ('pending', 'delivered', 'dead', 'cancelled') AND created_at >= :since"
+        " GROUP BY state",
+        since,
+    )
+    assert "ix_webhook_deliveries_state_created_at" in deliveries_plan, deliveries_plan
+    attempts_plan = _plan(
+        store, "SELECT count(*) FROM webhook_attempts WHERE started_at >= :since", since
+    )
+    assert "ix_webhook_attempts_started_at" in attempts_plan, attempts_plan

@@ -7,30 +7,61 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.api import Api
 from tests.service.helpers import T0, Clock, payload, policy, version
+from tracker.policy import normalise_text, sha256_text
 from tracker.service.state import AppState
 from tracker.store import Store
 
 USERS = ["ann", "bob", "team/eve", "café", "x" * 255, "u-1", "u-2", "a b"]
 SLUGS = ["privacy", "terms", "cookies"]
 KINDS = ["acceptances", "declines", "withdrawals"]
+#: None: status without a locale; de-DE is served by the German texts of privacy and terms.
+LOCALES = [None, "de-DE", "fr"]
+
+
+def german(*translates: int) -> dict[str, Any]:
+    """A German translation whose versions translate these source versions."""
+    versions = []
+    for number, source in enumerate(translates, start=1):
+        text = normalise_text("Datenschutz", f"Fassung {number}.\n")
+        published = T0 - timedelta(days=90 - number)
+        versions.append(
+            {
+                "number": number,
+                "translates": source,
+                "text": text,
+                "sha256": sha256_text(text),
+                "commit": f"{number:040x}",
+                "published": published.isoformat(),
+                "effective": published.date().isoformat(),
+            }
+        )
+    return {"language": "de", "title": "Datenschutz", "versions": versions}
 
 
 def _publish(api: Api, clock: Clock) -> None:
     soon = (clock.now + timedelta(days=10)).date()
     later = (clock.now + timedelta(days=30)).date()
     body = payload(
-        policy("privacy", version(1, "major"), version(2, "minor"), version(3, "patch")),
+        policy(
+            "privacy",
+            version(1, "major"),
+            version(2, "minor"),
+            version(3, "patch"),
+            translations=[german(1, 2)],
+        ),
         policy(
             "terms",
             version(1, "major", title="Terms"),
             version(2, "major", title="Terms"),
             version(3, "patch", title="Terms", effective=later),
             version(4, "major", title="Terms", effective=soon),
+            translations=[german(1)],
         ),
         policy("cookies", version(1, "major", title="Cookies"), acceptance_required=False),
     )
@@ -47,6 +78,18 @@ def _major(api: Api, slug: str, count: int) -> None:
     body = payload(policy(slug, *versions, title=current[slug]["title"]))
     r = api.post("/v1/admin/versions", json=body)
     assert r.status_code in (200, 201), r.text
+
+
+def _localised(plain: bytes, answer: bytes) -> bytes:
+    """The answer without a locale with the localised answer's ``translation`` of each
+    policy and notice and its ``locale`` added last, as orjson writes that object."""
+    data, found = orjson.loads(plain), orjson.loads(answer)
+    data["locale"] = found["locale"]
+    for entry, other in zip(data["policies"], found["policies"], strict=True):
+        for notice, translated in zip(entry["notices"], other["notices"], strict=True):
+            notice["translation"] = translated["translation"]
+        entry["translation"] = other["translation"]
+    return orjson.dumps(data)
 
 
 def _state(api: Api) -> AppState:
@@ -73,7 +116,12 @@ events = st.lists(
 )
 @given(
     history=events,
-    asks=st.lists(st.tuples(st.sampled_from(USERS), st.sampled_from([None, *SLUGS])), max_size=6),
+    asks=st.lists(
+        st.tuples(
+            st.sampled_from(USERS), st.sampled_from([None, *SLUGS]), st.sampled_from(LOCALES)
+        ),
+        max_size=6,
+    ),
     batch=st.lists(st.sampled_from(USERS), min_size=1, max_size=12),
     batch_policy=st.sampled_from([None, *SLUGS]),
     publish_major=st.booleans(),
@@ -84,7 +132,7 @@ def test_fast_paths_answer_what_the_router_answers(
     clock: Clock,
     store: Store,
     history: list[tuple[str, str, str, int, int]],
-    asks: list[tuple[str, str | None]],
+    asks: list[tuple[str, str | None, str | None]],
     batch: list[str],
     batch_policy: str | None,
     publish_major: bool,
@@ -114,11 +162,16 @@ def test_fast_paths_answer_what_the_router_answers(
     assert routed.get("/v1/users/warm/status", key="read").status_code == 200
     assert fast.get("/v1/users/warm/status", key="read").status_code == 200
     before = _state(fast).fast_answers
-    for user, asked in asks:
-        url = f"/v1/users/{user}/status" + (f"?policy={asked}" if asked else "")
-        a, b = fast.get(url, key="read"), routed.get(url, key="read")
-        assert (a.status_code, a.content) == (b.status_code, b.content), url
+    for user, asked, locale in asks:
+        query = {"policy": asked, "locale": locale}
+        params = {k: value for k, value in query.items() if value}
+        url = f"/v1/users/{user}/status"
+        a, b = fast.get(url, params=params, key="read"), routed.get(url, params=params, key="read")
+        assert (a.status_code, a.content) == (b.status_code, b.content), params
         assert a.status_code == 200
+        if locale:
+            plain = routed.get(url, params={"policy": asked} if asked else {}, key="read")
+            assert a.content == _localised(plain.content, a.content)
     body = {"user_ids": batch, **({"policy": batch_policy} if batch_policy else {})}
     a = fast.post("/v1/status/batch", json=body, key="read")
     b = routed.post("/v1/status/batch", json=body, key="read")

@@ -7,7 +7,8 @@ reads (the routed endpoints and both fast paths alike, so they send the same byt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -104,6 +105,33 @@ def iso_utc(value: datetime | str | None) -> str | None:
 _Parts = tuple[bytes, bytes]
 
 
+@dataclass(frozen=True)
+class InLocale:
+    """What status in a reader's language (``?locale=``, ``tracker.service.localised``) adds
+    to an answer, encoded once per catalog, day, locale and site: each policy's
+    ``translation`` (the bytes that close its status, by policy id), each pending notice's
+    (``redline``: from the policy id and the notice's two version numbers) and the answer's
+    ``locale`` (the bytes that close it). The answer is the one without a locale with
+    these keys added last, as ``orjson`` would write that object."""
+
+    translations: dict[int, bytes]
+    redline: Callable[[int, int, int], dict[str, Any] | None]
+    end: bytes
+
+    def closing(self, policy_id: int) -> bytes:
+        return self.translations.get(policy_id, b',"translation":null}')
+
+
+def in_locale(
+    locale: str,
+    translations: dict[int, dict[str, Any] | None],
+    redline: Callable[[int, int, int], dict[str, Any] | None],
+) -> InLocale:
+    """``InLocale`` from each policy's translation (by policy id)."""
+    closing = {pid: b',"translation":' + orjson.dumps(t) + b"}" for pid, t in translations.items()}
+    return InLocale(closing, redline, b'],"locale":' + orjson.dumps(locale) + b"}")
+
+
 class StatusEncoder:
     """Status answers as JSON (what the API sends), for one catalog snapshot and day.
 
@@ -121,9 +149,17 @@ class StatusEncoder:
         #: The policies a status answer lists: those with at least one version.
         self.listed = [p for p in snapshot.policies if p.versions]
 
-    def notices(self, rows: Sequence[PendingRow]) -> list[dict[str, Any]]:
-        """Pending notices as the answer gives them, from the store's rows."""
-        return [pending_dict(self.snapshot, self.site_url, row) for row in rows]
+    def notices(
+        self, rows: Sequence[PendingRow], locale: InLocale | None = None
+    ) -> list[dict[str, Any]]:
+        """Pending notices as the answer gives them, from the store's rows (in a locale,
+        each with its redline in that language)."""
+        found = [pending_dict(self.snapshot, self.site_url, row) for row in rows]
+        if locale is not None:
+            for row, notice in zip(rows, found, strict=True):
+                span = (row[2], notice["from_version"], notice["to_version"])
+                notice["translation"] = locale.redline(*span)
+        return found
 
     def parts(
         self, policy: PolicyInfo, kind: str | None, last: int | None, acc: int | None
@@ -148,6 +184,7 @@ class StatusEncoder:
         policies: Sequence[PolicyInfo],
         consents: dict[tuple[str, int], ConsentTuple],
         pending: dict[tuple[str, int], list[dict[str, Any]]],
+        locale: InLocale | None = None,
     ) -> bytes:
         """``{"user_id": …, "policies": [status, …]}`` of one user."""
         out = [b'{"user_id":', orjson.dumps(user_id), b',"policies":[']
@@ -164,10 +201,11 @@ class StatusEncoder:
             text = iso_utc(accepted_at) if accepted_at is not None else None
             at = b"null" if text is None else f'"{text}"'.encode()
             notices = pending.get(key) if pending else None
-            end = orjson.dumps(notices) + b"}" if notices else b"[]}"
+            close = b"}" if locale is None else locale.closing(p.id)
+            end = orjson.dumps(notices) + close if notices else b"[]" + close
             out += (sep, parts[0], at, parts[1], end)
             sep = b","
-        out.append(b"]}")
+        out.append(b"]}" if locale is None else locale.end)
         return b"".join(out)
 
     def users(
@@ -176,16 +214,19 @@ class StatusEncoder:
         policies: Sequence[PolicyInfo],
         consents: dict[str, dict[int, IsoConsent]],
         pending: dict[str, dict[int, list[dict[str, Any]]]],
+        locale: InLocale | None = None,
     ) -> list[bytes]:
         """``user`` of many users, from consents grouped by user whose ``accepted_at`` is
         already its JSON string (as ``sql_postgresql.STATUS_READ`` gives it): a batch's hot
         loop, where a policy the user has no row and no notice for is one constant piece."""
         seen = self.seen
-        blank: list[tuple[PolicyInfo, bytes]] = []
+        blank: list[tuple[PolicyInfo, bytes, bytes]] = []
         for p in policies:
             head, tail = self.parts(p, None, None, None)
-            blank.append((p, head + b"null" + tail + b"[]}"))
-        nobody = b",".join(piece for _, piece in blank) + b"]}"
+            close = b"}" if locale is None else locale.closing(p.id)
+            blank.append((p, close, head + b"null" + tail + b"[]" + close))
+        finish = b"]}" if locale is None else locale.end
+        nobody = b",".join(piece for _, _, piece in blank) + finish
         dumps = orjson.dumps
         out: list[bytes] = []
         for uid in user_ids:
@@ -196,7 +237,7 @@ class StatusEncoder:
                 out.append(start + nobody)
                 continue
             pieces = []
-            for p, empty in blank:
+            for p, close, empty in blank:
                 row = rows.get(p.id) if rows is not None else None
                 notices = notes.get(p.id) if notes is not None else None
                 if row is None:
@@ -207,9 +248,9 @@ class StatusEncoder:
                 else:
                     kind, last, acc, at = row
                 head, tail = seen.get((p.id, kind, last, acc)) or self.parts(p, kind, last, acc)
-                end = dumps(notices) + b"}" if notices else b"[]}"
+                end = dumps(notices) + close if notices else b"[]" + close
                 pieces.append(head + (b"null" if at is None else at.encode()) + tail + end)
-            out.append(start + b",".join(pieces) + b"]}")
+            out.append(start + b",".join(pieces) + finish)
         return out
 
 
@@ -237,11 +278,13 @@ def user_statuses(
     today: date,
     policy: PolicyInfo | None = None,
     site_url: str = "",
+    locale: InLocale | None = None,
 ) -> list[bytes]:
     """``{user_id, policies: [status, …]}`` for each user, in the order given, as JSON.
 
     Each policy's status carries the user's pending ``notices`` (``tracker.store.notices``).
-    Both are read in the session's transaction, so they agree with each other.
+    Both are read in the session's transaction, so they agree with each other. In a
+    ``locale``, each policy and notice also carries its ``translation``.
     """
     if not user_ids:
         return []
@@ -250,9 +293,9 @@ def user_statuses(
         consents = consent_rows(cursor, dialect, user_ids, policy_id)
         rows = pending_notices(cursor, dialect, user_ids, policy_id)
     encoder = encoder_for(snapshot, today, site_url)
-    pending = {key: encoder.notices(found) for key, found in rows.items()}
+    pending = {key: encoder.notices(found, locale) for key, found in rows.items()}
     policies = [policy] if policy else encoder.listed
-    return [encoder.user(uid, policies, consents, pending) for uid in user_ids]
+    return [encoder.user(uid, policies, consents, pending, locale) for uid in user_ids]
 
 
 def one_user_status_sqlite(
@@ -262,23 +305,30 @@ def one_user_status_sqlite(
     today: date,
     policy: PolicyInfo | None = None,
     site_url: str = "",
+    locale: InLocale | None = None,
 ) -> bytes:
     """``user_statuses`` of one user on SQLite, in a single statement outside any
     transaction (an autocommit ``cursor``): the same answer in fewer round trips."""
     consents, rows = one_user_rows_sqlite(cursor, user_id, policy.id if policy else None)
     encoder = encoder_for(snapshot, today, site_url)
-    pending = {key: encoder.notices(found) for key, found in rows.items()}
-    return encoder.user(user_id, [policy] if policy else encoder.listed, consents, pending)
+    pending = {key: encoder.notices(found, locale) for key, found in rows.items()}
+    listed = [policy] if policy else encoder.listed
+    return encoder.user(user_id, listed, consents, pending, locale)
 
 
 def postgres_statuses(
-    encoder: StatusEncoder, found: PostgresRead, user_ids: Sequence[str], policy: PolicyInfo | None
+    encoder: StatusEncoder,
+    found: PostgresRead,
+    user_ids: Sequence[str],
+    policy: PolicyInfo | None,
+    locale: InLocale | None = None,
 ) -> list[bytes]:
     """``user_statuses`` from what one ``sql_postgresql.STATUS_READ`` statement found. A
     row naming a version the snapshot does not know raises ``StaleCatalog``."""
     notices = encoder.notices
     pending = {
-        uid: {pid: notices(rows) for pid, rows in by.items()} for uid, by in found.pending.items()
+        uid: {pid: notices(rows, locale) for pid, rows in by.items()}
+        for uid, by in found.pending.items()
     }
     listed = [policy] if policy is not None else encoder.listed
-    return encoder.users(user_ids, listed, found.consents, pending)
+    return encoder.users(user_ids, listed, found.consents, pending, locale)

@@ -26,12 +26,17 @@ from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from tracker.answers.status import encoder_for, one_user_status_sqlite, postgres_statuses
+from tracker.answers.status import (
+    InLocale,
+    encoder_for,
+    one_user_status_sqlite,
+    postgres_statuses,
+)
 from tracker.contract import BatchStatusRequest, refusals
 from tracker.errors import StaleCatalog
 from tracker.service import fast_write
 from tracker.service import validate as v
-from tracker.service.localised import checked_locale, with_locale
+from tracker.service.localised import checked_locale, status_locale
 from tracker.service.problems import problem
 from tracker.service.state import AppState
 from tracker.store import sql_postgresql
@@ -147,12 +152,11 @@ def answer(state: AppState, scope: Scope, path: str) -> bytes | None:
     try:
         cursor = state.kept_driver_connection().cursor()
         try:
-            site = state.settings.site_url
-            body = one_user_status_sqlite(cursor, snapshot, user, state.today(), policy, site)
+            site, today = state.settings.site_url, state.today()
+            wanted = status_locale(snapshot, today, locale, site) if locale else None
+            body = one_user_status_sqlite(cursor, snapshot, user, today, policy, site, wanted)
         finally:
             cursor.close()
-        if locale:
-            body = with_locale(body, snapshot, state.today(), locale, site)
     except Exception:
         return None  # the router tries again and reports what it finds
     state.fast_answers += 1
@@ -168,13 +172,13 @@ async def answer_postgres(state: AppState, scope: Scope, path: str) -> bytes | N
         user, policy, locale = _one_user(checked[0], scope, path)
     except Exception:
         return None
-    found = await _read_postgres(state, checked, [user], policy)
+    wanted = None
+    if locale:
+        wanted = status_locale(checked[0], state.today(), locale, state.settings.site_url)
+    found = await _read_postgres(state, checked, [user], policy, wanted)
     if found is None:
         return None
     state.fast_answers += 1
-    if locale:
-        site = state.settings.site_url
-        return with_locale(found[0], checked[0], state.today(), locale, site)
     return found[0]
 
 
@@ -189,6 +193,7 @@ async def _read_postgres(
     checked: tuple[Snapshot, KeyInfo, str],
     users: list[str],
     policy: PolicyInfo | None,
+    locale: InLocale | None = None,
 ) -> list[bytes] | None:
     """Each user's answer, from statements that also check the catalog and the key; None
     when either moved (the router answers, after reading them again)."""
@@ -196,7 +201,7 @@ async def _read_postgres(
     # At most half the pool's connections for one batch.
     size = max(BATCH_PART, -(-len(users) // max(1, state.postgres.size // 2)))
     parts = [users[i : i + size] for i in range(0, len(users), size)]
-    reads = [_read_part(state, checked, part, policy) for part in parts]
+    reads = [_read_part(state, checked, part, policy, locale) for part in parts]
     if len(reads) == 1:
         return await reads[0]
     tasks = [asyncio.ensure_future(read) for read in reads]
@@ -219,6 +224,7 @@ async def _read_part(
     checked: tuple[Snapshot, KeyInfo, str],
     users: list[str],
     policy: PolicyInfo | None,
+    locale: InLocale | None = None,
 ) -> list[bytes] | None:
     """The answers of some users, from one statement that also checks the catalog and
     the key; None when either moved."""
@@ -247,7 +253,7 @@ async def _read_part(
     site = state.settings.site_url
     try:
         encoder = encoder_for(snapshot, state.today(), site)
-        return postgres_statuses(encoder, found, users, policy)
+        return postgres_statuses(encoder, found, users, policy, locale)
     except StaleCatalog:  # a consent or notice naming a version newer than the snapshot
         state.snapshots.expire()
         return None

@@ -15,9 +15,8 @@ import re
 from datetime import date
 from typing import Any
 
-import orjson
-
 from tracker.answers.notices import translated_redline
+from tracker.answers.status import InLocale, in_locale
 from tracker.contract.fields import LANGUAGE_TAG
 from tracker.languages import best_language, staleness
 from tracker.service.problems import FieldError
@@ -33,9 +32,10 @@ def checked_locale(value: str) -> str:
     return value
 
 
-#: Per catalog, day, locale and site: each policy's translation (by policy id) and each
-#: notice's redline in that language (by policy id, from and to version).
-_cache: dict[tuple[int, date, str, str], dict[Any, Any]] = {}
+#: Per catalog snapshot, day, locale and site: what status in that locale adds to an answer.
+#: Keyed by the snapshot's id, not only its revision (two stores, in tests, reach the same
+#: revision); an entry's ``redline`` holds its snapshot, so that id is not reused meanwhile.
+_cache: dict[tuple[int, int, date, str, str], InLocale] = {}
 
 
 def translation_answer(
@@ -65,26 +65,26 @@ def translation_answer(
     }
 
 
-def with_locale(body: bytes, snapshot: Snapshot, today: date, locale: str, site_url: str) -> bytes:
-    """A status answer (``{"user_id", "policies": […]}``) with each policy's translation,
-    and each pending notice's redline in that language (``translated_redline``)."""
-    key = (snapshot.revision, today, locale, site_url)
-    parts = _cache.get(key)
-    if parts is None:
+def status_locale(snapshot: Snapshot, today: date, locale: str, site_url: str) -> InLocale:
+    """What status in ``locale`` adds to an answer (``tracker.answers.status.InLocale``):
+    each policy's translation and each pending notice's redline in that language
+    (``translated_redline``), computed once per catalog, day, locale and site."""
+    key = (id(snapshot), snapshot.revision, today, locale, site_url)
+    found = _cache.get(key)
+    if found is None:
         if len(_cache) > 64:
             _cache.clear()
-        parts = _cache[key] = {
+        redlines: dict[tuple[int, int, int], dict[str, Any] | None] = {}
+
+        def redline(policy_id: int, old: int, new: int) -> dict[str, Any] | None:
+            span = (policy_id, old, new)
+            if span not in redlines:
+                redlines[span] = translated_redline(snapshot, *span, locale, site_url)
+            return redlines[span]
+
+        parts = {
             p.id: translation_answer(snapshot, p, today, locale, site_url)
             for p in snapshot.policies
         }
-    data = orjson.loads(body)
-    data["locale"] = locale
-    for entry in data["policies"]:
-        policy_id = snapshot.policy(entry["policy"]).id
-        entry["translation"] = parts.get(policy_id)
-        for notice in entry.get("notices") or ():
-            span = (policy_id, notice["from_version"], notice["to_version"])
-            if span not in parts:
-                parts[span] = translated_redline(snapshot, *span, locale, site_url)
-            notice["translation"] = parts[span]
-    return orjson.dumps(data)
+        found = _cache[key] = in_locale(locale, parts, redline)
+    return found

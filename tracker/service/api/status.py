@@ -10,7 +10,7 @@ from tracker.answers.status import user_statuses
 from tracker.contract import BatchStatusRequest
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
-from tracker.service.localised import checked_locale, with_locale
+from tracker.service.localised import checked_locale, status_locale
 from tracker.service.problems import FieldError
 from tracker.store.events import user_events
 
@@ -24,10 +24,10 @@ def user_status(call: Call) -> Reply:
     snap = state.snapshot(session)
     policy = snap.policy(slug) if slug is not None else None
     site = state.settings.site_url
-    body = user_statuses(session, snap, [user], state.today(), policy, site)[0]
-    locale = call.query.get("locale")
-    if locale:
-        body = with_locale(body, snap, state.today(), checked_locale(locale), site)
+    asked = call.query.get("locale")
+    today = state.today()
+    locale = status_locale(snap, today, checked_locale(asked), site) if asked else None
+    body = user_statuses(session, snap, [user], today, policy, site, locale)[0]
     return Reply(orjson.Fragment(body))
 
 

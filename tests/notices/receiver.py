@@ -33,6 +33,8 @@ class Received:
     port: int = 0
     #: The ``Host`` header the sender sent.
     host: str = ""
+    #: Whether it met the others at the receiver's ``gather`` barrier (see ``Receiver``).
+    gathered: bool = False
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -42,6 +44,10 @@ class Received:
 class Receiver:
     secrets: list[str] = field(default_factory=list)
     delay: float = 0.0
+    #: When set, each request waits here for the others before it is answered: requests that
+    #: all pass it were in flight at once, whatever the machine's load (a sender that sends one
+    #: at a time leaves the first waiting until the barrier's timeout breaks it).
+    gather: threading.Barrier | None = None
     received: list[Received] = field(default_factory=list)
     in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     max_in_flight: int = 0
@@ -139,6 +145,12 @@ class Receiver:
     def _answer(self, h: BaseHTTPRequestHandler, record: Received) -> None:
         parts = urlsplit(h.path)
         query = parse_qs(parts.query)
+        if self.gather is not None:
+            try:
+                self.gather.wait()
+                record.gathered = True
+            except threading.BrokenBarrierError:
+                pass
         if self.delay:
             time.sleep(self.delay)
         if parts.path == "/slow":

@@ -5,6 +5,7 @@ connection, a redirect, an expired lease."""
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -272,10 +273,10 @@ def test_a_worker_whose_lease_expired_changes_nothing(
     (claim,) = dispatcher.claim()
     late = dispatcher.attempt(claim)  # sent, then the worker stalls past its lease
     clock.now += timedelta(seconds=settings.webhook_lease_seconds + 1)
-    other = Dispatcher(store, settings, clock=clock, name="other")
-    (again,) = other.claim()
-    assert again.webhook_id == claim.webhook_id and again.token != claim.token
-    assert other.finish([other.attempt(again)]) == 1
+    with Dispatcher(store, settings, clock=clock, name="other") as other:
+        (again,) = other.claim()
+        assert again.webhook_id == claim.webhook_id and again.token != claim.token
+        assert other.finish([other.attempt(again)]) == 1
     before = deliveries(store)[0]
     assert dispatcher.finish([late]) == 0
     after = deliveries(store)[0]
@@ -284,7 +285,6 @@ def test_a_worker_whose_lease_expired_changes_nothing(
         before.attempts,
         before.finished_at,
     )
-    other.close()
 
 
 def test_removing_an_endpoint_cancels_its_deliveries(
@@ -307,17 +307,15 @@ def test_a_batch_is_sent_concurrently_and_recorded_in_one_fenced_write(
     publish(api, version(1, "major"))
     for user in ("alice", "bob"):
         accept(api, user, 1)
-    receiver.delay = 0.2
-    worker = Dispatcher(store, replace(settings, dispatch_concurrency=4), clock=clock, name="w")
-    claims = worker.claim()
-    assert len(claims) == 4
-    outcomes = [f.result() for f in worker.send(claims)]
-    last_start = max(r.started for r in receiver.received)
-    assert last_start < min(r.ended for r in receiver.received)  # all four in flight at once
-    # One outcome comes from a worker that no longer holds the lease: it changes nothing.
-    stolen = replace(outcomes[0], claim=replace(outcomes[0].claim, token="not-the-lease"))
-    assert worker.finish([stolen, *outcomes[1:]]) == 3
-    worker.close()
+    receiver.gather = threading.Barrier(4, timeout=10)
+    with Dispatcher(store, replace(settings, dispatch_concurrency=4), clock=clock, name="w") as w:
+        claims = w.claim()
+        assert len(claims) == 4
+        outcomes = [f.result() for f in w.send(claims)]
+        assert [r.gathered for r in receiver.received] == [True] * 4  # all four in flight at once
+        # One outcome comes from a worker that no longer holds the lease: it changes nothing.
+        stolen = replace(outcomes[0], claim=replace(outcomes[0].claim, token="not-the-lease"))
+        assert w.finish([stolen, *outcomes[1:]]) == 3
     rows = {d.id: d for d in deliveries(store)}
     first = rows[outcomes[0].claim.delivery_id]
     assert first.lease_token == claims[0].token and first.last_status is None

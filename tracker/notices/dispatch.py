@@ -139,6 +139,12 @@ class Dispatcher:
     def max_attempts(self) -> int:
         return len(self.schedule) + 1
 
+    def __enter__(self) -> Dispatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    create_engine,
     insert,
     literal,
     literal_column,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.pool import NullPool
 
 from tests.api import Api
 from tests.service.helpers import T0, payload, policy, version
@@ -446,3 +448,26 @@ def test_sealing_a_pass(filled: Store) -> None:
     assert sorted(r[1] for r in rows) == seqs
     head = select(AuditHeadRow.seq, AuditHeadRow.hash)
     _compare_writes(filled, by_text, by_core, head)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns"])
+def test_the_servers_accepted_at_is_pythons_isoformat(pg_url: str, zone: str) -> None:
+    """``accepted_at`` as ``STATUS_READ`` writes it is ``json.dumps(at.isoformat())`` in
+    UTC, with and without microseconds (trailing zeros kept, ``.000000`` dropped), whatever
+    the session's time zone."""
+    times = [
+        T0,
+        T0.replace(microsecond=5),
+        T0.replace(microsecond=120_000),
+        T0.replace(microsecond=999_999),
+        datetime(1999, 12, 31, 23, 59, 59, 100, tzinfo=UTC),
+        datetime(2038, 1, 19, 3, 14, 8, tzinfo=UTC),
+    ]
+    engine = create_engine(pg_url, poolclass=NullPool)
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SET TIME ZONE '{zone}'")
+        for at in times:
+            iso = sql_postgresql._PG_ISO.format("CAST(%(at)s AS timestamptz)")
+            (text,) = conn.exec_driver_sql(f"SELECT {iso}", {"at": at}).one()
+            assert text == json.dumps(at.isoformat()), (at, text)
+    engine.dispose()

@@ -418,17 +418,25 @@ TextSha256 = Annotated[
 ]
 
 
-class PublishVersion(Request):
+#: A version's title as given; empty means the title of what it is a version of.
+VersionTitle = Annotated[str, Field(max_length=500, pattern=SHOWN)]
+
+
+class _PublishedVersion(Request):
+    # What a policy's version and a translation's version both give, in PublishVersion's
+    # order. effective, path and url are shared too but stay in each model: fields are
+    # checked, and listed in the schema, base first, and in PublishVersion they follow
+    # fields of its own (moving them would change its schema and which refusal comes first).
     text: Annotated[str, Field(max_length=10_000_000)]
     sha256: TextSha256
     number: VersionNumber
     commit: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
     published: Moment
     author: Annotated[str, Field(max_length=500, pattern=SHOWN)] = ""
-    title: Annotated[
-        Annotated[str, Field(max_length=500, pattern=SHOWN)],
-        Field(description="default: the policy's title"),
-    ] = ""
+    title: Annotated[VersionTitle, Field(description="default: the policy's title")] = ""
+
+
+class PublishVersion(_PublishedVersion):
     significance: Significance
     significance_source: Literal["declared", "classified"] = "declared"
     summary: Annotated[str, Field(max_length=5000, pattern=SHOWN)] = ""
@@ -453,21 +461,12 @@ class PublishVersion(Request):
     ] = None
 
 
-class PublishTranslationVersion(Request):
-    number: VersionNumber
+class PublishTranslationVersion(_PublishedVersion):
+    title: Annotated[VersionTitle, Field(description="default: the translation's title")] = ""
     translates: Annotated[
         VersionNumber, Field(description="the source version it renders (published with it)")
     ]
-    text: Annotated[str, Field(max_length=10_000_000)]
-    sha256: TextSha256
-    commit: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
-    published: Moment
     effective: Day
-    author: Annotated[str, Field(max_length=500, pattern=SHOWN)] = ""
-    title: Annotated[
-        Annotated[str, Field(max_length=500, pattern=SHOWN)],
-        Field(description="default: the translation's title"),
-    ] = ""
     path: Annotated[str, Field(max_length=500, pattern=NO_NUL)] = ""
     url: Any = Field(None, description="the version's page" + DERIVED)
 

@@ -13,6 +13,7 @@ from tracker.contract import (
     NewApiKeyRequest,
     PublishRequest,
     PublishTranslation,
+    PublishTranslationVersion,
     PublishVersion,
 )
 from tracker.languages import LanguageError, canonical_tag
@@ -73,8 +74,16 @@ def parse_publish(body: Any) -> tuple[list[Policy], Translations]:
             notice_days=p.notice_days,
         )
         versions = [
-            _version(slug, p.title, raw_version, f"{where}.versions[{j}]")
-            for j, raw_version in enumerate(p.versions)
+            _version(
+                slug,
+                p.title,
+                d,
+                f"{where}.versions[{j}]",
+                significance=Significance(d.significance),
+                significance_source=SignificanceSource(d.significance_source),
+                summary=d.summary,
+            )
+            for j, d in enumerate(p.versions)
         ]
         versions.sort(key=lambda ver: ver.number)
         policies.append(
@@ -121,20 +130,13 @@ def _translation(source: Policy, t: PublishTranslation, where: str) -> Policy:
                 "it never goes backwards",
             )
         versions.append(
-            Version(
-                policy=source.slug,
-                number=d.number,
-                commit=d.commit,
-                published=d.published,
-                author=d.author,
-                title=d.title or t.title,
-                text=d.text,
-                sha256=_checked_sha256(d.sha256, d.text, f"{at}.sha256"),
+            _version(
+                source.slug,
+                t.title,
+                d,
+                at,
                 significance=Significance.PATCH,  # a translation's changes are its source's
                 significance_source=SignificanceSource.DECLARED,
-                summary="",
-                effective=d.effective,
-                path=d.path,
                 translates=d.translates,
             )
         )
@@ -157,22 +159,34 @@ def _checked_sha256(given: str, text: str, field: str) -> str:
     return sha
 
 
-def _version(slug: str, policy_title: str, d: PublishVersion, where: str) -> Version:
-    sha = _checked_sha256(d.sha256, d.text, f"{where}.sha256")
+def _version(
+    slug: str,
+    default_title: str,
+    d: PublishVersion | PublishTranslationVersion,
+    where: str,
+    *,
+    significance: Significance,
+    significance_source: SignificanceSource,
+    summary: str = "",
+    translates: int | None = None,
+) -> Version:
+    """A version of a publish request (a policy's or a translation's), its hash checked;
+    ``default_title`` serves when it gives none."""
     return Version(
         policy=slug,
         number=d.number,
         commit=d.commit,
         published=d.published,
         author=d.author,
-        title=d.title or policy_title,
+        title=d.title or default_title,
         text=d.text,
-        sha256=sha,
-        significance=Significance(d.significance),
-        significance_source=SignificanceSource(d.significance_source),
-        summary=d.summary,
+        sha256=_checked_sha256(d.sha256, d.text, f"{where}.sha256"),
+        significance=significance,
+        significance_source=significance_source,
+        summary=summary,
         effective=d.effective,
         path=d.path,
+        translates=translates,
     )
 
 

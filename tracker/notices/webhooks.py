@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tracker.contract.responses import DeliveryState
 from tracker.errors import Conflict, InvalidInput, NotFound
 from tracker.inputs import printable, row_id
 from tracker.notices.signing import new_secret
 from tracker.notices.urls import AllowList, check_url
 from tracker.store.notices import EVENT_TYPES, DeliveryRow, EndpointRow, MessageRow
 
-DELIVERY_STATES = ("pending", "delivered", "dead", "cancelled")
+#: The states a delivery can be in, as the API's DeliveryState names them.
+DELIVERY_STATES: tuple[str, ...] = get_args(DeliveryState)
 
 
 @dataclass(frozen=True)

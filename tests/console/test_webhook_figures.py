@@ -4,10 +4,13 @@ million deliveries, and the overview counts the day's on every view."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, text
+import pytest
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from tracker.store import Store
@@ -79,17 +82,37 @@ def _fill(store: Store) -> list[dict[str, Any]]:
     return deliveries
 
 
-def _plan(store: Store, sql: str, since: datetime) -> str:
+Sent = tuple[str, Any]
+
+
+@contextmanager
+def _sent(store: Store) -> Iterator[list[Sent]]:
+    """The statements the code sends inside the block, each as the driver gets it: the SQL
+    compiled for this dialect and its parameters."""
+    sent: list[Sent] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+
+
+def _plan(store: Store, sent: Sent) -> str:
+    statement, parameters = sent
     prefix = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
     with store.engine.connect() as conn:
-        rows = conn.execute(text(prefix + sql), {"since": since}).all()
+        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
     return "\n".join(" ".join(str(c) for c in row) for row in rows)
 
 
 def test_the_day_s_webhook_figures_read_their_indexes(store: Store) -> None:
     deliveries = _fill(store)
     since = since_hours(NOW, 24)
-    with Session(store.engine) as session:
+    with Session(store.engine) as session, _sent(store) as sent:
         by_state = deliveries_since(session, since)
         figures = endpoint_figures(session, since)
     day = [d for d in deliveries if d["created_at"] >= since]
@@ -105,15 +128,32 @@ def test_the_day_s_webhook_figures_read_their_indexes(store: Store) -> None:
         every = [d for d in deliveries if d["endpoint_id"] == endpoint]
         assert figures[endpoint].dead == sum(d["state"] == "dead" for d in every)
 
-    deliveries_plan = _plan(
-        store,
-        "SELECT state, count(*) FROM webhook_deliveries"
-        " WHERE state IN ('pending', 'delivered', 'dead', 'cancelled') AND created_at >= :since"
-        " GROUP BY state",
-        since,
-    )
-    assert "ix_webhook_deliveries_state_created_at" in deliveries_plan, deliveries_plan
-    attempts_plan = _plan(
-        store, "SELECT count(*) FROM webhook_attempts WHERE started_at >= :since", since
-    )
-    assert "ix_webhook_attempts_started_at" in attempts_plan, attempts_plan
+    by_created = [s for s in sent if "webhook_deliveries.created_at" in s[0]]
+    assert by_created, sent
+    for statement in by_created:
+        plan = _plan(store, statement)
+        assert "ix_webhook_deliveries_state_created_at" in plan, plan
+
+
+def test_the_day_s_attempt_figures_read_their_index(
+    store: Store, request: pytest.FixtureRequest
+) -> None:
+    _fill(store)
+    with Session(store.engine) as session, _sent(store) as sent:
+        endpoint_figures(session, since_hours(NOW, 24))
+    by_started = [s for s in sent if "webhook_attempts.started_at" in s[0]]
+    assert len(by_started) == 2, sent  # the counts and the latencies
+    if store.dialect == "sqlite":
+        request.node.add_marker(
+            pytest.mark.xfail(
+                reason="SQLite's planner drives the counts from webhook_deliveries (a scan of "
+                "ix_webhook_deliveries_endpoint_id_state, in GROUP BY order) and the latencies "
+                "from a scan of webhook_attempts (in the ORDER BY id DESC order): neither "
+                "reads ix_webhook_attempts_started_at",
+                raises=AssertionError,
+                strict=True,
+            )
+        )
+    for statement in by_started:
+        plan = _plan(store, statement)
+        assert "ix_webhook_attempts_started_at" in plan, plan

@@ -121,7 +121,7 @@ def test_add_prints_the_secret_once_and_list_never_shows_it(db: str, receiver: R
     assert rows[1].split("\t")[:3] == [
         "2",
         receiver.url("/other"),
-        "acceptance.recorded,notice.created,policy.version_published",
+        "acceptance.recorded,notice.created,policy.translation_published,policy.version_published",
     ]
     assert secret not in "".join(rows) and other not in "".join(rows)
 

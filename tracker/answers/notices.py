@@ -13,6 +13,11 @@ from tracker.store.notices import SIGNIFICANT, NoticeRow
 from tracker.store.status import utc
 
 
+def translation_url(site_url: str, language: str, slug: str, number: int) -> str:
+    """The page of version ``number`` of a policy's translation into ``language``."""
+    return f"{site_url.rstrip('/')}/{language}/{slug}/v{number}/"
+
+
 def redline_url(site_url: str, slug: str, old: int, new: int) -> str:
     """The site's redline page from version ``old`` to ``new`` (root-relative without a site)."""
     return f"{site_url.rstrip('/')}/{slug}/changes/{old}-{new}/"

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracker.answers import notices
 from tracker.chain.events import event_record
 from tracker.settings import Settings
 from tracker.store import Snapshot, siteurl
@@ -75,7 +76,7 @@ def version_url(settings: Settings, slug: str | None, number: int | None) -> str
 
 
 def translation_url(settings: Settings, language: str, slug: str, number: int) -> str:
-    return f"{settings.site_url.rstrip('/')}/{language}/{slug}/v{number}/"
+    return notices.translation_url(settings.site_url, language, slug, number)
 
 
 def export_count(session: Session, where: Sequence[Any]) -> int:

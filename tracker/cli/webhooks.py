@@ -17,6 +17,7 @@ from tracker.notices.webhooks import (
     rotate_secret,
     rotation_overlap,
 )
+from tracker.store.notices import EVENT_TYPES
 from tracker.timeline import utcnow
 
 
@@ -84,8 +85,7 @@ def webhooks() -> None:
 @click.argument("url")
 @click.option(
     "--events",
-    help="Comma-separated: policy.version_published, acceptance.recorded, notice.created "
-    "(default: all).",
+    help=f"Comma-separated: {', '.join(EVENT_TYPES)} (default: all).",
 )
 @click.option("--description", default="", help="Who receives them.")
 @database_option

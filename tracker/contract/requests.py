@@ -8,7 +8,7 @@ context's size as JSON, an address that parses, cross-field rules).
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -40,7 +40,12 @@ from tracker.contract.fields import (
 
 Method = Literal["clickwrap", "continued_use", "api", "import"]
 Scope = Literal["read", "write", "admin"]
-WebhookEvent = Literal["policy.version_published", "acceptance.recorded", "notice.created"]
+WebhookEvent = Literal[
+    "policy.version_published",
+    "acceptance.recorded",
+    "notice.created",
+    "policy.translation_published",
+]
 Significance = Literal["patch", "minor", "major"]
 MAX_BATCH_USERS = 10_000
 
@@ -325,7 +330,7 @@ class NewApiKeyRequest(KeyAppRequest):
     ]
 
 
-_EVENT_TYPES = "policy.version_published, acceptance.recorded, notice.created"
+_EVENT_TYPES = ", ".join(get_args(WebhookEvent))
 
 
 # A host (a bracketed IPv6 address or a name without delimiters) and a port of 1-65535:

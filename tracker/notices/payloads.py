@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.answers.notices import redline_url
+from tracker.answers.notices import redline_url, translation_url
 from tracker.store.catalog import Snapshot
 from tracker.store.notices import EVENT_TYPES, NoticeRow
+from tracker.store.translations import translation_by_id
 
 
 @cache
@@ -32,7 +33,9 @@ def schema(event_type: str) -> dict[str, Any]:
 
 
 #: Event types whose bodies are rendered from the catalog snapshot.
-NEEDS_CATALOG = frozenset({"policy.version_published", "notice.created"})
+NEEDS_CATALOG = frozenset(
+    {"policy.version_published", "notice.created", "policy.translation_published"}
+)
 
 
 def _iso(when: datetime) -> str:
@@ -54,6 +57,8 @@ def render(
         raise ValueError(f"{event_type} bodies are rendered from the catalog snapshot")
     elif event_type == "policy.version_published":
         body = _version_published(snapshot, data, site_url)
+    elif event_type == "policy.translation_published":
+        body = _translation_published(snapshot, data, site_url)
     else:
         body = _notice_created(session, snapshot, data, site_url)
     envelope = {"type": event_type, "timestamp": _iso(created_at), "data": body}
@@ -80,6 +85,27 @@ def _version_published(snapshot: Snapshot, data: dict[str, Any], site_url: str) 
             else None
         ),
         "notices_created": data.get("notices_created", 0),
+    }
+
+
+def _translation_published(
+    snapshot: Snapshot, data: dict[str, Any], site_url: str
+) -> dict[str, Any]:
+    policy = snapshot.by_id[data["policy_id"]]
+    info = translation_by_id(snapshot.translations, policy.id, data["translation_version_id"])
+    if info is None:
+        raise KeyError(data["translation_version_id"])
+    source = policy.version(info.translates)
+    return {
+        "policy": policy.slug,
+        "language": info.language,
+        "title": info.title,
+        "version": info.number,
+        "translates": info.translates,
+        "source_sha256": source.sha256,
+        "sha256": info.sha256,
+        "published": _iso(info.published_at),
+        "url": translation_url(site_url, info.language, policy.slug, info.number),
     }
 
 

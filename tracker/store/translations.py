@@ -27,7 +27,11 @@ from tracker.errors import Conflict, InvalidInput
 from tracker.languages import best_language
 from tracker.policy import Policy
 from tracker.store.models import Base, PolicyRow, UTCDateTime, VersionRow
+from tracker.store.notices.outbox import enqueue, subscribers
 from tracker.store.publish import bump_revision, version_columns
+
+#: The webhook event that announces a new version of a translation.
+TRANSLATION_PUBLISHED = "policy.translation_published"
 
 
 class TranslationVersionRow(Base):
@@ -83,6 +87,7 @@ def publish_translations(
     """Store new versions of translations (their sources published first); a stored one
     whose SHA-256 differs is refused. Returns (slug, language, number) of each new one."""
     created: list[tuple[str, str, int]] = []
+    rows: list[TranslationVersionRow] = []
     for slug, by_language in sorted(translations.items()):
         policy_id = session.scalars(select(PolicyRow.id).where(PolicyRow.slug == slug)).first()
         if policy_id is None:
@@ -122,20 +127,30 @@ def publish_translations(
                         f"v{version.translates}, which {slug} has not published; publish the "
                         "source version first"
                     )
-                session.add(
-                    TranslationVersionRow(
-                        policy_id=policy_id,
-                        language=language,
-                        translates_version_id=source[version.translates],
-                        **version_columns(version, now),
-                        withdrawn_at=withdrawn_at(translation),
-                    )
+                row = TranslationVersionRow(
+                    policy_id=policy_id,
+                    language=language,
+                    translates_version_id=source[version.translates],
+                    **version_columns(version, now),
+                    withdrawn_at=withdrawn_at(translation),
                 )
+                session.add(row)
+                rows.append(row)
                 created.append((slug, language, version.number))
     if created:
         session.flush()
         bump_revision(session)
+        _announce(session, rows, now)
     return created
+
+
+def _announce(session: Session, rows: list[TranslationVersionRow], now: datetime) -> None:
+    """A ``policy.translation_published`` message for each new version, in the transaction
+    that stores them (so a stored version is always announced, and only a stored one)."""
+    endpoints = subscribers(session, TRANSLATION_PUBLISHED)
+    for row in rows if endpoints else ():
+        data = {"policy_id": row.policy_id, "translation_version_id": row.id}
+        enqueue(session, TRANSLATION_PUBLISHED, data, now, endpoints=endpoints)
 
 
 def withdrawn_at(translation: Policy) -> datetime | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     JSON,
@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tracker.contract.requests import WebhookEvent
 from tracker.store.models import (
     USER_ID_MAX,
     Base,
@@ -24,7 +25,8 @@ from tracker.store.models import (
     UTCDateTime,
 )
 
-EVENT_TYPES = ("policy.version_published", "acceptance.recorded", "notice.created")
+#: The webhook event types, as the API contract names them.
+EVENT_TYPES: tuple[str, ...] = get_args(WebhookEvent)
 #: Most user ids one ``notice.created`` message names.
 NOTICE_BATCH = 1000
 #: The significances a notice is about.

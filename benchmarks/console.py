@@ -10,7 +10,10 @@ the ASGI app, signed in: session check, queries, template) on the first view of 
 by each view until compacted) and after the compaction; and, as the baseline, the same
 figures counted anew from the rows: the API's version and notice stats, the chain's state,
 the deliveries of the day, and for the version page the adoption curves of versions 3 and 1
-counted from the events and the first page of users who must still accept.
+counted from the events and the first page of users who must still accept. And who must
+still accept version 3 (one user in ten): the last page by its cursor (as "Next page" links
+it) beside the same page by its number (OFFSET), and the whole CSV download, whose walk in
+chunks (each from the last user written) is timed beside the OFFSET walk it replaced.
 
 Targets: overview ≤ 300 ms and version page ≤ 500 ms on SQLite and PostgreSQL, every view.
 
@@ -32,7 +35,7 @@ import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy import Date, cast, create_engine, func, select, text
 from sqlalchemy.orm import Session
@@ -46,6 +49,7 @@ with warnings.catch_warnings():
 
 from tracker import migrations
 from tracker.console import new_link
+from tracker.console.pages import CSV_CHUNK
 from tracker.policy import (
     Policy,
     PolicySettings,
@@ -286,6 +290,7 @@ def run(url: str, users: int, late: int) -> dict[str, float]:
         figures["overview_first"] = once_ms(lambda: _ok(client.get("/console/")))
         figures["version_first"] = once_ms(lambda: _ok(client.get(VERSION)))
         pages("warm")
+        figures.update(deep(store, client))
         figures["kept_queries"] = median_ms(kept_queries)
         print(f"  {store.dialect}: pages measured; counting anew…", flush=True)
         figures["api_stats"] = median_ms(lambda: bare_api(store), 3, warm=False)
@@ -298,6 +303,62 @@ def run(url: str, users: int, late: int) -> dict[str, float]:
         pages("compacted", 3)
     store.dispose()
     return figures
+
+
+def walk(store: Store, *, seek: bool) -> int:
+    """Every user who must accept version 3, in chunks of the CSV's size: each from the last
+    user of the one before (the CSV's walk) or by OFFSET (the walk before it); how many."""
+    seen, after = 0, None
+    with store.read() as session:
+        policy = load_snapshot(session).policy("privacy")
+        version = policy.version(3)
+        while True:
+            rows = dashboard.must_accept(
+                session,
+                policy,
+                version,
+                after=after if seek else None,
+                offset=0 if seek else seen,
+                limit=CSV_CHUNK,
+            )
+            seen += len(rows)
+            if len(rows) < CSV_CHUNK:
+                return seen
+            after = rows[-1].user_id
+
+
+def deep(store: Store, client: TestClient) -> dict[str, float]:
+    """The last page of who must accept, by its cursor (the page before's "Next page") and
+    by its number (OFFSET); the whole CSV through the app; the walk the CSV makes beside the
+    OFFSET walk it replaced, in process."""
+    with store.read() as session:
+        policy = load_snapshot(session).policy("privacy")
+        version = policy.version(3)
+        total = dashboard.must_accept_count(session, policy, version)
+        last = max(1, -(-total // dashboard.PAGE_SIZE))
+        first = dashboard.must_accept(
+            session, policy, version, offset=(last - 1) * dashboard.PAGE_SIZE, limit=1
+        )[0]
+        before = dashboard.must_accept(session, policy, version, before=first.user_id, limit=1)
+    cursor = f"&after={quote(before[0].user_id)}" if before else ""
+    csv_lines = []
+
+    def csv() -> None:
+        r = client.get(VERSION + "/must-accept.csv")
+        _ok(r)
+        csv_lines.append(r.text.count("\n") - 1)
+
+    out = {
+        "deep_cursor": median_ms(lambda: _ok(client.get(f"{VERSION}?page={last}{cursor}"))),
+        "deep_offset": median_ms(lambda: _ok(client.get(f"{VERSION}?page={last}"))),
+        "csv": median_ms(csv, 3),
+        "walk_seek": median_ms(lambda: walk(store, seek=True), 3),
+        "walk_offset": median_ms(lambda: walk(store, seek=False), 3),
+        "must_accept": float(total),
+        "deep_page": float(last),
+    }
+    assert set(csv_lines) == {total} and walk(store, seek=True) == walk(store, seek=False) == total
+    return out
 
 
 def bare_api(store: Store) -> None:
@@ -361,6 +422,15 @@ def main(argv: list[str] | None = None) -> int:
             bare = f[f"bare_{page}"]
             cells = [*(f"{ms:.0f}" for ms in shown), f"{bare:.0f}", f"{shown[1] / bare:.3f}"]
             print(f"{name:<12}{page:<10}" + "".join(f"{c:>13}" for c in [*cells, str(target)]))
+        print(
+            f"{name:<12}who must accept ({f['must_accept']:,.0f} users): page "
+            f"{f['deep_page']:,.0f} (the last) by its cursor {f['deep_cursor']:.0f} ms, by its "
+            f"number (OFFSET) {f['deep_offset']:.0f} ms, "
+            f"{f['deep_cursor'] / f['deep_offset']:.3f} x; the whole CSV through the app "
+            f"{f['csv']:.0f} ms; its walk in chunks of {CSV_CHUNK:,} by seek "
+            f"{f['walk_seek']:.0f} ms, by OFFSET (before) {f['walk_offset']:.0f} ms, "
+            f"{f['walk_seek'] / f['walk_offset']:.3f} x"
+        )
         print(
             f"{name:<12}the counts' own queries {f['kept_queries']:.0f} ms; the API's version "
             f"stats (five aggregates) {f['api_stats']:.0f} ms; the counts made by the "

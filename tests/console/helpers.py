@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.api import Api, TestClient
 from tests.notices.helpers import accept, publish
@@ -96,3 +98,34 @@ def dead_delivery(
 
 def status(r: httpx.Response) -> tuple[int, str]:
     return r.status_code, r.text
+
+
+Sent = tuple[str, Any]
+
+
+@contextmanager
+def sent_statements(store: Store) -> Iterator[list[Sent]]:
+    """The statements the code sends inside the block, each as the driver gets it: the SQL
+    compiled for this dialect and its parameters."""
+    sent: list[Sent] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+
+
+def explain(store: Store, sent: Sent, *, no_seq_scan: bool = False) -> str:
+    """The plan of a statement sent; ``no_seq_scan``: PostgreSQL's with sequential scans
+    off, to ask whether an index serves it where the table is too small to need one."""
+    statement, parameters = sent
+    prefix = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
+    with store.engine.begin() as conn:
+        if no_seq_scan and store.dialect == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
+    return "\n".join(" ".join(str(c) for c in row) for row in rows)

@@ -4,15 +4,14 @@ million deliveries, and the overview counts the day's on every view."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from tests.console.helpers import explain, sent_statements
 from tracker.store import Store
 from tracker.store.dashboard import deliveries_since, endpoint_figures, since_hours
 from tracker.store.notices.tables import AttemptRow, DeliveryRow, EndpointRow, MessageRow
@@ -82,37 +81,10 @@ def _fill(store: Store) -> list[dict[str, Any]]:
     return deliveries
 
 
-Sent = tuple[str, Any]
-
-
-@contextmanager
-def _sent(store: Store) -> Iterator[list[Sent]]:
-    """The statements the code sends inside the block, each as the driver gets it: the SQL
-    compiled for this dialect and its parameters."""
-    sent: list[Sent] = []
-
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(store.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(store.engine, "before_cursor_execute", record)
-
-
-def _plan(store: Store, sent: Sent) -> str:
-    statement, parameters = sent
-    prefix = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
-    with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
-    return "\n".join(" ".join(str(c) for c in row) for row in rows)
-
-
 def test_the_day_s_webhook_figures_read_their_indexes(store: Store) -> None:
     deliveries = _fill(store)
     since = since_hours(NOW, 24)
-    with Session(store.engine) as session, _sent(store) as sent:
+    with Session(store.engine) as session, sent_statements(store) as sent:
         by_state = deliveries_since(session, since)
         figures = endpoint_figures(session, since)
     day = [d for d in deliveries if d["created_at"] >= since]
@@ -131,7 +103,7 @@ def test_the_day_s_webhook_figures_read_their_indexes(store: Store) -> None:
     by_created = [s for s in sent if "webhook_deliveries.created_at" in s[0]]
     assert by_created, sent
     for statement in by_created:
-        plan = _plan(store, statement)
+        plan = explain(store, statement)
         assert "ix_webhook_deliveries_state_created_at" in plan, plan
 
 
@@ -139,7 +111,7 @@ def test_the_day_s_attempt_figures_read_their_index(
     store: Store, request: pytest.FixtureRequest
 ) -> None:
     _fill(store)
-    with Session(store.engine) as session, _sent(store) as sent:
+    with Session(store.engine) as session, sent_statements(store) as sent:
         endpoint_figures(session, since_hours(NOW, 24))
     by_started = [s for s in sent if "webhook_attempts.started_at" in s[0]]
     assert len(by_started) == 2, sent  # the counts and the latencies
@@ -155,5 +127,5 @@ def test_the_day_s_attempt_figures_read_their_index(
             )
         )
     for statement in by_started:
-        plan = _plan(store, statement)
+        plan = explain(store, statement)
         assert "ix_webhook_attempts_started_at" in plan, plan

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 from starlette.responses import Response, StreamingResponse
@@ -24,6 +25,7 @@ from tracker.store.keys import list_keys
 from tracker.store.links import app_settings
 
 MAX_PAGE = 1_000_000
+CSV_CHUNK = 5000
 
 
 def _shown(policy: PolicyInfo, today: date) -> list[tuple[str, VersionInfo]]:
@@ -104,9 +106,95 @@ def search_term(value: str | None) -> str:
 def page_number(value: str | None) -> int:
     if value is None or value == "":
         return 1
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value[:9]) <= MAX_PAGE:
+    digits = value.lstrip("0") if value.isascii() and value.isdigit() else "x"
+    if not digits.isdigit() or len(digits) > 9 or not 1 <= int(digits) <= MAX_PAGE:
         raise InvalidInput(f"page: must be a whole number from 1 to {MAX_PAGE:,}")
-    return int(value)
+    return int(digits)
+
+
+def cursor(name: str, value: str | None) -> str | None:
+    """A user id to page from (``after`` / ``before``), taken as it is; any text a user id
+    may be (at most 255 characters, no control character) seeks, whether or not it is one."""
+    if value is None or value == "":
+        return None
+    if len(value) > d.CURSOR_MAX or has_control(value):
+        raise InvalidInput(
+            f"{name}: a user id of at most {d.CURSOR_MAX} characters, without control characters"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Window:
+    """A page of the users who must still accept, and where the pages beside it start."""
+
+    users: list[d.Pending]
+    page_no: int
+    previous: str | None  # the query string of the previous page, None on the first
+    next: str | None  # of the next page, None on the last
+
+
+def window(
+    session: Session,
+    policy: PolicyInfo,
+    version: VersionInfo,
+    term: str,
+    page_no: int,
+    pages: int,
+    seek: tuple[str | None, str | None],
+) -> Window:
+    """The page asked for: by a cursor (``after`` or ``before``, as the page's links give:
+    one seek however deep) or by its number alone (an address typed in or kept: OFFSET).
+    The number a cursor comes with is what the page says it is, checked against the ends."""
+    after, before = seek
+    if after is None and before is None:
+        offset = (page_no - 1) * d.PAGE_SIZE
+        users = d.must_accept(session, policy, version, search=term, offset=offset)
+        more_before, more_after = page_no > 1, page_no < pages
+    elif after is not None:
+        found = d.must_accept(
+            session, policy, version, search=term, after=after, limit=d.PAGE_SIZE + 1
+        )
+        users = found[: d.PAGE_SIZE]
+        more_after = len(found) > d.PAGE_SIZE
+        first = users[0].user_id if users else after
+        more_before = _any(session, policy, version, d.Slice(term, before=first, limit=1))
+    else:
+        found = d.must_accept(
+            session, policy, version, search=term, before=before, limit=d.PAGE_SIZE + 1
+        )
+        users = found[-d.PAGE_SIZE :]
+        more_before = len(found) > d.PAGE_SIZE
+        last = users[-1].user_id if users else before
+        more_after = _any(session, policy, version, d.Slice(term, after=last, limit=1))
+    if after is not None or before is not None:
+        # Users accept while someone pages: a page may have moved since its link was made.
+        if not more_before:
+            page_no = 1
+        elif not more_after:
+            page_no = max(2, pages)
+        else:
+            page_no = min(max(2, page_no), max(2, pages - 1))
+    if not users:
+        return Window(users, page_no, None, None)
+    return Window(
+        users,
+        page_no,
+        _link(page_no - 1, term, "before", users[0].user_id) if more_before else None,
+        _link(page_no + 1, term, "after", users[-1].user_id) if more_after else None,
+    )
+
+
+def _any(session: Session, policy: PolicyInfo, version: VersionInfo, part: d.Slice) -> bool:
+    """Whether any user who must accept is in ``part``: one seek, one row."""
+    return session.execute(d.must_accept_query(policy, version, part)).first() is not None
+
+
+def _link(page_no: int, term: str, side: str, user_id: str) -> str:
+    params = {"page": str(page_no), side: user_id}
+    if term:
+        params["q"] = term
+    return urlencode(params)
 
 
 def previous_major(policy: PolicyInfo, version: VersionInfo) -> VersionInfo | None:
@@ -139,6 +227,9 @@ def version_page(ctx: Ctx) -> Response:
     number = _number(str(ctx.request.path_params["n"]))
     term = search_term(query.get("q"))
     page_no = page_number(query.get("page"))
+    seek = cursor("after", query.get("after")), cursor("before", query.get("before"))
+    if None not in seek:
+        raise InvalidInput("after, before: give one of them, not both")
     today = h.today()
     with h.store.read() as session:
         policy, version = _find(h, session, str(ctx.request.path_params["slug"]), number)
@@ -150,12 +241,12 @@ def version_page(ctx: Ctx) -> Response:
             else figures["needs_acceptance"]
         )
         pages = max(1, -(-total // d.PAGE_SIZE))
-        if page_no > pages:
+        if seek == (None, None) and page_no > pages:
             raise NotFound(f"page {page_no} is past the last page ({pages})")
-        users = (
-            d.must_accept(session, policy, version, search=term, offset=(page_no - 1) * d.PAGE_SIZE)
+        shown = (
+            window(session, policy, version, term, page_no, pages, seek)
             if policy.acceptance_required
-            else []
+            else Window([], 1, None, None)
         )
         curve = _curve(session, version, today, None)
         days = len(curve.users_by_day) - 1
@@ -170,10 +261,12 @@ def version_page(ctx: Ctx) -> Response:
         major=major,
         chart=_chart(policy, figures["users"], curve, before),
         rows=_table(figures["users"], curve, before),
-        users=users,
+        users=shown.users,
         total=total,
         term=term,
-        page_no=page_no,
+        page_no=shown.page_no,
+        previous=shown.previous,
+        next=shown.next,
         pages=pages,
         base=base,
         site_url=h.settings.site_url.rstrip("/"),
@@ -231,11 +324,14 @@ def must_accept_csv(ctx: Ctx) -> Response:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["user_id", "last_decision", "accepted_version", "notice"])
-        offset = 0
+        after = None
         with h.store.read() as session:
             while True:
+                # A seek from the last user written: each chunk starts where the last ended
+                # in the index, so the whole file reads each row once (OFFSET re-read every
+                # row before the chunk: quadratic in the users).
                 rows = d.must_accept(
-                    session, policy, version, search=term, offset=offset, limit=5000
+                    session, policy, version, search=term, after=after, limit=CSV_CHUNK
                 )
                 for r in rows:
                     writer.writerow(
@@ -244,9 +340,9 @@ def must_accept_csv(ctx: Ctx) -> Response:
                 yield out.getvalue()
                 out.seek(0)
                 out.truncate()
-                if len(rows) < 5000:
+                if len(rows) < CSV_CHUNK:
                     return
-                offset += len(rows)
+                after = rows[-1].user_id
 
     name = f"{policy.slug.replace('/', '-')}-v{version.number}-must-accept.csv"
     return StreamingResponse(

@@ -25,27 +25,25 @@ Targets: overview ≤ 300 ms and version page ≤ 500 ms on SQLite and PostgreSQ
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy import Date, cast, create_engine, func, select, text
+from sqlalchemy import Date, cast, func, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
+
+from dbbench import analyze, dialects, median_ms, scratch_url, series
 
 from tracker import migrations
 from tracker.console import new_link
@@ -73,9 +71,6 @@ from tracker.store.events import version_stats
 from tracker.store.models import EventRow
 from tracker.store.notices.queries import notice_stats
 
-PG_URL = os.environ.get(
-    "POLICY_TRACKER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 TODAY = T0 + timedelta(days=330, hours=12)
 DAYS = {1: 1, 2: 100, 3: 300}  # publication day of each version
@@ -112,15 +107,6 @@ def _policy() -> Policy:
     )
 
 
-def _series(dialect: str, users: int) -> str:
-    if dialect == "postgresql":
-        return f"SELECT g FROM generate_series(0, {users - 1}) g"
-    return (
-        f"WITH RECURSIVE s(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM s WHERE g < {users - 1}) "
-        "SELECT g FROM s"
-    )
-
-
 def _at(dialect: str, day: str) -> str:
     """A time ``day`` days (an SQL expression) after T0, plus a spread of seconds."""
     if dialect == "postgresql":
@@ -137,7 +123,7 @@ def _at(dialect: str, day: str) -> str:
 def load(store: Store, users: int) -> None:
     dialect = store.dialect
     store.write(lambda s: publish(s, [_policy()], now=T0 + timedelta(days=300)))
-    series = _series(dialect, users)
+    numbers = series(dialect, users)
     v3_kind = "CASE WHEN g % 10 = 0 THEN 'declined' ELSE 'accepted' END"
     with store.engine.begin() as conn:
         for version, kind, day in [
@@ -149,7 +135,7 @@ def load(store: Store, users: int) -> None:
                 text(
                     "INSERT INTO events (user_id, policy_id, version_id, kind, method, created_at) "
                     f"SELECT 'user-' || g, 1, {version}, {kind}, 'api', {_at(dialect, day)} "
-                    f"FROM ({series}) AS series"
+                    f"FROM ({numbers}) AS series"
                 )
             )
         conn.execute(
@@ -158,7 +144,7 @@ def load(store: Store, users: int) -> None:
                 f"accepted_version_id, accepted_at) SELECT 'user-' || g, 1, {v3_kind}, 3, "
                 "CASE WHEN g % 10 = 0 THEN 2 ELSE 3 END, "
                 f"{_at(dialect, 'CASE WHEN g % 10 = 0 THEN 100 + g % 100 ELSE 300 + g % 30 END')} "
-                f"FROM ({series}) AS series"
+                f"FROM ({numbers}) AS series"
             )
         )
         true = "true" if dialect == "postgresql" else "1"
@@ -169,20 +155,9 @@ def load(store: Store, users: int) -> None:
                 f"SELECT 'user-' || g, 1, 2, 3, 'major', {true}, {_at(dialect, '300')}, "
                 f"CASE WHEN g % 10 = 0 THEN NULL ELSE {_at(dialect, '300 + g % 30')} END, "
                 "CASE WHEN g % 10 = 0 THEN NULL ELSE 'accepted' END "
-                f"FROM ({series}) AS series"
+                f"FROM ({numbers}) AS series"
             )
         )
-
-
-def median_ms(work: Callable[[], object], runs: int = 5, *, warm: bool = True) -> float:
-    if warm:
-        work()  # warm: the catalog, the session's touch, the templates
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 def once_ms(work: Callable[[], object]) -> float:
@@ -212,14 +187,14 @@ def add_acceptances(store: Store, users: int) -> None:
     """``users`` new users accept version 3 today, in one statement each for events and
     consents (the triggers count them row by row)."""
     dialect = store.dialect
-    series = _series(dialect, users)
+    numbers = series(dialect, users)
     at = "CAST(:at AS TIMESTAMPTZ)" if dialect == "postgresql" else ":at"
     when = {"at": TODAY if dialect == "postgresql" else TODAY.strftime("%Y-%m-%d %H:%M:%S")}
     with store.engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO events (user_id, policy_id, version_id, kind, method, created_at) "
-                f"SELECT 'late-' || g, 1, 3, 'accepted', 'api', {at} FROM ({series}) AS series"
+                f"SELECT 'late-' || g, 1, 3, 'accepted', 'api', {at} FROM ({numbers}) AS series"
             ),
             when,
         )
@@ -227,7 +202,7 @@ def add_acceptances(store: Store, users: int) -> None:
             text(
                 "INSERT INTO consents (user_id, policy_id, last_kind, last_version_id, "
                 f"accepted_version_id, accepted_at) SELECT 'late-' || g, 1, 'accepted', 3, 3, "
-                f"{at} FROM ({series}) AS series"
+                f"{at} FROM ({numbers}) AS series"
             ),
             when,
         )
@@ -367,15 +342,6 @@ def bare_api(store: Store) -> None:
         version_stats(session, policy, policy.version(3))
 
 
-def analyze(store: Store) -> None:
-    if store.dialect == "postgresql":
-        with store.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    else:
-        with store.engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-
-
 def _ok(response: object) -> None:
     assert getattr(response, "status_code", 0) == 200
 
@@ -390,22 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     users = args.users or (20_000 if args.quick else 1_000_000)
     late = args.writes or max(1000, users // 50)
     rows = []
-    if args.database in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            rows.append(("sqlite", run(f"sqlite:///{Path(tmp) / 'console.sqlite3'}", users, late)))
-    if args.database in ("postgresql", "both"):
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_URL, poolclass=NullPool)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        try:
-            sep = "&" if "?" in PG_URL else "?"
-            url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-            rows.append(("postgresql", run(url, users, late)))
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
+    for dialect in dialects(args.database):
+        with scratch_url(dialect, "console") as url:
+            rows.append((dialect, run(url, users, late)))
     print(
         f"\nconsole pages for {users:,} users, {3 * users:,} events, ms: the first view after "
         f"a restart; warm (median of 5); after {late:,} more acceptances, before and after the "

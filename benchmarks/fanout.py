@@ -15,19 +15,17 @@ Targets: ratio ≤ 1.5 on SQLite and PostgreSQL; peak memory of the process ≤ 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dbbench import scratch_url, series
 
 from tracker import migrations
 from tracker.notices.urls import AllowList
@@ -43,9 +41,6 @@ from tracker.policy import (
 from tracker.settings import Settings
 from tracker.store import Store, publish
 
-PG_URL = os.environ.get(
-    "POLICY_TRACKER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -78,15 +73,6 @@ def _policy(count: int) -> Policy:
     )
 
 
-def _series(dialect: str, users: int) -> str:
-    if dialect == "postgresql":
-        return f"SELECT g FROM generate_series(0, {users - 1}) g"
-    return (
-        f"WITH RECURSIVE s(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM s WHERE g < {users - 1}) "
-        "SELECT g FROM s"
-    )
-
-
 BARE = (
     "INSERT INTO notices (user_id, policy_id, from_version_id, to_version_id, significance, "
     "acceptance_required, created_at) SELECT user_id, 1, accepted_version_id, 3, 'major', "
@@ -110,7 +96,7 @@ def run(url: str, users: int) -> tuple[float, float, int]:
             text(
                 "INSERT INTO consents (user_id, policy_id, last_kind, last_version_id, "
                 "accepted_version_id) SELECT 'user-' || g, 1, 'accepted', 1 + g % 2, 1 + g % 2 "
-                f"FROM ({_series(dialect, users)}) AS series"
+                f"FROM ({series(dialect, users)}) AS series"
             )
         )
         # The version 3 row the bare statement refers to, removed again before the publish.
@@ -164,19 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     users = args.users or (20_000 if args.quick else 1_000_000)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("sqlite", *run(f"sqlite:///{Path(tmp) / 'fanout.sqlite3'}", users)))
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        sep = "&" if "?" in PG_URL else "?"
-        rows.append(("postgresql", *run(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", users)))
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    for dialect in ("sqlite", "postgresql"):
+        with scratch_url(dialect, "fanout") as url:
+            rows.append((dialect, *run(url, users)))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nnotice fan-out for {users:,} users (one major version, one endpoint)")
     print(f"{'database':<12}{'notices+deliveries':>20}{'bare INSERT…SELECT':>20}{'ratio':>8}")

@@ -46,4 +46,4 @@ def test_a_huge_header_is_read_only_in_part() -> None:
     ],
 )
 def test_the_language_chosen(wanted: list[str], chosen: str | None) -> None:
-    assert choose_language(["de", "fr", "pt-BR"], wanted) == chosen
+    assert choose_language(["de", "fr", "pt-BR"], wanted, "en") == chosen

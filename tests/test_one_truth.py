@@ -1,5 +1,6 @@
 """One truth: on any day, the site, versions.json, the feed, the tracker's status, its notices
-and the hosted page say the same of every version (in force, upcoming, overtaken, archived).
+and the hosted page say the same of every version (in force, upcoming, overtaken, archived),
+and the same of a policy's languages (its source's, its translations').
 
 Hypothesis draws histories (major, minor and patch versions, effective dates declared or
 derived, notice periods) and a day; each answer is compared with a reference read off the
@@ -26,7 +27,9 @@ from hypothesis import strategies as st
 
 from tests.hosted.conftest import make_app_key, read_form
 from tests.service.helpers import Clock
+from tests.translated import german_repo
 from tracker import migrations
+from tracker.history import read_catalog
 from tracker.policy import (
     Catalog,
     Policy,
@@ -40,10 +43,12 @@ from tracker.policy import (
 )
 from tracker.publish import feed, site, versions
 from tracker.publish.pages import PageBuilder, Redlines
+from tracker.redline import suggest
 from tracker.service import create_app
 from tracker.settings import Settings
 from tracker.store import Store
 from tracker.store.keys import create_key
+from tracker.sync import publish_document
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -352,3 +357,41 @@ def test_every_answer_agrees_on_every_day(
         assert ("policy", slug) in fields and ("version", str(in_force)) in fields
     else:
         assert "nothing for you to accept" in page.text
+
+
+def test_a_german_source_is_german_on_the_site_and_in_the_tracker(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """A policy written in German (``language: de``) with English and French texts, posted as
+    CI posts the site's versions.json: the tracker stores the language the site gives it, and
+    status in each language of the site's switcher points at that language's page (the
+    source's own language: no translation, the source is the text)."""
+    repo = german_repo(tmp_path / "repo", start=START)
+    catalog = read_catalog(repo.path, classify=suggest)
+    day = START.date() + timedelta(days=5)
+    tracker.clock.now = datetime.combine(day, START.timetz())
+    tracker.call("POST", "/v1/admin/versions", json=publish_document(catalog, day))
+
+    plan = site.plan(catalog, day, drafts=False, index_page="index.md")
+    (view,) = plan.views
+    (on_site,) = versions.build(plan, lambda u: u, site_url=None)["policies"]
+    (stored,) = [
+        p for p in tracker.call("GET", "/v1/policies")["policies"] if p["slug"] == "privacy"
+    ]
+    assert on_site["language"] == stored["language"] == view.source_language == "de"
+    assert [(a.language, a.source) for a in view.alternates] == [
+        ("de", True),
+        ("en", False),
+        ("fr", False),
+    ]
+    for alternate in view.alternates:
+        answer = tracker.call(
+            "GET", f"/v1/users/reader/status?policy=privacy&locale={alternate.language}"
+        )
+        translation = answer["policies"][0]["translation"]
+        if alternate.source:
+            assert translation is None
+        else:
+            page = site.current_uri(alternate.slug).removesuffix(".md") + "/"
+            assert translation["language"] == alternate.language
+            assert translation["url"].endswith("/" + page)

@@ -1,8 +1,10 @@
 """A policy repository with a source and three translations, through a minor and a major
-source change, one translation updated and two left stale (the issue's Done-when story)."""
+source change, one translation updated and two left stale (the issue's Done-when story); and
+one whose source is German, with English and French translations."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from tests.gitrepo import GitRepo, policy_source
@@ -61,3 +63,41 @@ def make_translated_repository(path: Path) -> GitRepo:
         {"policy/privacy.de.md": policy_source("Datenschutzerklärung", DE_V3, translates=3)},
     )
     return repo
+
+
+GERMAN = "## Daten\n\nWir speichern Ihre Daten 90 Tage.\n"
+ENGLISH = "## Data\n\nWe keep your data for 90 days.\n"
+FRENCH = "## Données\n\nNous gardons vos données 90 jours.\n"
+
+
+def german_repo(path: Path, *, start: datetime) -> GitRepo:
+    """privacy v1 (major) written in German (``language: de``), then its English and French
+    texts (the next day)."""
+    repo = GitRepo(path, start=start)
+    repo.commit(
+        "Add\n\nPolicy-Change: major",
+        {"policy/privacy.md": policy_source("Datenschutz", GERMAN, language="de")},
+    )
+    repo.commit(
+        "Translate",
+        {
+            "policy/privacy.en.md": policy_source("Privacy", ENGLISH, translates=1),
+            "policy/privacy.fr.md": policy_source("Confidentialité", FRENCH, translates=1),
+        },
+    )
+    return repo
+
+
+def second_german_version(repo: GitRepo) -> None:
+    """privacy v2 (major: 60 days, not 90) with the English text updated, French left behind."""
+    repo.commit(
+        "Kürzer\n\nPolicy-Change: major",
+        {
+            "policy/privacy.md": policy_source(
+                "Datenschutz", GERMAN.replace("90", "60"), language="de"
+            ),
+            "policy/privacy.en.md": policy_source(
+                "Privacy", ENGLISH.replace("90", "60"), translates=2
+            ),
+        },
+    )

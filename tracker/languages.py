@@ -211,18 +211,31 @@ def accepted_languages(header: str | None) -> list[str]:
     return [name for _, _, name in sorted(weighted)]
 
 
-def choose_language(
-    available: Iterable[str], wanted: Iterable[str], source: str = DEFAULT_LANGUAGE
-) -> str | None:
-    """The available translation that serves the first of ``wanted`` it can, or None for
-    the source: when the source's language comes first, when ``*`` does, or when nothing
-    wanted is available."""
+def serving_language(available: Iterable[str], wanted: str, source: str) -> str | None:
+    """The translation (one of ``available``) that serves a reader asking for ``wanted``,
+    or None when the source, in language ``source``, serves them or nothing does.
+
+    The source is a candidate like the translations (:func:`best_language`), and wins a tie:
+    ``de-CH`` is served by a ``de`` source before its ``de-AT`` translation, ``en-GB`` by an
+    ``en-GB`` translation before its ``en`` source."""
+    tags = [t for t in available if t.lower() != source.lower()]
+    found = best_language([*tags, source], wanted)
+    if found is None or found == source:
+        return None
+    want = wanted.strip().replace("_", "-").lower()
+    primary = want.split("-")[0]
+    by_region = found.lower() not in (want, primary)  # not the tag asked for, nor its language
+    if by_region and source.lower().split("-")[0] == primary:
+        return None
+    return found
+
+
+def choose_language(available: Iterable[str], wanted: Iterable[str], source: str) -> str | None:
+    """The available translation that serves the first of ``wanted`` it can
+    (:func:`serving_language`), or None for the source: when the source serves one first,
+    when ``*`` comes first, or when nothing wanted is available."""
     tags = list(available)
-    primary = source.split("-")[0].lower()
     for want in wanted:
-        if want == "*" or want.replace("_", "-").split("-")[0].lower() == primary:
-            return None
-        found = best_language(tags, want)
-        if found is not None:
-            return found
+        if want == "*" or best_language([*tags, source], want) is not None:
+            return None if want == "*" else serving_language(tags, want, source)
     return None

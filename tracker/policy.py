@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import yaml
 
 from tracker.errors import DeclarationError, NotFound, SourceError, TrackerError
-from tracker.languages import split_translation_path
+from tracker.languages import DEFAULT_LANGUAGE, LanguageError, canonical_tag, split_translation_path
 from tracker.timeline import Timeline, default_effective, in_force, timeline
 
 
@@ -439,6 +439,16 @@ class Policy:
         elif which == "latest":
             which = None
         return self.text_of(which)
+
+
+def source_language(policy: Policy) -> str:
+    """The language of a policy's source text (front matter ``language``, default ``en``):
+    what the site labels it with and the tracker serves a reader asking for that language."""
+    value = policy.settings.extra.get("language", DEFAULT_LANGUAGE)
+    try:
+        return canonical_tag(str(value))
+    except LanguageError as exc:
+        raise SourceError(f"{policy.path}: front matter 'language': {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tracker.languages import DEFAULT_LANGUAGE, best_language, english_name
+from tracker.languages import english_name, serving_language
 from tracker.store.catalog import Snapshot
 from tracker.store.notices import SIGNIFICANT, NoticeRow
 from tracker.store.status import utc
@@ -29,17 +29,21 @@ def translated_redline(
     """A notice's redline in the user's language: the language of ``locale`` the policy has
     a translation in (None when it has none), the redline between its texts of versions
     ``old`` and ``new`` on the site, or null and a note saying why there is none and that
-    ``redline_url`` (the source's) is the one to follow. A withdrawn text is not offered, as
+    ``redline_url`` (the source's, named by its language) is the one to follow. None too when
+    the source serves ``locale`` (it is in that language). A withdrawn text is not offered, as
     in status (``tracker.service.localised``): a language still translated serves ``locale``
     first; when only a withdrawn one does, it has no redline and the note says so."""
+    policy = snapshot.policy_by_id(policy_id)
+    source = policy.language
     by_language = snapshot.translations.get(policy_id, {})
     live = [tag for tag, texts in by_language.items() if texts[-1].withdrawn_at is None]
-    language = best_language(live, locale)
+    language = serving_language(live, locale, source)
     if language is None:
-        language = best_language(by_language, locale)
+        language = serving_language(by_language, locale, source)
         if language is None:
             return None
-        return _no_redline(language, old, new, f"the {english_name(language)} text was withdrawn")
+        why = f"the {english_name(language)} text was withdrawn"
+        return _no_redline(language, source, old, new, why)
     texts = by_language[language]
     before = [t for t in texts if t.translates == old]
     after = [t for t in texts if t.translates == new]
@@ -47,8 +51,7 @@ def translated_redline(
     # The site builds a translation's redlines between consecutive versions and from each
     # to its latest (tracker.publish.site.PolicyView.redline_pairs).
     if a is not None and b is not None and a < b and (b == a + 1 or b == texts[-1].number):
-        slug = snapshot.policy_by_id(policy_id).slug
-        url = f"{site_url.rstrip('/')}/{language}/{slug}/changes/{a}-{b}/"
+        url = f"{site_url.rstrip('/')}/{language}/{policy.slug}/changes/{a}-{b}/"
         return {"language": language, "redline_url": url, "note": None}
     name = english_name(language)
     if b is None:
@@ -57,14 +60,15 @@ def translated_redline(
         why = f"there is no {name} text of version {old}"
     else:
         why = f"the site has no {name} redline between these texts"
-    return _no_redline(language, old, new, why)
+    return _no_redline(language, source, old, new, why)
 
 
-def _no_redline(language: str, old: int, new: int, why: str) -> dict[str, Any]:
-    """A notice's translation without a redline in ``language``: the note says ``why``."""
+def _no_redline(language: str, source: str, old: int, new: int, why: str) -> dict[str, Any]:
+    """A notice's translation without a redline in ``language``: the note says ``why``, and
+    that the redline linked is the source's, in ``source``'s language."""
     note = (
         f"No {english_name(language)} redline from version {old} to version {new}: {why}; "
-        f"the {english_name(DEFAULT_LANGUAGE)} redline is linked (redline_url)."
+        f"the {english_name(source)} redline is linked (redline_url)."
     )
     return {"language": language, "redline_url": None, "note": note}
 

@@ -342,7 +342,7 @@ neither.</p>{% endif %}
 {% for v in b.versions %}<details><summary>{{ v.policy }} version {{ v.version }}
 (<code>{{ v.sha256 }}</code>)</summary>
 {% if v.url %}<p>Published at <a href="{{ v.url }}">{{ v.url }}</a></p>{% endif %}
-<pre>{{ v.text }}</pre></details>{% endfor %}
+<pre{% if v.language %} lang="{{ v.language }}"{% endif %}>{{ v.text }}</pre></details>{% endfor %}
 <h2>Checkpoint</h2>
 {% if b.checkpoint %}<p>Sequence {{ b.checkpoint.sequence }}, head
 <code>{{ b.checkpoint.head_hash }}</code>, signed {{ b.checkpoint.time }} by key

@@ -74,6 +74,7 @@ def evidence(store: Store, settings: Settings, user_id: str, now: datetime) -> d
                 {
                     "policy": policy.slug,
                     "version": v.number,
+                    "language": policy.language,
                     "title": v.title,
                     "published": rfc3339(v.published_at),
                     "effective": v.effective_on.isoformat(),

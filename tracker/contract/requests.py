@@ -497,6 +497,13 @@ class PublishTranslation(Request):
 class PublishPolicy(Request):
     slug: PolicySlug
     title: Annotated[str, Field(min_length=1, max_length=500, pattern=SHOWN)]
+    language: Annotated[
+        Locale,
+        Field(
+            description="the BCP 47 tag of the language its text is written in (front matter "
+            "`language`); its translations are in other languages"
+        ),
+    ] = "en"
     aliases: Annotated[
         list[str],
         Say(

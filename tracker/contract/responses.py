@@ -50,6 +50,9 @@ class Health(Answer):
 class Policy(Answer):
     slug: str
     title: str
+    language: Annotated[
+        str, Field(description="the BCP 47 tag of the language its text is written in")
+    ]
     path: str
     aliases: list[str]
     acceptance_required: bool

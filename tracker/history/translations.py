@@ -30,14 +30,13 @@ from tracker.errors import DeclarationError, SourceError
 from tracker.history.gitio import Commit
 from tracker.history.walk import Pending, Source, Track, Walk
 from tracker.languages import (
-    DEFAULT_LANGUAGE,
     LanguageError,
     Staleness,
     canonical_tag,
     split_translation_path,
     staleness,
 )
-from tracker.policy import Gap, Policy, Significance, Version, parse_trailers
+from tracker.policy import Gap, Policy, Significance, Version, parse_trailers, source_language
 
 TRAILER_TRANSLATES = "policy-translates"
 TRAILER_PENDING = "policy-translation-pending"
@@ -89,15 +88,6 @@ def pending_trailer(messages: Iterable[str]) -> frozenset[str]:
             if key == TRAILER_PENDING:
                 tags.update(t.strip().lower() for t in value.split(",") if t.strip())
     return frozenset(tags)
-
-
-def source_language(policy: Policy) -> str:
-    """The language of a policy's source text (front matter ``language``, default ``en``)."""
-    value = policy.settings.extra.get("language", DEFAULT_LANGUAGE)
-    try:
-        return canonical_tag(str(value))
-    except LanguageError as exc:
-        raise SourceError(f"{policy.path}: front matter 'language': {exc}") from None
 
 
 def required_languages(policy: Policy) -> tuple[str, ...]:

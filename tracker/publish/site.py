@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
-from tracker.history.translations import freshness, source_language
+from tracker.history.translations import freshness
 from tracker.languages import Staleness, english_name, native_name
-from tracker.policy import Catalog, Draft, Policy, Significance, Version
+from tracker.policy import Catalog, Draft, Policy, Significance, Version, source_language
 from tracker.timeline import Timeline, VersionState
 
 NOTIFIED = frozenset({Significance.MAJOR, Significance.MINOR})

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from tracker.history.translations import withdrawal
-from tracker.policy import Version
+from tracker.policy import Version, source_language
 from tracker.publish import site
 from tracker.publish.site import PolicyView, SitePlan
 
@@ -99,6 +99,7 @@ def _policy(v: PolicyView, url: Url) -> dict[str, Any]:
     return {
         "slug": v.slug,
         "title": v.title,
+        "language": source_language(v.policy),
         "path": v.policy.path,
         "aliases": list(v.policy.aliases),
         "withdrawn": v.policy.withdrawn,

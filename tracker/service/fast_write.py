@@ -91,7 +91,14 @@ async def accept(
         context=context,
     )
     shown = (
-        translation_of(snapshot.translations, policy.id, version.number, data.locale, now)
+        translation_of(
+            snapshot.translations,
+            policy.id,
+            version.number,
+            data.locale,
+            now,
+            source=policy.language,
+        )
         if data.locale
         else None
     )

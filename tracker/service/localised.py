@@ -3,7 +3,8 @@
 Each policy of the answer gains ``translation``: the text in the language that serves
 ``locale`` (``de-DE`` is served by ``de``), its address on the site, the source version it
 translates and whether it is current (``current``, ``behind``, ``stale``: one rule,
-:mod:`tracker.languages`); null when the policy has no text in that language, or that text
+:mod:`tracker.languages`); null when the policy's source is in that language (its ``language``,
+``en`` unless its front matter says otherwise), when it has no text in that language, or that text
 was withdrawn (its file deleted, or the policy withdrawn with it). The answer
 names the ``locale`` it was asked for. Everything but the user's consents is the same for
 every user, so each policy's part is computed once per catalog, day and locale.
@@ -18,7 +19,7 @@ from typing import Any
 from tracker.answers.notices import translated_redline
 from tracker.answers.status import InLocale, in_locale
 from tracker.contract.fields import LANGUAGE_TAG
-from tracker.languages import best_language, staleness
+from tracker.languages import serving_language, staleness
 from tracker.service.problems import FieldError
 from tracker.store import PolicyInfo, Snapshot
 
@@ -48,7 +49,7 @@ def translation_answer(
         for language, versions in snapshot.translations.get(policy.id, {}).items()
         if versions[-1].withdrawn_at is None
     }
-    language = best_language(by_language, locale)
+    language = serving_language(by_language, locale, policy.language)
     if language is None or not policy.versions:
         return None
     latest = by_language[language][-1]

@@ -91,7 +91,12 @@ def _render(request: Request, match: re.Match[str]) -> Response:
         texts: dict[int, str] = {r.id: r.text for r in rows}
     today = state.today()
     line = policy.timeline(today)
-    context: dict[str, Any] = {"lang": "en", "app_name": policy.title, "colors": branding(None)}
+    context: dict[str, Any] = {
+        "lang": "en",  # the page's own words; the text says its language (text_lang)
+        "text_lang": policy.language,
+        "app_name": policy.title,
+        "colors": branding(None),
+    }
     if len(wanted) == 1:
         version = wanted[0]
         title, text = _state(policy, version, line.state(version.number), line, human_date)

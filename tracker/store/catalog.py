@@ -49,6 +49,8 @@ class PolicyInfo:
     notice_days: int
     withdrawn: bool
     versions: tuple[VersionInfo, ...]  # by number, 1..n
+    #: The BCP 47 tag of the source text's language (its translations are in others).
+    language: str = "en"
 
     def version(self, number: int) -> VersionInfo:
         return numbered(self.slug, self.versions, number, code="version_not_found")
@@ -151,6 +153,7 @@ def load_snapshot(session: Session, revision: int | None = None) -> Snapshot:
                 p.notice_days,
                 p.withdrawn,
                 tuple(versions.get(p.id, ())),
+                p.language,
             )
         )
     return Snapshot(

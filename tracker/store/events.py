@@ -235,7 +235,14 @@ def record(
     when = new.at or now
     shown = new.shown
     if shown is None and new.locale and stored is not None:
-        shown = translation_of(snapshot.translations, policy.id, stored.number, new.locale, when)
+        shown = translation_of(
+            snapshot.translations,
+            policy.id,
+            stored.number,
+            new.locale,
+            when,
+            source=policy.language,
+        )
     values = new.row(policy.id, version_id, when, shown)
     chain_event(session, values, stored.sha256 if stored else None)
     previous_kind = consent.last_kind

@@ -96,6 +96,8 @@ class PolicyRow(Base):
     notice_days: Mapped[int] = mapped_column(Integer, default=0)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The BCP 47 tag of the source text's language (translations are in others).
+    language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
 
 
 class VersionRow(Base):

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict, InvalidInput
-from tracker.policy import Policy, Version
+from tracker.policy import Policy, Version, source_language
 from tracker.store import notices
 from tracker.store.models import MetaRow, PolicyRow, VersionRow
 
@@ -91,6 +91,7 @@ def publish(
             "acceptance_required": policy.settings.acceptance_required,
             "notice_days": policy.settings.notice_days,
             "withdrawn": policy.withdrawn,
+            "language": source_language(policy),
         }
         if row is None:
             row = PolicyRow(**attrs, updated_at=now)

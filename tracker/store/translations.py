@@ -24,7 +24,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.errors import Conflict, InvalidInput
-from tracker.languages import best_language
+from tracker.languages import serving_language
 from tracker.policy import Policy
 from tracker.store.models import Base, PolicyRow, UTCDateTime, VersionRow
 from tracker.store.notices.outbox import enqueue, subscribers
@@ -206,16 +206,19 @@ def translation_of(
     version: int,
     locale: str | None,
     at: datetime | None = None,
+    *,
+    source: str,
 ) -> TranslationInfo | None:
     """The text in ``locale``'s language of source ``version`` as published at ``at`` (None:
     now): the latest translation version that translates it and was not withdrawn then;
-    None when there is none."""
+    None when there is none, or when the source, in language ``source``, serves ``locale``
+    (:func:`tracker.languages.serving_language`)."""
     by_language = {
         language: shown
         for language, versions in translations.get(policy_id, {}).items()
         if (shown := [t for t in versions if t.shown_at(at)])
     }
-    language = best_language(by_language, locale) if locale else None
+    language = serving_language(by_language, locale, source) if locale else None
     if language is None:
         return None
     matching = [t for t in by_language[language] if t.translates == version]

@@ -25,6 +25,7 @@ from tracker.policy import (
     SignificanceSource,
     Version,
     sha256_text,
+    source_language,
 )
 from tracker.service import validate as v
 from tracker.service.http import Call, Reply
@@ -68,10 +69,15 @@ def parse_publish(body: Any) -> tuple[list[Policy], Translations]:
         if slug in seen:
             raise FieldError(f"{where}.slug", f"policy {slug} appears twice")
         seen.add(slug)
+        try:
+            language = canonical_tag(p.language)
+        except LanguageError as exc:
+            raise FieldError(f"{where}.language", str(exc)) from None
         settings = PolicySettings(
             title=p.title,
             acceptance_required=p.acceptance_required,
             notice_days=p.notice_days,
+            extra={"language": language},
         )
         versions = [
             _version(
@@ -116,6 +122,12 @@ def _translation(source: Policy, t: PublishTranslation, where: str) -> Policy:
         tag = canonical_tag(t.language)
     except LanguageError as exc:
         raise FieldError(f"{where}.language", str(exc)) from None
+    if tag == source_language(source):
+        raise FieldError(
+            f"{where}.language",
+            f"{tag} is the language of policy {source.slug} itself; a translation is in "
+            "another language",
+        )
     if t.withdrawn and t.withdrawn_at is None:
         raise FieldError(f"{where}.withdrawn_at", "is required when withdrawn is true")
     versions: list[Version] = []

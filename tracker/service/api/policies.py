@@ -26,6 +26,7 @@ def policy_dict(policy: PolicyInfo, call: Call) -> dict[str, Any]:
     return {
         "slug": policy.slug,
         "title": policy.title,
+        "language": policy.language,
         "path": policy.path,
         "aliases": list(policy.aliases),
         "acceptance_required": policy.acceptance_required,

@@ -125,6 +125,13 @@ def _context(app: KeyApp | None, link: Link | None) -> dict[str, Any]:
     }
 
 
+def _language(items: Sequence[Item], link: Link) -> str:
+    """The page's ``lang``: the language of the texts it shows when they share one (a
+    translation's, or the source's own), else the link's locale."""
+    languages = {item.language for item in items}
+    return languages.pop() if len(languages) == 1 else str(_context(None, link)["lang"])
+
+
 def _gone_page(gone: Gone, link: Link | None = None) -> Response:
     back = "Back to " + (gone.app.display_name if gone.app else "the app")
     html = render(
@@ -179,6 +186,7 @@ def _page(
         site = siteurl.resolve(state.settings, session).site_url
     source_urls = {i.policy.slug: source_url(site, i.policy.slug, i.version.number) for i in items}
     form_secret = tokens.form_secret(secret, link_id)
+    context = {**_context(app, link), "lang": _language(items, link)}
     html = render(
         "accept.html",
         items=items,
@@ -197,7 +205,7 @@ def _page(
         form_secret=form_secret,
         expires_at=link.expires_at.astimezone(UTC).strftime("%H:%M on %d %B %Y"),
         back_url=link.return_url,
-        **_context(app, link),
+        **context,
     )
     response = HTMLResponse(html, status_code=status, headers=_headers(_origin(link.return_url)))
     response.set_cookie(

@@ -3,8 +3,10 @@ version they accepted (or the full text), rendered with the site's stylesheet.
 
 Each policy is shown in the reader's language when it has a text of the version to accept
 in one they want: the link's ``locale`` first, then the browser's ``Accept-Language`` (by
-weight), else the source (:func:`tracker.languages.choose_language`). That text's SHA-256
-goes into the form, and the event recorded is bound to it."""
+weight), else the source, in its own language (the policy's ``language``): a reader who wants
+that language first is shown the source (:func:`tracker.languages.choose_language`). That
+text's SHA-256 goes into the form, and the event recorded is bound to it; the page and each
+text say their language (``lang``)."""
 
 from __future__ import annotations
 
@@ -49,6 +51,11 @@ class Item:
     #: The language the reader wants first when it has a text of the policy, but none of
     #: this version yet (the source is shown instead).
     behind: str | None = None
+
+    @property
+    def language(self) -> str:
+        """The language of the text shown: the translation's, else the source's."""
+        return self.shown.language if self.shown is not None else self.policy.language
 
     @property
     def text_sha256(self) -> str:
@@ -100,11 +107,14 @@ def _in_language(snapshot: Snapshot, item: Item, languages: list[str]) -> Item:
     by_language = snapshot.translations.get(item.policy.id, {})
     number = item.version.number
     of_version = [tag for tag, vs in by_language.items() if any(t.translates == number for t in vs)]
-    language = choose_language(of_version, languages)
+    source = item.policy.language
+    language = choose_language(of_version, languages, source)
     if language is not None:
-        shown = translation_of(snapshot.translations, item.policy.id, number, language)
+        shown = translation_of(
+            snapshot.translations, item.policy.id, number, language, source=source
+        )
         return replace(item, shown=shown)
-    first = choose_language(by_language, languages[:1])
+    first = choose_language(by_language, languages[:1], source)
     return replace(item, behind=first) if first is not None else item
 
 
@@ -141,7 +151,11 @@ def bodies(session: Session, snapshot: Snapshot, items: list[Item]) -> list[Body
     for i in items:
         if i.shown is not None and i.accepted is not None:
             before[i.shown.id] = translation_of(
-                snapshot.translations, i.policy.id, i.accepted.number, i.shown.language
+                snapshot.translations,
+                i.policy.id,
+                i.accepted.number,
+                i.shown.language,
+                source=i.policy.language,
             )
     wanted = {i.shown.id for i in items if i.shown} | {t.id for t in before.values() if t}
     translated = translation_texts(session, wanted)

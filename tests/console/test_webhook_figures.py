@@ -102,6 +102,7 @@ def test_the_day_s_webhook_figures_read_their_indexes(store: Store) -> None:
         assert figures[endpoint].p95_ms == ms[int(0.95 * len(ms))]
         every = [d for d in deliveries if d["endpoint_id"] == endpoint]
         assert figures[endpoint].dead == sum(d["state"] == "dead" for d in every)
+        assert figures[endpoint].pending == sum(d["state"] == "pending" for d in every)
 
     by_created = [s for s in sent if "webhook_deliveries.created_at" in s[0]]
     assert by_created, sent
@@ -121,3 +122,17 @@ def test_the_day_s_attempt_figures_read_their_index(store: Store) -> None:
         assert "ix_webhook_attempts_started_at" in plan, plan
         if store.dialect == "sqlite":  # the day's attempts joined by key: no table read whole
             assert "SCAN webhook_" not in plan, plan
+
+
+def test_the_dead_and_pending_counts_seek_each_endpoint(store: Store) -> None:
+    """Deliveries dead or pending now, of every day: on SQLite one range of (endpoint_id, state)
+    an endpoint and state, not a read of all of that index. PostgreSQL reads the states' ranges
+    of (state, created_at) when they are few; here (two deliveries in five) it rightly scans."""
+    _fill(store)
+    with Session(store.engine) as session, sent_statements(store) as sent:
+        endpoint_figures(session, since_hours(NOW, 24))
+    (statement,) = [s for s in sent if "webhook_endpoints" in s[0]]
+    if store.dialect == "sqlite":
+        plan = explain(store, statement)
+        assert "ix_webhook_deliveries_endpoint_id_state (endpoint_id=? AND state=?)" in plan, plan
+        assert "SCAN webhook_deliveries" not in plan, plan

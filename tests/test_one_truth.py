@@ -42,7 +42,7 @@ from tracker.policy import (
     sha256_text,
 )
 from tracker.publish import feed, site, versions
-from tracker.publish.pages import PageBuilder, Redlines
+from tracker.publish.pages import PageBuilder, Redlines, languages_in_head
 from tracker.redline import suggest
 from tracker.service import create_app
 from tracker.settings import Settings
@@ -364,8 +364,9 @@ def test_a_german_source_is_german_on_the_site_and_in_the_tracker(
 ) -> None:
     """A policy written in German (``language: de``) with English and French texts, posted as
     CI posts the site's versions.json: the tracker stores the language the site gives it, and
-    status in each language of the site's switcher points at that language's page (the
-    source's own language: no translation, the source is the text)."""
+    status in each language of the site's switcher points at that language's page, which
+    says it is in that language (the source's own language: no translation, the source is
+    the text)."""
     repo = german_repo(tmp_path / "repo", start=START)
     catalog = read_catalog(repo.path, classify=suggest)
     day = START.date() + timedelta(days=5)
@@ -385,6 +386,10 @@ def test_a_german_source_is_german_on_the_site_and_in_the_tracker(
         ("fr", False),
     ]
     for alternate in view.alternates:
+        # the site's page in that language says it is in it
+        spec = plan.pages[site.current_uri(alternate.slug)]
+        head = languages_in_head('<html lang="en"><head></head>', spec, lambda u: u)
+        assert f'<html lang="{alternate.language}"' in head
         answer = tracker.call(
             "GET", f"/v1/users/reader/status?policy=privacy&locale={alternate.language}"
         )

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import jsonschema
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser import ARTIFACTS, launch
+from tests.gitrepo import EPOCH
 from tests.publish.conftest import Site, build_site, write_config
 from tests.servers import serve_folder
-from tests.translated import make_translated_repository
+from tests.translated import german_repo, make_translated_repository
 from tracker.publish import versions
 
 
@@ -111,3 +113,25 @@ def test_switcher_banner_and_hreflang_in_a_browser(served: str) -> None:
             expect(page.locator(".pt-translates")).to_contain_text("version 3 of the English text")
         finally:
             browser.close()
+
+
+def test_a_german_source_says_so_on_every_page(tmp_path: Path) -> None:
+    """A policy written in German (``language: de``): its own pages say ``lang="de"`` (not the
+    theme's en), its English and French texts theirs, and versions.json gives de."""
+    repo = german_repo(tmp_path / "repo", start=EPOCH)
+    built = Site(tmp_path / "site", repo)
+    build_site(write_config(tmp_path / "config", repo.path), built.root)
+    for address, tag in (
+        ("privacy/", "de"),
+        ("privacy/v1/", "de"),
+        ("privacy/history/", "de"),
+        ("en/privacy/", "en"),
+        ("fr/privacy/", "fr"),
+    ):
+        assert f'<html lang="{tag}"' in built.page(address), address
+    assert "version 1 of the German text" in built.page("en/privacy/")
+    document = json.loads(built.file("versions.json"))
+    jsonschema.Draft202012Validator(versions.schema()).validate(document)
+    (policy,) = document["policies"]
+    assert policy["language"] == "de"
+    assert sorted(t["language"] for t in policy["translations"]) == ["en", "fr"]

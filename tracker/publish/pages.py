@@ -213,11 +213,12 @@ _HTML_LANG = re.compile(r'<html lang="[^"]*"')
 
 def languages_in_head(html: str, spec: PageSpec, href: Link) -> str:
     """A page in several languages: ``hreflang`` links join a current page to its other
-    languages, and a translation's pages say their language (``<html lang="de">``)."""
+    languages, and a policy's pages say the language of its text (``<html lang="de">``): a
+    translation's, or the source's own (front matter ``language``), not the theme's."""
     v = spec.view
     assert v is not None
-    if v.language is not None:
-        html = _HTML_LANG.sub(f'<html lang="{v.language}"', html, count=1)
+    language = v.language or v.source_language
+    html = _HTML_LANG.sub(f'<html lang="{language}"', html, count=1)
     if spec.kind is not Kind.CURRENT or not v.alternates:
         return html
     links = "".join(

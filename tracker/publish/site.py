@@ -79,8 +79,9 @@ class PolicyView:
     current: Version | None
     upcoming: tuple[Version, ...]  # in the order they take effect; never an overtaken one
     draft: Draft | None
-    #: The languages the policy is available in , the
-    #: source's language, and for a translation: the source's view and how current it is.
+    #: The languages the policy is available in, the language its source is written in
+    #: (front matter ``language``), and for a translation: the source's view and how current
+    #: it is.
     alternates: tuple[Alternate, ...] = ()
     source_language: str = "en"
     source: PolicyView | None = None
@@ -298,10 +299,10 @@ def with_translations(
     translated: list[PolicyView] = []
     for v in views:
         found = translations.get(v.slug, {})
-        if not found or not v.policy.versions:
-            sources.append(v)
-            continue
         language = source_language(v.policy)
+        if not found or not v.policy.versions:
+            sources.append(replace(v, source_language=language))
+            continue
         # a withdrawn translation keeps its pages (permanent addresses) but is offered
         # nowhere: not in the switcher, not in hreflang
         live = sorted(tag for tag, t in found.items() if t.versions and not t.withdrawn)

@@ -36,6 +36,7 @@ from tracker.redline import suggest
 from tracker.settings import Settings
 from tracker.store import Store, load_snapshot, publish
 from tracker.store.models import EventRow
+from tracker.store.sealer import flush
 from tracker.store.translations import publish_translations
 
 EN = "## Data\n\nWe keep your data for 90 days.\n"
@@ -252,6 +253,7 @@ def test_status_never_points_at_a_withdrawn_translation(
     # an acceptance in French after the French text was withdrawn is not bound to it
     body = {"user_id": "alice", "policy": "privacy", "version": 1, "locale": "fr"}
     assert api.post("/v1/acceptances", json=body).status_code == 201
+    flush(store.engine)  # PostgreSQL seals events right after their commit
     with store.read() as session:
         snapshot = load_snapshot(session)
         (row,) = audit.export_rows(session, snapshot, settings, [EventRow.chain_seq.is_not(None)])

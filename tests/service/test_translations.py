@@ -65,6 +65,7 @@ def test_acceptance_of_the_german_text_counts_and_the_bundle_holds_both_texts(
     bad = api.get("/v1/users/alice/status?locale=de DE")
     assert bad.status_code == 422 and "locale" in bad.text
 
+    flush(store.engine)  # PostgreSQL seals events right after their commit
     with store.read() as session:
         snapshot = load_snapshot(session)
         (row,) = audit.export_rows(session, snapshot, settings, [EventRow.chain_seq.is_not(None)])

@@ -3,18 +3,26 @@ same bytes as the routed endpoint, for good and bad requests alike, on both data
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from tests.api import Api
-from tests.service.helpers import Clock, payload, policy, version
+from tests.servers import serve
+from tests.service.helpers import T0, Clock, payload, policy, version
 from tracker.service import create_app
+from tracker.service.fast_pg import UserReads
 from tracker.service.state import AppState
+from tracker.settings import Settings
 from tracker.store import Store
+from tracker.store.engine import StoreUnavailable
+from tracker.store.keys import KeyInfo
 from tracker.store.sql_sqlite import ONE_USER_STATUS
 
 
@@ -256,3 +264,76 @@ def test_postgresql_sees_revocations_and_versions_of_other_processes_at_once(
 
 def _auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+ALONE = [url for url in GOOD if "?" not in url]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_concurrent_reads_share_statements_and_answer_as_alone(
+    two_apps: tuple[Api, Api], cached: Settings, store: Store, clock: Clock, keys: dict[str, str]
+) -> None:
+    """Many single-user reads at once over real HTTP: PostgreSQL gets statements for
+    several users (``fast_pg.UserReads``), and each answer is the routed answer's bytes."""
+    fast, routed = two_apps
+    _populate(fast, clock)
+    expected = {url: routed.get(url, key="read").content for url in ALONE}
+    app = create_app(cached, store=store, clock=clock)
+    asked = ALONE * 40
+    with serve(app) as base, httpx.Client(base_url=base, headers=_auth(keys["read"])) as http:
+        http.get("/v1/users/warm/status")  # the key and catalog, cached
+        state: AppState = app.state.tracker
+        before = state.fast_answers
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda url: http.get(url), asked))
+        reads = state.postgres_users
+        assert reads is not None
+        assert [(a.status_code, a.content) for a in answers] == [
+            (200, expected[url]) for url in asked
+        ]
+        assert state.fast_answers - before == len(asked)
+        assert reads.shared > 0 and reads.busy == 0 and reads.waiting == {}
+
+
+def test_user_reads_queue_by_key_and_pass_on_errors() -> None:
+    """``UserReads`` on its own: the first ``limit`` requests go at once; the rest wait by
+    key and go together (at most ``most`` users a statement) as statements return; an error
+    reaches every request of its statement, and nothing is left waiting."""
+    sent: list[list[str]] = []
+    gate = asyncio.Event()
+
+    async def read(checked: Any, users: list[str]) -> list[bytes] | None:
+        sent.append(users)
+        await gate.wait()
+        if "boom" in users:
+            raise StoreUnavailable("down")
+        return None if "router" in users else [u.encode() for u in users]
+
+    def key(ident: int) -> Any:
+        return (None, KeyInfo(ident, "k", "ptk_k", frozenset({"read"}), T0, None), "token")
+
+    async def scenario() -> list[Any]:
+        reads = UserReads(read, limit=1, most=3)
+        first = asyncio.ensure_future(reads(key(1), "a"))
+        await asyncio.sleep(0)
+        rest = [
+            asyncio.ensure_future(reads(key(k), user))
+            for k, user in [(1, "b"), (2, "x"), (1, "c"), (1, "b"), (1, "d"), (1, "e")]
+        ]
+        await asyncio.sleep(0)
+        gate.set()
+        done = await asyncio.gather(first, *rest)
+        gate.clear()
+        boom = [asyncio.ensure_future(reads(key(3), u)) for u in ("ok", "boom", "router")]
+        await asyncio.sleep(0)
+        gate.set()
+        found = await asyncio.gather(*boom, return_exceptions=True)
+        assert reads.busy == 0 and reads.waiting == {}
+        return [*done, *found]
+
+    answers = asyncio.run(scenario())
+    assert sent[:4] == [["a"], ["b", "c"], ["x"], ["d", "e"]]  # b twice: read once
+    assert answers[:7] == [b"a", b"b", b"x", b"c", b"b", b"d", b"e"]
+    assert sent[4:] == [["ok"], ["boom", "router"]]
+    assert answers[7] == b"ok" and isinstance(answers[8], StoreUnavailable)
+    assert isinstance(answers[9], StoreUnavailable)

@@ -15,8 +15,8 @@ from starlette.responses import Response
 
 from tracker.audit import periodic
 from tracker.console import tally
-from tracker.service.fast import TrackerApp, unavailable
-from tracker.service.fast_pg import PostgresReads
+from tracker.service.fast import TrackerApp, unavailable, user_reader
+from tracker.service.fast_pg import PostgresReads, UserReads
 from tracker.service.hosted.clientip import proxy_middleware
 from tracker.service.problems import EXCEPTION_HANDLERS
 from tracker.service.routes import MIDDLEWARE, routes
@@ -47,6 +47,7 @@ def create_app(
         state = app.state.tracker = AppState(settings, opened, clock)
         if opened.dialect == "postgresql":
             state.postgres = PostgresReads(opened.engine, settings)
+            state.postgres_users = UserReads(user_reader(state))
             await state.postgres.open()
         audit_tasks = periodic.start(opened, settings, clock) + tally.start(opened)
         try:

@@ -36,6 +36,7 @@ from tracker.contract import BatchStatusRequest, refusals
 from tracker.errors import StaleCatalog
 from tracker.service import fast_write
 from tracker.service import validate as v
+from tracker.service.fast_pg import Checked, ReadPart
 from tracker.service.localised import checked_locale, status_locale
 from tracker.service.problems import problem
 from tracker.service.state import AppState
@@ -172,6 +173,12 @@ async def answer_postgres(state: AppState, scope: Scope, path: str) -> bytes | N
         user, policy, locale = _one_user(checked[0], scope, path)
     except Exception:
         return None
+    together = state.postgres_users
+    if together is not None and policy is None and not locale:
+        body = await together(checked, user)
+        if body is not None:
+            state.fast_answers += 1
+        return body
     wanted = None
     if locale:
         wanted = status_locale(checked[0], state.today(), locale, state.settings.site_url)
@@ -180,6 +187,15 @@ async def answer_postgres(state: AppState, scope: Scope, path: str) -> bytes | N
         return None
     state.fast_answers += 1
     return found[0]
+
+
+def user_reader(state: AppState) -> ReadPart:
+    """Reads the answers of some users of one key (``fast_pg.UserReads``)."""
+
+    async def read(checked: Checked, users: list[str]) -> list[bytes] | None:
+        return await _read_part(state, checked, users, None)
+
+    return read
 
 
 #: Users a batch reads in one statement: a larger batch is read in several, run at once on

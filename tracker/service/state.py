@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from tracker.service.fast_pg import PostgresReads
+from tracker.service.fast_pg import PostgresReads, UserReads
 from tracker.settings import Settings
 from tracker.store import Snapshot, SnapshotCache, Store
 from tracker.store.keys import KeyInfo, authenticate
@@ -34,6 +34,8 @@ class AppState:
     #: PostgreSQL: the async pool the status reads use on the event loop (the lifespan
     #: opens it).
     postgres: PostgresReads | None = None
+    #: PostgreSQL: single-user status reads waiting to share a statement (``fast``).
+    postgres_users: UserReads | None = None
 
     #: API keys checked recently, by the SHA-256 of the key: (checked at, key).
     keys: dict[str, tuple[float, KeyInfo]] = field(default_factory=dict)

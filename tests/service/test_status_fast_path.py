@@ -266,7 +266,7 @@ def _auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-ALONE = [url for url in GOOD if "?" not in url]
+ALONE = [*GOOD, "/v1/users/ann/status?locale=de-DE", "/v1/users/bob/status?locale=de-DE"]
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -302,7 +302,7 @@ def test_user_reads_queue_by_key_and_pass_on_errors() -> None:
     sent: list[list[str]] = []
     gate = asyncio.Event()
 
-    async def read(checked: Any, users: list[str]) -> list[bytes] | None:
+    async def read(checked: Any, users: list[str], how: Any) -> list[bytes] | None:
         sent.append(users)
         await gate.wait()
         if "boom" in users:

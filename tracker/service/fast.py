@@ -173,27 +173,29 @@ async def answer_postgres(state: AppState, scope: Scope, path: str) -> bytes | N
         user, policy, locale = _one_user(checked[0], scope, path)
     except Exception:
         return None
-    together = state.postgres_users
-    if together is not None and policy is None and not locale:
-        body = await together(checked, user)
-        if body is not None:
-            state.fast_answers += 1
-        return body
     wanted = None
     if locale:
         wanted = status_locale(checked[0], state.today(), locale, state.settings.site_url)
-    found = await _read_postgres(state, checked, [user], policy, wanted)
-    if found is None:
-        return None
-    state.fast_answers += 1
-    return found[0]
+    together = state.postgres_users
+    if together is None:
+        found = await _read_postgres(state, checked, [user], policy, wanted)
+        body = found[0] if found else None
+    else:
+        group = (policy.id if policy else None, locale)
+        body = await together(checked, user, (policy, wanted), group)
+    if body is not None:
+        state.fast_answers += 1
+    return body
 
 
 def user_reader(state: AppState) -> ReadPart:
-    """Reads the answers of some users of one key (``fast_pg.UserReads``)."""
+    """Reads the answers of some users of one key, for one policy or all and in a locale
+    or none (``fast_pg.UserReads``)."""
 
-    async def read(checked: Checked, users: list[str]) -> list[bytes] | None:
-        return await _read_part(state, checked, users, None)
+    async def read(
+        checked: Checked, users: list[str], how: tuple[PolicyInfo | None, InLocale | None]
+    ) -> list[bytes] | None:
+        return await _read_part(state, checked, users, *how)
 
     return read
 

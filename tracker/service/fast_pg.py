@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any
 
 import psycopg
@@ -171,16 +171,18 @@ class PostgresReads:
 
 
 Checked = tuple[Snapshot, KeyInfo, str]
-#: Reads the answers of some users in one statement (None: the router answers).
-ReadPart = Callable[[Checked, list[str]], Awaitable[list[bytes] | None]]
+#: Reads the answers of some users in one statement, asked the same way (None: the router
+#: answers).
+ReadPart = Callable[[Checked, list[str], Any], Awaitable[list[bytes] | None]]
 Waiting = list[tuple[str, "asyncio.Future[bytes | None]"]]
 
 
 class UserReads:
-    """Single-user status reads (no policy, no locale): several of one key in a statement.
+    """Single-user status reads: several asked the same way with one key in a statement.
 
     At most ``limit`` statements are in flight. A request that comes while they are waits,
-    and goes with the other requests of its key that waited (up to ``most``) in the next
+    and goes with the other requests of its key asked the same way (the same policy and
+    locale, ``group``) that waited (up to ``most``) in the next
     statement, sent as soon as one in flight returns. An idle service sends each request's
     statement at once, as before; a busy one sends one statement for several users
     instead of one each: one round trip, one check of the key and the catalog, one pass of
@@ -198,24 +200,27 @@ class UserReads:
         self.busy = 0
         #: Statements sent for more than one user (the tests look).
         self.shared = 0
-        #: key id → (the freshest check of that key, the requests waiting)
-        self.waiting: dict[int, tuple[Checked, Waiting]] = {}
+        #: (key id, group) → (the freshest check of that key, how asked, the requests waiting)
+        self.waiting: dict[tuple[int, Hashable], tuple[Checked, Any, Waiting]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def __call__(self, checked: Checked, user: str) -> bytes | None:
-        """One user's answer (None: the router answers)."""
+    async def __call__(
+        self, checked: Checked, user: str, how: Any = None, group: Hashable = None
+    ) -> bytes | None:
+        """One user's answer (None: the router answers). ``how``: what ``read`` is given
+        besides the users; ``group``: what requests must share to share a statement."""
         if self.busy < self.limit:
             self.busy += 1
             try:
-                found = await self.read(checked, [user])
+                found = await self.read(checked, [user], how)
             finally:
                 self._next()
             return found[0] if found else None
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
-        key = checked[1].id
-        queued = self.waiting[key][1] if key in self.waiting else []
+        key = (checked[1].id, group)
+        queued = self.waiting[key][2] if key in self.waiting else []
         queued.append((user, future))
-        self.waiting[key] = (checked, queued)
+        self.waiting[key] = (checked, how, queued)
         return await future
 
     def _next(self) -> None:
@@ -224,19 +229,19 @@ class UserReads:
             self.busy -= 1
             return
         key = next(iter(self.waiting))
-        checked, queued = self.waiting.pop(key)
-        if len(queued) > self.most:  # the rest wait behind the other keys
-            self.waiting[key] = (checked, queued[self.most :])
+        checked, how, queued = self.waiting.pop(key)
+        if len(queued) > self.most:  # the rest wait behind the others
+            self.waiting[key] = (checked, how, queued[self.most :])
             queued = queued[: self.most]
-        task = asyncio.ensure_future(self._send(checked, queued))
+        task = asyncio.ensure_future(self._send(checked, how, queued))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, checked: Checked, queued: Waiting) -> None:
+    async def _send(self, checked: Checked, how: Any, queued: Waiting) -> None:
         try:
             users = list(dict.fromkeys(user for user, _ in queued))
             self.shared += len(users) > 1
-            found = await self.read(checked, users)
+            found = await self.read(checked, users, how)
             answers = dict(zip(users, found, strict=True)) if found is not None else {}
             for user, future in queued:
                 if not future.done():

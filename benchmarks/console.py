@@ -3,7 +3,7 @@
 A policy with three versions (1 major, 2 minor, 3 major in force for 30 days) and N users
 (1,000,000 by default) with 3 events each (3,000,000): every user accepted versions 1 and
 2, nine in ten accepted version 3 and one in ten declined it; each has a notice of
-version 3. The rows are loaded at revision 0008 and the upgrade to 0009 counts them (timed).
+version 3. The rows are loaded at revision 0008 and the upgrade (0009 on) counts them (timed).
 Timed, in the same run on the same data: the pages as the browser gets them (GET through
 the ASGI app, signed in: session check, queries, template) on the first view of a new app
 (a restart), warm, and after N/50 more acceptances (on PostgreSQL their deltas are added up
@@ -122,7 +122,6 @@ def _at(dialect: str, day: str) -> str:
 
 def load(store: Store, users: int) -> None:
     dialect = store.dialect
-    store.write(lambda s: publish(s, [_policy()], now=T0 + timedelta(days=300)))
     numbers = series(dialect, users)
     v3_kind = "CASE WHEN g % 10 = 0 THEN 'declined' ELSE 'accepted' END"
     with store.engine.begin() as conn:
@@ -213,8 +212,11 @@ def run(url: str, users: int, late: int) -> dict[str, float]:
     store = Store.open(settings)
     figures: dict[str, float] = {}
     # The rows are loaded before the counts exist (0008), as in a database upgraded to
-    # 0009: the migration counts them (timed).
-    migrations.upgrade(store.engine, "0008")
+    # 0009: the migration counts them (timed). The policy is published first, by the
+    # store's code, on the schema that code writes (the newest).
+    migrations.upgrade(store.engine)
+    store.write(lambda s: publish(s, [_policy()], now=T0 + timedelta(days=300)))
+    migrations.downgrade(store.engine, "0008")
     t0 = time.perf_counter()
     load(store, users)
     print(
@@ -387,8 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{name:<12}the counts' own queries {f['kept_queries']:.0f} ms; the API's version "
             f"stats (five aggregates) {f['api_stats']:.0f} ms; the counts made by the "
-            f"migration (0008 → 0009) in {f['migration'] / 1000:.1f} s; compaction after the "
-            f"writes {f['compaction']:.0f} ms"
+            f"migration (0008 → the newest) in {f['migration'] / 1000:.1f} s; compaction "
+            f"after the writes {f['compaction']:.0f} ms"
         )
     print("targets met on every view" if ok else "TARGETS MISSED")
     return 0

@@ -8,8 +8,9 @@ catalog was checked recently (the snapshot cache). On SQLite (reads run on the e
 it reads the consents and pending notices in one statement on the connection kept for
 inline reads; on PostgreSQL in one prepared statement on an async pool
 (``tracker.service.fast_pg``), which also checks the key's revocation and the catalog's
-revision, and which concurrent requests of one key share (``fast_pg.UserReads``). Either way it sends exactly the bytes and headers the routed endpoint sends.
-On PostgreSQL a new acceptance is recorded here too, in one call of a PL/pgSQL function
+revision, and which concurrent requests of one key share (``fast_pg.UserReads``). Either
+way it sends exactly the bytes and headers the routed endpoint sends. On PostgreSQL a new
+acceptance is recorded here too, in one call of a PL/pgSQL function
 (``tracker.service.fast_write``). Anything else, and anything that goes wrong before an
 answer is sent, goes to Starlette, which answers the same request the ordinary way (errors
 included).

@@ -19,12 +19,13 @@ down_revision: str | None = "0010"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("policies") as batch:
-        batch.add_column(
-            sa.Column("language", sa.String(length=35), nullable=False, server_default="en")
-        )
+    op.add_column(
+        "policies",
+        sa.Column("language", sa.String(length=35), nullable=False, server_default="en"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("policies") as batch:
-        batch.drop_column("language")
+    # Not in batch mode: SQLite (3.35+) drops the column in place, where a batch would copy
+    # ``policies`` and drop the original, which every table referring to it forbids.
+    op.drop_column("policies", "language")

@@ -42,8 +42,9 @@ log = logging.getLogger("tracker.service")
 
 #: Seconds between attempts to reach PostgreSQL again while it is down.
 PROBE_SECONDS = 0.5
-#: Single-user status statements in flight at once, per process (``UserReads``).
-USER_READS = 2
+#: Single-user status statements in flight at once, per process (``UserReads``): one
+#: serves a 2-core machine best; the statement carries more users as load grows.
+USER_READS = 1
 
 
 def connect_params(engine: Engine, settings: Settings) -> dict[str, Any]:
@@ -182,14 +183,15 @@ class UserReads:
 
     At most ``limit`` statements are in flight. A request that comes while they are waits,
     and goes with the other requests of its key asked the same way (the same policy and
-    locale, ``group``) that waited (up to ``most``) in the next
-    statement, sent as soon as one in flight returns. An idle service sends each request's
+    locale, ``group``) that waited (up to ``most``) in the next statement, sent as soon as
+    one in flight returns. An idle service sends each request's
     statement at once, as before; a busy one sends one statement for several users
     instead of one each: one round trip, one check of the key and the catalog, one pass of
     the driver. Each user's answer is the bytes it has alone (the same encoder, the same
-    rows). Measured (``benchmarks/status.py``, PostgreSQL, 8 clients, same runs): 5,635
-    and 5,847 requests/s, p99 5 ms, with 2 and 1 statements in flight, against 3,715, p99
-    23 ms, one statement per request.
+    rows). Measured (``benchmarks/status.py``, PostgreSQL, 8 clients, quiet machine, one
+    run after the other): 7,405 requests/s, p99 2.7 ms, with one statement in flight;
+    5,825 and 4,335, p99 3.0 and 6.1 ms, with two (two runs); and under load (4-5),
+    3,715, p99 23 ms, with one statement per request.
     """
 
     def __init__(self, read: ReadPart, limit: int = USER_READS, most: int = 2_500):
